@@ -1,0 +1,18 @@
+namespace EchoHost.Configuration;
+
+/// <summary>The <c>EchoHost</c> section of configuration: everything a user can set without a code change.</summary>
+public sealed class EchoHostOptions
+{
+    public const string SectionName = "EchoHost";
+
+    /// <summary>Default bind address for every listener: <c>*</c>, <c>localhost</c> or an IP literal.</summary>
+    public string Address { get; set; } = "localhost";
+
+    /// <summary>Named listeners; the key is the listener's name in logs and configuration paths.</summary>
+    public Dictionary<string, ListenerOptions> Listeners { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public HttpEndpointOptions Http { get; set; } = new();
+
+    /// <summary>How long shutdown waits for connections to finish before they are aborted.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
+}

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Configuration;
+
+/// <summary>
+/// Checks <c>EchoHost</c> at start. Every failure is one line that begins with the configuration key at fault,
+/// so a user knows exactly what to edit.
+/// </summary>
+internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOptions>
+{
+    private const string Root = EchoHostOptions.SectionName;
+    private const int MaxBannerLength = 1024;
+
+    public ValidateOptionsResult Validate(string? name, EchoHostOptions options)
+    {
+        var failures = new List<string>();
+
+        if (!BindAddress.TryParse(options.Address, out _))
+        {
+            failures.Add($"{Root}:Address: '{options.Address}' is not a bind address; use *, localhost or an IP literal such as 0.0.0.0 or ::1");
+        }
+
+        if (options.ShutdownTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"{Root}:ShutdownTimeout: must not be negative");
+        }
+
+        ValidateHttp(options, failures);
+        foreach (var (listenerName, listener) in options.Listeners)
+        {
+            ValidateListener(options, $"{Root}:Listeners:{listenerName}", listener, failures);
+        }
+
+        if (failures.Count == 0)
+        {
+            CheckPortConflicts(options, failures);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateHttp(EchoHostOptions options, List<string> failures)
+    {
+        var path = $"{Root}:Http";
+        CheckPort(path, options.Http.Port, failures);
+        CheckAddress(path, options.Http.Address, options.Http.Port, options.Address, failures);
+    }
+
+    private static void ValidateListener(EchoHostOptions options, string path, ListenerOptions listener, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(listener.Protocol))
+        {
+            failures.Add($"{path}:Protocol: missing; set one of {ListenerProtocols.Names}");
+        }
+        else if (!ListenerProtocols.TryParse(listener.Protocol, out _))
+        {
+            failures.Add($"{path}:Protocol: unknown protocol '{listener.Protocol}'; use one of {ListenerProtocols.Names}");
+        }
+
+        if (listener.Port is null)
+        {
+            failures.Add($"{path}:Port: missing; set a port from 0 to 65535");
+        }
+        else
+        {
+            CheckPort(path, listener.Port.Value, failures);
+            CheckAddress(path, listener.Address, listener.Port.Value, options.Address, failures);
+        }
+
+        if (listener.IdleTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
+        }
+
+        if (listener.MaxConnections < 0)
+        {
+            failures.Add($"{path}:MaxConnections: must not be negative; use 0 for no limit");
+        }
+
+        if (listener.MaxConnectionsPerIp < 0)
+        {
+            failures.Add($"{path}:MaxConnectionsPerIp: must not be negative; use 0 for no limit");
+        }
+
+        if (listener.Banner is { Length: > MaxBannerLength })
+        {
+            failures.Add($"{path}:Banner: longer than {MaxBannerLength} characters");
+        }
+    }
+
+    private static void CheckPort(string path, int port, List<string> failures)
+    {
+        if (port is < 0 or > 65535)
+        {
+            failures.Add($"{path}:Port: {port} is out of range; use 0 to 65535 (0 picks a free port)");
+        }
+    }
+
+    private static void CheckAddress(string path, string? address, int port, string defaultAddress, List<string> failures)
+    {
+        if (address is not null && !BindAddress.TryParse(address, out _))
+        {
+            failures.Add($"{path}:Address: '{address}' is not a bind address; use *, localhost or an IP literal such as 0.0.0.0 or ::1");
+            return;
+        }
+
+        if (port == 0 && BindAddress.TryParse(address ?? defaultAddress, out var parsed) && parsed.Kind == BindAddressKind.Localhost)
+        {
+            var key = address is null ? $"{Root}:Address" : $"{path}:Address";
+            failures.Add($"{path}:Port: 0 (a free port) cannot be used with localhost; set {key} to 127.0.0.1 or ::1");
+        }
+    }
+
+    private static void CheckPortConflicts(EchoHostOptions options, List<string> failures)
+    {
+        // TCP endpoints that would compete for one port: the HTTP endpoint and every enabled TCP listener.
+        var taken = new List<(string Owner, BindAddress Address, int Port)>();
+        if (options.Http.Enabled)
+        {
+            taken.Add(("the HTTP endpoint", ListenerDefinition.HttpAddress(options), options.Http.Port));
+        }
+
+        foreach (var listener in ListenerDefinition.FromOptions(options))
+        {
+            var clash = taken.FirstOrDefault(t => t.Port == listener.Port && listener.Port != 0 && t.Address.Overlaps(listener.Address));
+            if (clash.Owner is not null)
+            {
+                failures.Add($"{listener.ConfigPath}:Port: {listener.Port} is already used by {clash.Owner}; give each listener its own port");
+            }
+
+            taken.Add(($"listener '{listener.Name}'", listener.Address, listener.Port));
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace EchoHost.Configuration;
+
+/// <summary>The protocols a listener can speak, as written in <c>Protocol</c>.</summary>
+public enum ListenerProtocol
+{
+    Echo,
+}
+
+internal static class ListenerProtocols
+{
+    public static bool TryParse(string? text, out ListenerProtocol protocol)
+    {
+        protocol = default;
+        return !string.IsNullOrWhiteSpace(text)
+            && !char.IsDigit(text.Trim()[0])
+            && Enum.TryParse(text.Trim(), ignoreCase: true, out protocol)
+            && Enum.IsDefined(protocol);
+    }
+
+    public static string Names => string.Join(", ", Enum.GetNames<ListenerProtocol>());
+
+    /// <summary>The idle timeout a listener of this protocol gets when it does not set one.</summary>
+    public static TimeSpan DefaultIdleTimeout(ListenerProtocol protocol) => protocol switch
+    {
+        ListenerProtocol.Echo => TimeSpan.FromMinutes(5),
+        _ => TimeSpan.FromMinutes(5),
+    };
+}

@@ -1,0 +1,28 @@
+namespace EchoHost.Connections;
+
+/// <summary>Why a connection ended, as written in the disconnect log line.</summary>
+internal enum CloseReason
+{
+    /// <summary>The handler finished without the client closing first (for example a protocol's quit command).</summary>
+    ServerClosed,
+    ClientClosed,
+    ClientReset,
+    IdleTimeout,
+    Shutdown,
+    /// <summary>Something in the application asked Kestrel's lifetime feature to close the connection.</summary>
+    Requested,
+}
+
+internal static class CloseReasons
+{
+    public static string Describe(this CloseReason reason) => reason switch
+    {
+        CloseReason.ServerClosed => "closed by server",
+        CloseReason.ClientClosed => "closed by client",
+        CloseReason.ClientReset => "reset by client",
+        CloseReason.IdleTimeout => "idle timeout",
+        CloseReason.Shutdown => "server shutdown",
+        CloseReason.Requested => "close requested",
+        _ => reason.ToString(),
+    };
+}

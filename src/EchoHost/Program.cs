@@ -1,0 +1,78 @@
+using EchoHost.Configuration;
+using EchoHost.Hosting;
+using EchoHost.Logging;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+return await Program.RunAsync(args);
+
+public partial class Program
+{
+    /// <summary>Runs the host until SIGTERM or Ctrl+C. Exit code 0 after a clean shutdown, 1 when it cannot start.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        WebApplication? app = null;
+        try
+        {
+            app = BuildApp(args);
+            await app.StartAsync();
+        }
+        catch (Exception ex)
+        {
+            foreach (var line in StartupErrors.Describe(ex, app?.Services))
+            {
+                await Console.Error.WriteLineAsync(line);
+            }
+
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            return 1;
+        }
+
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
+    }
+
+    /// <summary>The whole host: configuration → listeners → handlers → hosted services → HTTP endpoints.</summary>
+    internal static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? customize = null, string? contentRoot = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            // Nothing reacts to a changed file at run time, so no file watchers.
+            Args = ["--hostBuilder:reloadConfigOnChange=false", .. args],
+            // appsettings.json is copied next to the binary at build and publish; load it from there wherever we start.
+            ContentRootPath = contentRoot ?? AppContext.BaseDirectory,
+        });
+        customize?.Invoke(builder);
+
+        // Configuration: the EchoHost section, validated at start with one line per bad key.
+        builder.Services.AddOptions<EchoHostOptions>()
+            .Configure<IConfiguration>((options, configuration) => ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EchoHostOptions>, EchoHostOptionsValidator>();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<EchoHostOptions>>((host, echo) => host.ShutdownTimeout = echo.Value.ShutdownTimeout);
+
+        // Logging: Serilog from the Serilog section; startup failures become one line (see RunAsync).
+        var startupPhase = new StartupPhase();
+        builder.Services.AddSingleton(startupPhase);
+        builder.AddEchoHostLogging(startupPhase);
+
+        // Listeners: every enabled TCP listener becomes a Kestrel endpoint running its protocol's handler
+        // (Echo/EchoConnectionHandler) behind the shared connection middleware (Connections/).
+        builder.Services.AddSingleton<ListenerRegistry>();
+        builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelListenerSetup>();
+
+        // Hosted services.
+        builder.Services.AddHostedService<LifecycleLogger>();
+
+        var app = builder.Build();
+
+        // HTTP endpoints.
+        app.MapGet("/", (ListenerRegistry registry) => ServiceDescription.Text(registry));
+        return app;
+    }
+}
