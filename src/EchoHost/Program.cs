@@ -47,6 +47,7 @@ public partial class Program
             // appsettings.json is copied next to the binary at build and publish; load it from there wherever we start.
             ContentRootPath = contentRoot ?? AppContext.BaseDirectory,
         });
+        builder.Logging.ClearProviders();
         customize?.Invoke(builder);
 
         // Configuration: the EchoHost section, validated at start with one line per bad key.

@@ -19,7 +19,6 @@ internal static class LoggingSetup
             configuration.WriteTo.Console();
         }
 
-        builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(new SerilogLoggerProvider(configuration.CreateLogger(), dispose: true));
     }

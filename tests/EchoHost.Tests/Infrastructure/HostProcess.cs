@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace EchoHost.Tests.Infrastructure;
+
+/// <summary>The built EchoHost run as a child process, for what only a process shows: exit codes, signals, stderr.</summary>
+internal sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private event Action? LineArrived;
+
+    private HostProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public string StandardOutput => string.Join('\n', _stdout);
+
+    public string StandardError => string.Join('\n', _stderr);
+
+    /// <summary>The EchoHost.dll built next to the tests, with the shipped appsettings.json beside it.</summary>
+    public static string HostDll => Path.Combine(AppContext.BaseDirectory, "EchoHost.dll");
+
+    public static HostProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        info.ArgumentList.Add(HostDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // A developer's own overrides must not leak into the child.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("EchoHost__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var host = new HostProcess(process);
+        process.OutputDataReceived += (_, e) => host.Add(host._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => host.Add(host._stderr, e.Data);
+        process.Exited += (_, _) => host._exited.TrySetResult();
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return host;
+    }
+
+    private void Add(ConcurrentQueue<string> queue, string? line)
+    {
+        if (line is not null)
+        {
+            queue.Enqueue(line);
+            LineArrived?.Invoke();
+        }
+    }
+
+    /// <summary>Waits for a stdout line matching <paramref name="pattern"/>; fails early if the process exits.</summary>
+    public async Task<Match> WaitForOutputAsync(Regex pattern, TimeSpan? timeout = null)
+    {
+        var found = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            foreach (var line in _stdout)
+            {
+                if (pattern.Match(line) is { Success: true } match)
+                {
+                    found.TrySetResult(match);
+                    return;
+                }
+            }
+        }
+
+        LineArrived += Check;
+        try
+        {
+            Check();
+            var first = await Task.WhenAny(found.Task, _exited.Task).WaitAsync(timeout ?? TestTimeouts.Long);
+            if (first != found.Task)
+            {
+                Check();
+                if (!found.Task.IsCompleted)
+                {
+                    throw new InvalidOperationException($"EchoHost exited before printing /{pattern}/.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+                }
+            }
+
+            return await found.Task;
+        }
+        finally
+        {
+            LineArrived -= Check;
+        }
+    }
+
+    /// <summary>The bound port of a TCP listener, read from its startup line.</summary>
+    public async Task<int> ListenerPortAsync(string listener)
+    {
+        var match = await WaitForOutputAsync(new Regex($@"Listener {Regex.Escape(listener)} \(\w+\) listening on .*:(?<port>\d+)/tcp"));
+        return int.Parse(match.Groups["port"].Value);
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        await _exited.Task.WaitAsync(timeout ?? TestTimeouts.Long);
+        _process.WaitForExit(); // drains the redirected streams
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public const int SIGTERM = 15;
+    public const int SIGINT = 2;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int sig);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace EchoHost.Tests.Infrastructure;
+
+internal static class SocketExtensions
+{
+    public static async Task<Socket> ConnectAsync(IPEndPoint endPoint, IPAddress? from = null)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (from is not null)
+        {
+            socket.Bind(new IPEndPoint(from, 0));
+        }
+
+        await socket.ConnectAsync(endPoint, TestTimeouts.Token());
+        return socket;
+    }
+
+    public static async Task SendAllAsync(this Socket socket, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var sent = await socket.SendAsync(data, SocketFlags.None, TestTimeouts.Token());
+            data = data[sent..];
+        }
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes, or fewer if the peer closes first.</summary>
+    public static async Task<byte[]> ReceiveExactlyAsync(this Socket socket, int count, TimeSpan? timeout = null)
+    {
+        var buffer = new byte[count];
+        var token = TestTimeouts.Token(timeout);
+        var filled = 0;
+        while (filled < count)
+        {
+            var read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, token);
+            if (read == 0)
+            {
+                return buffer[..filled];
+            }
+
+            filled += read;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Reads until the peer closes; returns what arrived.</summary>
+    public static async Task<byte[]> ReceiveToEndAsync(this Socket socket, TimeSpan? timeout = null)
+    {
+        var token = TestTimeouts.Token(timeout);
+        var all = new MemoryStream();
+        var buffer = new byte[81920];
+        while (true)
+        {
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, token);
+            if (read == 0)
+            {
+                return all.ToArray();
+            }
+
+            all.Write(buffer, 0, read);
+        }
+    }
+
+    /// <summary>
+    /// True when the server closed the connection: a read returns 0 (FIN) or the connection is reset.
+    /// Throws if nothing happens within the hang guard.
+    /// </summary>
+    public static async Task<bool> WaitForServerCloseAsync(this Socket socket, TimeSpan? timeout = null)
+    {
+        var buffer = new byte[4096];
+        var token = TestTimeouts.Token(timeout);
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Sends a probe and expects it back: proves the connection was accepted and is being served.</summary>
+    public static async Task AssertEchoesAsync(this Socket socket, string probe = "ping\n")
+    {
+        var bytes = System.Text.Encoding.ASCII.GetBytes(probe);
+        await socket.SendAllAsync(bytes);
+        Assert.Equal(bytes, await socket.ReceiveExactlyAsync(bytes.Length));
+    }
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using EchoHost.Hosting;
+
+namespace EchoHost.Tests.Infrastructure;
+
+/// <summary>
+/// The real EchoHost, in-process, on 127.0.0.1 with port 0 everywhere. Configuration comes only from what the test
+/// passes (the content root is an empty folder), so the shipped appsettings.json never leaks into a test.
+/// </summary>
+internal sealed class TestHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _contentRoot;
+
+    private TestHost(WebApplication app, LogCapture logs, string contentRoot)
+    {
+        _app = app;
+        Logs = logs;
+        _contentRoot = contentRoot;
+    }
+
+    public LogCapture Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public ListenerRegistry Registry => _app.Services.GetRequiredService<ListenerRegistry>();
+
+    /// <summary>Config for one echo listener named Echo plus the HTTP endpoint, all on free loopback ports.</summary>
+    public static Dictionary<string, string?> BaseConfig() => new()
+    {
+        ["EchoHost:Address"] = "127.0.0.1",
+        ["EchoHost:Http:Port"] = "0",
+        ["EchoHost:Listeners:Echo:Protocol"] = "Echo",
+        ["EchoHost:Listeners:Echo:Port"] = "0",
+        // Keep test output quiet; LogCapture still sees everything.
+        ["Serilog:MinimumLevel:Default"] = "Fatal",
+    };
+
+    public static async Task<TestHost> StartAsync(IDictionary<string, string?>? overrides = null)
+    {
+        var config = BaseConfig();
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        var contentRoot = Directory.CreateTempSubdirectory("echohost-test-").FullName;
+        var logs = new LogCapture();
+        var app = Program.BuildApp([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(config);
+            builder.Logging.AddProvider(logs);
+        }, contentRoot);
+        var host = new TestHost(app, logs, contentRoot);
+        await app.StartAsync(TestTimeouts.Token());
+        return host;
+    }
+
+    public IPEndPoint EndPoint(string listener = "Echo") => Registry.TcpEndPoint(listener);
+
+    public Uri HttpBase => new($"http://{Registry.HttpEndPoint}/");
+
+    public Task StopAsync() => _app.StopAsync(TestTimeouts.Token(TestTimeouts.Long));
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(_contentRoot, recursive: true);
+    }
+}

@@ -1,0 +1,147 @@
+using EchoHost.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Tests.Unit;
+
+public sealed class ConfigurationValidationTests
+{
+    private static Dictionary<string, string?> Valid() => new()
+    {
+        ["EchoHost:Address"] = "127.0.0.1",
+        ["EchoHost:Http:Port"] = "8080",
+        ["EchoHost:Listeners:Echo:Protocol"] = "Echo",
+        ["EchoHost:Listeners:Echo:Port"] = "65432",
+    };
+
+    /// <summary>The failures a user would see for this configuration, in order; empty when it is valid.</summary>
+    private static IReadOnlyList<string> Failures(Action<Dictionary<string, string?>> change)
+    {
+        var values = Valid();
+        change(values);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var options = new EchoHostOptions();
+        try
+        {
+            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        }
+        catch (OptionsValidationException ex)
+        {
+            return ex.Failures.ToList();
+        }
+
+        var result = new EchoHostOptionsValidator().Validate(null, options);
+        return result.Failed ? result.Failures!.ToList() : [];
+    }
+
+    [Fact]
+    public void Valid_configuration_passes() => Assert.Empty(Failures(_ => { }));
+
+    [Theory]
+    [InlineData("EchoHost:Listeners:Echo:Port", "70000", "EchoHost:Listeners:Echo:Port: 70000 is out of range")]
+    [InlineData("EchoHost:Listeners:Echo:Port", "-1", "EchoHost:Listeners:Echo:Port: -1 is out of range")]
+    [InlineData("EchoHost:Http:Port", "65536", "EchoHost:Http:Port: 65536 is out of range")]
+    [InlineData("EchoHost:Listeners:Echo:Port", "abc", "EchoHost:Listeners:Echo:Port: 'abc' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Echo:Protocol", "Gopher", "EchoHost:Listeners:Echo:Protocol: unknown protocol 'Gopher'")]
+    [InlineData("EchoHost:Listeners:Echo:Protocol", "0", "EchoHost:Listeners:Echo:Protocol: unknown protocol '0'")]
+    [InlineData("EchoHost:Listeners:Echo:Protocol", "", "EchoHost:Listeners:Echo:Protocol: missing")]
+    [InlineData("EchoHost:Address", "example.com", "EchoHost:Address: 'example.com' is not a bind address")]
+    [InlineData("EchoHost:Listeners:Echo:Address", "1.2.3", "EchoHost:Listeners:Echo:Address: '1.2.3' is not a bind address")]
+    [InlineData("EchoHost:Http:Address", "nowhere", "EchoHost:Http:Address: 'nowhere' is not a bind address")]
+    [InlineData("EchoHost:Listeners:Echo:IdleTimeout", "5m", "EchoHost:Listeners:Echo:IdleTimeout: '5m' is not a duration")]
+    [InlineData("EchoHost:Listeners:Echo:IdleTimeout", "-00:00:01", "EchoHost:Listeners:Echo:IdleTimeout: must not be negative")]
+    [InlineData("EchoHost:Listeners:Echo:MaxConnections", "-5", "EchoHost:Listeners:Echo:MaxConnections: must not be negative")]
+    [InlineData("EchoHost:Listeners:Echo:MaxConnectionsPerIp", "many", "EchoHost:Listeners:Echo:MaxConnectionsPerIp: 'many' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Echo:Enabled", "maybe", "EchoHost:Listeners:Echo:Enabled: 'maybe' is not true or false")]
+    [InlineData("EchoHost:Listeners:Echo:Prot", "Echo", "EchoHost:Listeners:Echo:Prot: unknown key")]
+    [InlineData("EchoHost:Listner", "x", "EchoHost:Listner: unknown key")]
+    [InlineData("EchoHost:ShutdownTimeout", "-00:00:01", "EchoHost:ShutdownTimeout: must not be negative")]
+    public void A_bad_value_is_reported_with_its_key(string key, string value, string expectedStart)
+    {
+        var failures = Failures(c => c[key] = value);
+
+        Assert.Contains(failures, f => f.StartsWith(expectedStart, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Missing_port_is_reported()
+    {
+        var failures = Failures(c => c.Remove("EchoHost:Listeners:Echo:Port"));
+
+        Assert.Contains("EchoHost:Listeners:Echo:Port: missing; set a port from 0 to 65535", failures);
+    }
+
+    [Fact]
+    public void Two_listeners_on_one_port_name_the_second_and_the_first()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
+            c["EchoHost:Listeners:Other:Port"] = "65432";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Other:Port: 65432 is already used by listener 'Echo'; give each listener its own port", failures);
+    }
+
+    [Fact]
+    public void A_listener_on_the_http_port_is_a_conflict()
+    {
+        var failures = Failures(c => c["EchoHost:Listeners:Echo:Port"] = "8080");
+
+        Assert.Contains(failures, f => f.StartsWith("EchoHost:Listeners:Echo:Port: 8080 is already used by the HTTP endpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Same_port_on_different_addresses_is_allowed()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Echo:Address"] = "127.0.0.1";
+            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
+            c["EchoHost:Listeners:Other:Port"] = "65432";
+            c["EchoHost:Listeners:Other:Address"] = "127.0.0.2";
+        });
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void A_disabled_listener_does_not_conflict()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
+            c["EchoHost:Listeners:Other:Port"] = "65432";
+            c["EchoHost:Listeners:Other:Enabled"] = "false";
+        });
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Port_zero_with_localhost_explains_what_to_use()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Address"] = "localhost";
+            c["EchoHost:Listeners:Echo:Port"] = "0";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Echo:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Address to 127.0.0.1 or ::1", failures);
+    }
+
+    [Fact]
+    public void Defaults_apply_per_protocol_and_key()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Valid()).Build();
+        var options = new EchoHostOptions();
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+
+        var listener = Assert.Single(ListenerDefinition.FromOptions(options));
+
+        Assert.Equal(TimeSpan.FromMinutes(5), listener.IdleTimeout);
+        Assert.Equal(10_000, listener.MaxConnections);
+        Assert.Equal(1_000, listener.MaxConnectionsPerIp);
+        Assert.Null(listener.Banner);
+        Assert.Equal(TimeSpan.FromSeconds(15), options.ShutdownTimeout);
+    }
+}

@@ -1,0 +1,55 @@
+using EchoHost.Configuration;
+using EchoHost.Tests.Infrastructure;
+
+namespace EchoHost.Tests.Unit;
+
+/// <summary>The root appsettings.json is the user's file: its defaults are part of the contract.</summary>
+public sealed class ShippedConfigurationTests
+{
+    private static string RootAppSettings
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EchoHost.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("EchoHost.sln not found above the test binaries."), "appsettings.json");
+        }
+    }
+
+    [Fact]
+    public void The_build_ships_the_root_file_unchanged() =>
+        Assert.Equal(File.ReadAllText(RootAppSettings), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
+
+    [Fact]
+    public void Root_file_defines_the_documented_defaults_and_is_valid()
+    {
+        var configuration = new ConfigurationBuilder().AddJsonFile(RootAppSettings).Build();
+        var options = new EchoHostOptions();
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+
+        Assert.True(new EchoHostOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal("localhost", options.Address);
+        Assert.Equal(8080, options.Http.Port);
+        var echo = Assert.Single(ListenerDefinition.FromOptions(options), l => l.Name == "Echo");
+        Assert.Equal(ListenerProtocol.Echo, echo.Protocol);
+        Assert.Equal(65432, echo.Port);
+        Assert.Equal(TimeSpan.FromMinutes(5), echo.IdleTimeout);
+    }
+
+    [Fact]
+    public async Task Environment_style_keys_override_the_file()
+    {
+        // What EchoHost__Listeners__Echo__Port=7000 becomes once the environment provider has read it.
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["EchoHost:Listeners:Echo:Banner"] = "from the environment",
+        });
+        using var socket = await SocketExtensions.ConnectAsync(host.EndPoint());
+
+        Assert.Equal("from the environment\r\n"u8.ToArray(), await socket.ReceiveExactlyAsync(22));
+    }
+}
