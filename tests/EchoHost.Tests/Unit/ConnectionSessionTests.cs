@@ -2,13 +2,15 @@ using System.Net;
 using EchoHost.Configuration;
 using EchoHost.Connections;
 
+using EchoHost.Tests.Infrastructure;
+
 namespace EchoHost.Tests.Unit;
 
 /// <summary>The heartbeat logic is driven with explicit clock values, so no test sleeps.</summary>
 public sealed class ConnectionSessionTests
 {
     private static ConnectionSession Session(TimeSpan idleTimeout) =>
-        new("c1", new ListenerDefinition("Echo", ListenerProtocol.Echo, BindAddress.Localhost, 0, idleTimeout, 0, 0, null), new IPEndPoint(IPAddress.Loopback, 5));
+        new("c1", TestListeners.Echo(idleTimeout), new IPEndPoint(IPAddress.Loopback, 5));
 
     [Fact]
     public void Idle_connection_is_asked_to_close_once_the_timeout_passes()

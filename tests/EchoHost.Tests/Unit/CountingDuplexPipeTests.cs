@@ -3,6 +3,8 @@ using EchoHost.Configuration;
 using EchoHost.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using EchoHost.Tests.Infrastructure;
+
 namespace EchoHost.Tests.Unit;
 
 public sealed class CountingDuplexPipeTests
@@ -11,7 +13,7 @@ public sealed class CountingDuplexPipeTests
     public async Task Counts_each_byte_once_even_when_the_reader_leaves_some_unconsumed()
     {
         var pair = new PipePair();
-        var session = new ConnectionSession("c1", new ListenerDefinition("Echo", ListenerProtocol.Echo, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null), new IPEndPoint(IPAddress.Loopback, 1));
+        var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
         var counted = new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance);
 
         await pair.Client.Output.WriteAsync("abcdef"u8.ToArray());

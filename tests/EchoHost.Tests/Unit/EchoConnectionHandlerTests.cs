@@ -8,7 +8,7 @@ namespace EchoHost.Tests.Unit;
 public sealed class EchoConnectionHandlerTests
 {
     private static EchoConnectionHandler Handler(string? banner = null) =>
-        new(new ListenerDefinition("Echo", ListenerProtocol.Echo, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, banner));
+        new(TestListeners.Echo(banner: banner));
 
     [Fact]
     public async Task Echoes_each_partial_write_in_order()
