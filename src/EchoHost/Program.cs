@@ -1,3 +1,4 @@
+using EchoHost.Chat;
 using EchoHost.Configuration;
 using EchoHost.Hosting;
 using EchoHost.Logging;
@@ -63,8 +64,10 @@ public partial class Program
         builder.AddEchoHostLogging(startupPhase);
 
         // Listeners: every enabled TCP listener becomes a Kestrel endpoint running its protocol's handler
-        // (Echo/EchoConnectionHandler) behind the shared connection middleware (Connections/).
+        // (Echo/EchoConnectionHandler, Chat/ChatConnectionHandler) behind the shared connection middleware (Connections/).
         builder.Services.AddSingleton<ListenerRegistry>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ChatServer>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelListenerSetup>();
 
         // Hosted services.

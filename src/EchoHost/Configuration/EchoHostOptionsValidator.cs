@@ -26,6 +26,7 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
 
         ValidateHttp(options, failures);
+        ValidateChat(options.Chat, failures);
         foreach (var (listenerName, listener) in options.Listeners)
         {
             ValidateListener(options, $"{Root}:Listeners:{listenerName}", listener, failures);
@@ -44,6 +45,39 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         var path = $"{Root}:Http";
         CheckPort(path, options.Http.Port, failures);
         CheckAddress(path, options.Http.Address, options.Http.Port, options.Address, failures);
+    }
+
+    private static void ValidateChat(ChatOptions chat, List<string> failures)
+    {
+        var path = $"{Root}:Chat";
+        void AtLeast(string key, double value, double minimum)
+        {
+            if (value < minimum)
+            {
+                failures.Add($"{path}:{key}: {value} is too small; use at least {minimum}");
+            }
+        }
+
+        AtLeast(nameof(chat.MaxLineBytes), chat.MaxLineBytes, 16);
+        AtLeast(nameof(chat.FloodBurst), chat.FloodBurst, 1);
+        AtLeast(nameof(chat.MaxUsers), chat.MaxUsers, 1);
+        AtLeast(nameof(chat.MaxRooms), chat.MaxRooms, 1);
+        AtLeast(nameof(chat.HistorySize), chat.HistorySize, 0);
+        if (chat.FloodLinesPerSecond <= 0)
+        {
+            failures.Add($"{path}:FloodLinesPerSecond: must be more than 0");
+        }
+
+        // A queue smaller than a few full lines would disconnect a reader who is merely a little behind.
+        if (chat.MaxQueuedBytes < 4 * (chat.MaxLineBytes + 64))
+        {
+            failures.Add($"{path}:MaxQueuedBytes: {chat.MaxQueuedBytes} is too small; use at least 4 x (MaxLineBytes + 64) = {4 * (chat.MaxLineBytes + 64)}");
+        }
+
+        if (chat.IdleTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
+        }
     }
 
     private static void ValidateListener(EchoHostOptions options, string path, ListenerOptions listener, List<string> failures)

@@ -39,7 +39,7 @@ internal sealed record ListenerDefinition(
                 protocol,
                 address,
                 listener.Port ?? 0,
-                listener.IdleTimeout ?? ListenerProtocols.DefaultIdleTimeout(protocol),
+                listener.IdleTimeout ?? ListenerProtocols.DefaultIdleTimeout(protocol, options),
                 listener.MaxConnections,
                 listener.MaxConnectionsPerIp,
                 string.IsNullOrEmpty(listener.Banner) ? null : listener.Banner));

@@ -4,6 +4,7 @@ namespace EchoHost.Configuration;
 public enum ListenerProtocol
 {
     Echo,
+    Chat,
 }
 
 internal static class ListenerProtocols
@@ -20,9 +21,9 @@ internal static class ListenerProtocols
     public static string Names => string.Join(", ", Enum.GetNames<ListenerProtocol>());
 
     /// <summary>The idle timeout a listener of this protocol gets when it does not set one.</summary>
-    public static TimeSpan DefaultIdleTimeout(ListenerProtocol protocol) => protocol switch
+    public static TimeSpan DefaultIdleTimeout(ListenerProtocol protocol, EchoHostOptions options) => protocol switch
     {
-        ListenerProtocol.Echo => TimeSpan.FromMinutes(5),
+        ListenerProtocol.Chat => options.Chat.IdleTimeout,
         _ => TimeSpan.FromMinutes(5),
     };
 }

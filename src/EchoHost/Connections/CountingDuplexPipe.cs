@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using EchoHost.Logging;
 

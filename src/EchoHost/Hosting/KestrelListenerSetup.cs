@@ -1,3 +1,4 @@
+using EchoHost.Chat;
 using EchoHost.Configuration;
 using EchoHost.Connections;
 using EchoHost.Echo;
@@ -42,6 +43,7 @@ internal sealed class KestrelListenerSetup(ListenerRegistry registry, IServicePr
     private ConnectionHandler CreateHandler(ListenerDefinition listener) => listener.Protocol switch
     {
         ListenerProtocol.Echo => ActivatorUtilities.CreateInstance<EchoConnectionHandler>(services, listener),
+        ListenerProtocol.Chat => ActivatorUtilities.CreateInstance<ChatConnectionHandler>(services, listener),
         _ => throw new InvalidOperationException($"{listener.ConfigPath}:Protocol: {listener.Protocol} is not a TCP protocol."),
     };
 

@@ -1,0 +1,29 @@
+namespace EchoHost.Configuration;
+
+/// <summary><c>EchoHost:Chat</c>: the limits of the chat protocol, shared by every chat listener.</summary>
+public sealed class ChatOptions
+{
+    /// <summary>Longest line accepted, in bytes without the line ending; a longer line is discarded with a notice.</summary>
+    public int MaxLineBytes { get; set; } = 2048;
+
+    /// <summary>Lines a user may send at once before flood control drops lines.</summary>
+    public int FloodBurst { get; set; } = 20;
+
+    /// <summary>Lines per second added back to a user's allowance.</summary>
+    public double FloodLinesPerSecond { get; set; } = 5;
+
+    /// <summary>Bytes waiting to be sent to one user before that user is disconnected as a slow reader.</summary>
+    public int MaxQueuedBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Messages per room replayed to a user who joins it.</summary>
+    public int HistorySize { get; set; } = 20;
+
+    /// <summary>Idle timeout of chat listeners that do not set their own <c>IdleTimeout</c>; 0 turns it off.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Users connected at once across every chat listener.</summary>
+    public int MaxUsers { get; set; } = 10_000;
+
+    /// <summary>Rooms that may exist at once, <c>lobby</c> included.</summary>
+    public int MaxRooms { get; set; } = 1_000;
+}
