@@ -80,6 +80,7 @@ internal static class ConfigurationShape
 
     private static string Expected(Type type) =>
         type == typeof(int) ? "a whole number"
+        : type == typeof(double) ? "a number"
         : type == typeof(bool) ? "true or false"
         : type == typeof(TimeSpan) ? "a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)"
         : $"a valid {type.Name}";
