@@ -214,11 +214,17 @@ internal sealed partial class ChatConnectionHandler(
     {
         outbox.Complete();
         stopWriting.CancelAfter(FinalFlushGrace);
+        await WhenWriterEndsAsync(writer);
+    }
+
+    /// <summary>The writer ends by draining, by cancellation, or because the peer is gone: none of that is an error here.</summary>
+    private static async Task WhenWriterEndsAsync(Task writer)
+    {
         try
         {
             await writer;
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
         {
         }
     }
@@ -226,20 +232,14 @@ internal sealed partial class ChatConnectionHandler(
     /// <summary>Best effort: the notice goes behind whatever the client did not read, then the connection is dropped.</summary>
     private static async Task SendSlowReaderNoticeAndAbortAsync(ConnectionContext connection, Task writer)
     {
-        try
-        {
-            await writer;
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await WhenWriterEndsAsync(writer);
 
         using var grace = new CancellationTokenSource(FinalFlushGrace);
         try
         {
             await connection.Transport.Output.WriteAsync(ChatMessages.Encode(ChatMessages.SlowReader), grace.Token);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
         }
 
