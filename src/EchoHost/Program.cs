@@ -12,6 +12,11 @@ public partial class Program
     /// <summary>Runs the host until SIGTERM or Ctrl+C. Exit code 0 after a clean shutdown, 1 when it cannot start.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is [HealthProbe.Flag, .. var probeArgs])
+        {
+            return await HealthProbe.RunAsync(probeArgs);
+        }
+
         WebApplication? app = null;
         try
         {
@@ -72,6 +77,7 @@ public partial class Program
 
         // Hosted services.
         builder.Services.AddHostedService<LifecycleLogger>();
+        builder.Services.AddHostedService<ShutdownDrain>();
 
         var app = builder.Build();
 

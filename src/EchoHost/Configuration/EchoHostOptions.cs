@@ -15,6 +15,9 @@ public sealed class EchoHostOptions
 
     public ChatOptions Chat { get; set; } = new();
 
-    /// <summary>How long shutdown waits for connections to finish before they are aborted.</summary>
+    /// <summary>How long shutdown may take in all: the drain delay, then closing connections; the rest are aborted.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long listeners keep serving after shutdown starts while <c>/readyz</c> already answers 503.</summary>
+    public TimeSpan ShutdownDrainDelay { get; set; } = TimeSpan.Zero;
 }

@@ -25,6 +25,11 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             failures.Add($"{Root}:ShutdownTimeout: must not be negative");
         }
 
+        if (options.ShutdownDrainDelay < TimeSpan.Zero || options.ShutdownDrainDelay >= options.ShutdownTimeout && options.ShutdownDrainDelay > TimeSpan.Zero)
+        {
+            failures.Add($"{Root}:ShutdownDrainDelay: must be from 0 to less than ShutdownTimeout ({options.ShutdownTimeout}), which it is part of");
+        }
+
         ValidateHttp(options, failures);
         ValidateChat(options.Chat, failures);
         foreach (var (listenerName, listener) in options.Listeners)

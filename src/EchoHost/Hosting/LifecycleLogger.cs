@@ -15,7 +15,7 @@ internal sealed partial class LifecycleLogger(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStarted.Register(OnStarted);
-        lifetime.ApplicationStopping.Register(() => LogStopping(registry.Options.ShutdownTimeout));
+        lifetime.ApplicationStopping.Register(() => LogStopping(registry.Options.ShutdownDrainDelay, registry.Options.ShutdownTimeout));
         lifetime.ApplicationStopped.Register(LogStopped);
         return Task.CompletedTask;
     }
@@ -47,8 +47,9 @@ internal sealed partial class LifecycleLogger(
     [LoggerMessage(Level = LogLevel.Information, Message = "EchoHost started; press Ctrl+C to stop")]
     private partial void LogStarted();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "EchoHost shutting down: no new connections, closing open ones (timeout {ShutdownTimeout})")]
-    private partial void LogStopping(TimeSpan shutdownTimeout);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "EchoHost shutting down: listeners close after the drain delay ({ShutdownDrainDelay}), then open connections are asked to close (timeout {ShutdownTimeout})")]
+    private partial void LogStopping(TimeSpan shutdownDrainDelay, TimeSpan shutdownTimeout);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "EchoHost stopped")]
     private partial void LogStopped();

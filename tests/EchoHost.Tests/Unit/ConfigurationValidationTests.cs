@@ -55,6 +55,7 @@ public sealed class ConfigurationValidationTests
     [InlineData("EchoHost:Listeners:Echo:Prot", "Echo", "EchoHost:Listeners:Echo:Prot: unknown key")]
     [InlineData("EchoHost:Listner", "x", "EchoHost:Listner: unknown key")]
     [InlineData("EchoHost:ShutdownTimeout", "-00:00:01", "EchoHost:ShutdownTimeout: must not be negative")]
+    [InlineData("EchoHost:ShutdownDrainDelay", "00:00:15", "EchoHost:ShutdownDrainDelay: must be from 0 to less than ShutdownTimeout (00:00:15)")]
     [InlineData("EchoHost:Chat:MaxLineBytes", "0", "EchoHost:Chat:MaxLineBytes: 0 is too small; use at least 16")]
     [InlineData("EchoHost:Chat:MaxQueuedBytes", "1000", "EchoHost:Chat:MaxQueuedBytes: 1000 is too small; use at least 4 x (MaxLineBytes + 64) = 8448")]
     [InlineData("EchoHost:Chat:FloodLinesPerSecond", "0", "EchoHost:Chat:FloodLinesPerSecond: must be more than 0")]

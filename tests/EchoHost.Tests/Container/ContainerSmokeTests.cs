@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using EchoHost.Configuration;
+using EchoHost.Tests.Infrastructure;
+
+namespace EchoHost.Tests.Container;
+
+/// <summary>
+/// The image, proven without a Docker engine: the Dockerfile's own build steps run here, then its ENTRYPOINT runs
+/// as the image's unprivileged user with the image's ENV, and every EXPOSEd port must answer with the protocol the
+/// app's configuration puts there. Everything is read from the Dockerfile, so the test breaks when the two disagree.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class ContainerSmokeTests
+{
+    /// <summary>The dotnet base images' non-root user (<c>$APP_UID</c>).</summary>
+    private const int AppUid = 1654;
+
+    private static readonly string[] IgnoredFolders = ["bin", "obj", "TestResults"];
+
+    [Fact]
+    public async Task Image_steps_build_and_every_exposed_port_answers_as_the_app_user()
+    {
+        var dockerfile = Dockerfile.Load(RepositoryPaths.File("Dockerfile"));
+        using var scratch = new ScratchFolder();
+        var app = await BuildAsync(dockerfile, scratch);
+
+        var environment = Dockerfile.EnvironmentOf(dockerfile.Final).ToDictionary();
+        var entrypoint = dockerfile.Final.Single(i => i.Keyword == "ENTRYPOINT");
+        var user = dockerfile.Final.Single(i => i.Keyword == "USER").Arguments;
+        Assert.Equal("$APP_UID", user);
+        var endpoints = ConfiguredEndpoints(app, environment);
+        var exposed = dockerfile.ExposedPorts().ToList();
+        Assert.Equal(endpoints.Keys.Order(), exposed.Order());
+
+        using var host = StartAsAppUser(app, entrypoint.ExecForm(entrypoint.Arguments)!, environment);
+        try
+        {
+            await host.StartedAsync();
+            foreach (var (port, transport) in exposed)
+            {
+                await AssertAnswersAsync(endpoints[(port, transport)], port);
+            }
+
+            var healthcheck = dockerfile.Final.Single(i => i.Keyword == "HEALTHCHECK");
+            var command = healthcheck.Arguments[(healthcheck.Arguments.IndexOf("CMD", StringComparison.Ordinal) + 3)..];
+            using var probe = StartAsAppUser(app, healthcheck.ExecForm(command)!, environment);
+            Assert.Equal(0, await probe.ExitCodeAsync());
+
+            host.Terminate();
+            Assert.Equal(0, await host.ExitCodeAsync());
+        }
+        finally
+        {
+            host.Kill();
+        }
+    }
+
+    /// <summary>Runs the build stage: WORKDIR, ARG, COPY from the repository, RUN with the stage's paths mapped here.</summary>
+    private static async Task<string> BuildAsync(Dockerfile dockerfile, ScratchFolder scratch)
+    {
+        var final = dockerfile.Final;
+        var fromBuild = final.Single(i => i.Keyword == "COPY" && i.Flags.ContainsKey("from"));
+        var buildStage = dockerfile.Stages.Single(s => s[0].Arguments.EndsWith($" AS {fromBuild.Flags["from"]}", StringComparison.OrdinalIgnoreCase));
+        var output = fromBuild.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+        var app = scratch.Folder("app");
+        var workdir = scratch.Folder("source");
+        var arguments = new Dictionary<string, string> { ["TARGETARCH"] = TargetArch() };
+
+        foreach (var instruction in buildStage.Skip(1))
+        {
+            switch (instruction.Keyword)
+            {
+                case "WORKDIR":
+                    break; // the stage's working directory is the scratch "source" folder
+                case "ARG":
+                    Assert.True(arguments.ContainsKey(instruction.Arguments), $"no value for ARG {instruction.Arguments}");
+                    break;
+                case "COPY":
+                    var parts = instruction.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    foreach (var source in parts[..^1])
+                    {
+                        Copy(RepositoryPaths.File(source.TrimEnd('/')), Path.Combine(workdir, parts[^1]));
+                    }
+
+                    break;
+                case "RUN":
+                    var command = instruction.Arguments.Replace($" {output}", $" {app}", StringComparison.Ordinal);
+                    var (exitCode, text) = await RunAsync("bash", ["-c", command], workdir, arguments);
+                    Assert.True(exitCode == 0, $"RUN {instruction.Arguments} failed ({exitCode}):\n{text}");
+                    break;
+                default:
+                    Assert.Fail($"The smoke test does not know how to reproduce {instruction.Keyword} in the build stage.");
+                    break;
+            }
+        }
+
+        Assert.True(File.Exists(Path.Combine(app, "EchoHost")), "the publish step produced no EchoHost executable");
+        return app;
+    }
+
+    /// <summary>What the shipped configuration, with the image's ENV applied, puts on each port.</summary>
+    private static Dictionary<(int Port, string Transport), string> ConfiguredEndpoints(string app, Dictionary<string, string> environment)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(app, "appsettings.json"))
+            .AddInMemoryCollection(environment.Select(e => new KeyValuePair<string, string?>(e.Key.Replace("__", ":"), e.Value)))
+            .Build();
+        var options = new EchoHostOptions();
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        var endpoints = ListenerDefinition.FromOptions(options)
+            .ToDictionary(l => (l.Port, l.Protocol.ToString() == "UdpEcho" ? "udp" : "tcp"), l => l.Protocol.ToString());
+        if (options.Http.Enabled)
+        {
+            endpoints.Add((options.Http.Port, "tcp"), "Http");
+        }
+
+        return endpoints;
+    }
+
+    private static async Task AssertAnswersAsync(string protocol, int port)
+    {
+        var endPoint = new IPEndPoint(IPAddress.Loopback, port);
+        switch (protocol)
+        {
+            case "Echo":
+                using (var echo = await SocketExtensions.ConnectAsync(endPoint))
+                {
+                    await echo.AssertEchoesAsync("through the image\n");
+                }
+
+                break;
+            case "Chat":
+                using (var chat = await ChatClient.ConnectAsync(endPoint))
+                {
+                    Assert.StartsWith("guest-", chat.Nick);
+                }
+
+                break;
+            case "UdpEcho":
+                using (var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+                {
+                    var datagram = "udp through the image"u8.ToArray();
+                    await udp.SendAsync(datagram, endPoint, TestTimeouts.Token());
+                    var reply = await udp.ReceiveAsync(TestTimeouts.Token());
+                    Assert.Equal(datagram, reply.Buffer);
+                }
+
+                break;
+            case "Http":
+                using (var http = new HttpClient())
+                {
+                    var response = await http.GetAsync($"http://127.0.0.1:{port}/readyz", TestTimeouts.Token());
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                }
+
+                break;
+            default:
+                Assert.Fail($"No smoke check for protocol {protocol} on port {port}.");
+                break;
+        }
+    }
+
+    private static string TargetArch() => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.X64 => "amd64",
+        System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
+        var other => other.ToString().ToLowerInvariant(),
+    };
+
+    private static void Copy(string source, string destination)
+    {
+        if (File.Exists(source))
+        {
+            var target = destination.EndsWith('/') || Directory.Exists(destination) ? Path.Combine(destination, Path.GetFileName(source)) : destination;
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target, overwrite: true);
+            return;
+        }
+
+        Assert.True(Directory.Exists(source), $"COPY source {source} does not exist");
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(destination, Path.GetFileName(file)), overwrite: true);
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(source).Where(d => !IgnoredFolders.Contains(Path.GetFileName(d))))
+        {
+            Copy(folder, Path.Combine(destination, Path.GetFileName(folder)));
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] args, string workdir, IDictionary<string, string> environment)
+    {
+        using var process = Start(file, args, workdir, environment);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(TestTimeouts.Token(TimeSpan.FromMinutes(5)));
+        return (process.ExitCode, await output + await error);
+    }
+
+    private static Process Start(string file, IEnumerable<string> args, string workdir, IDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workdir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("EchoHost__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return Process.Start(info)!;
+    }
+
+    /// <summary>An exec-form command run as the image would: in /app, as <c>$APP_UID</c> when we are root.</summary>
+    private static AppProcess StartAsAppUser(string app, IReadOnlyList<string> command, Dictionary<string, string> environment)
+    {
+        var executable = command[0].StartsWith("./", StringComparison.Ordinal) ? Path.Combine(app, command[0][2..]) : command[0];
+        var asRoot = Environment.UserName == "root";
+        var process = asRoot
+            ? Start("setpriv", [$"--reuid={AppUid}", $"--regid={AppUid}", "--clear-groups", executable, .. command.Skip(1)], app, environment)
+            : Start(executable, command.Skip(1), app, environment);
+        return new AppProcess(process);
+    }
+
+    private sealed class AppProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public AppProcess(Process process)
+        {
+            _process = process;
+            process.OutputDataReceived += (_, e) => OnLine(e.Data);
+            process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        private void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+
+            if (line.Contains("EchoHost started", StringComparison.Ordinal))
+            {
+                _started.TrySetResult();
+            }
+        }
+
+        public async Task StartedAsync()
+        {
+            var exited = _process.WaitForExitAsync();
+            if (await Task.WhenAny(_started.Task, exited).WaitAsync(TestTimeouts.Long) != _started.Task)
+            {
+                Assert.Fail($"EchoHost exited before it started:\n{_output}");
+            }
+        }
+
+        public async Task<int> ExitCodeAsync()
+        {
+            await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Long));
+            return _process.ExitCode;
+        }
+
+        public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        public void Dispose() => _process.Dispose();
+    }
+
+    /// <summary>A temp folder the app user can read (temp folders are created owner-only), removed afterwards.</summary>
+    private sealed class ScratchFolder : IDisposable
+    {
+        private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+        private readonly string _root = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"echohost-image-{Guid.NewGuid():N}"), Readable).FullName;
+
+        public string Folder(string name) => Directory.CreateDirectory(Path.Combine(_root, name), Readable).FullName;
+
+        public void Dispose() => Directory.Delete(_root, recursive: true);
+    }
+}
