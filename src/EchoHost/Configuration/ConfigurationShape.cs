@@ -82,5 +82,6 @@ internal static class ConfigurationShape
         type == typeof(int) ? "a whole number"
         : type == typeof(bool) ? "true or false"
         : type == typeof(TimeSpan) ? "a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)"
+        : type.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(type))}"
         : $"a valid {type.Name}";
 }

@@ -13,6 +13,8 @@ public sealed class EchoHostOptions
 
     public HttpEndpointOptions Http { get; set; } = new();
 
+    public OtlpOptions Otlp { get; set; } = new();
+
     /// <summary>How long shutdown waits for connections to finish before they are aborted.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

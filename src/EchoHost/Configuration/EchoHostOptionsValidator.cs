@@ -26,6 +26,7 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
 
         ValidateHttp(options, failures);
+        ValidateOtlp(options.Otlp, failures);
         foreach (var (listenerName, listener) in options.Listeners)
         {
             ValidateListener(options, $"{Root}:Listeners:{listenerName}", listener, failures);
@@ -44,6 +45,26 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         var path = $"{Root}:Http";
         CheckPort(path, options.Http.Port, failures);
         CheckAddress(path, options.Http.Address, options.Http.Port, options.Address, failures);
+    }
+
+    private static void ValidateOtlp(OtlpOptions otlp, List<string> failures)
+    {
+        var path = $"{Root}:Otlp";
+        if (!string.IsNullOrWhiteSpace(otlp.Endpoint)
+            && !(Uri.TryCreate(otlp.Endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            failures.Add($"{path}:Endpoint: '{otlp.Endpoint}' is not an http:// or https:// URL; use one such as http://localhost:4317");
+        }
+
+        if (!Enum.IsDefined(otlp.Protocol))
+        {
+            failures.Add($"{path}:Protocol: use Grpc or HttpProtobuf");
+        }
+
+        if (otlp.ExportInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{path}:ExportInterval: must be positive, such as 00:01:00");
+        }
     }
 
     private static void ValidateListener(EchoHostOptions options, string path, ListenerOptions listener, List<string> failures)
