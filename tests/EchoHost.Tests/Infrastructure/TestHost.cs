@@ -60,6 +60,15 @@ internal sealed class TestHost : IAsyncDisposable
 
     public Uri HttpBase => new($"http://{Registry.HttpEndPoint}/");
 
+    public HttpClient CreateHttpClient() => new() { BaseAddress = HttpBase, Timeout = TestTimeouts.Default };
+
+    /// <summary>GET /metrics, parsed.</summary>
+    public async Task<PrometheusSamples> ScrapeAsync()
+    {
+        using var http = CreateHttpClient();
+        return PrometheusSamples.Parse(await http.GetStringAsync("metrics"));
+    }
+
     public Task StopAsync() => _app.StopAsync(TestTimeouts.Token(TestTimeouts.Long));
 
     public async ValueTask DisposeAsync()
