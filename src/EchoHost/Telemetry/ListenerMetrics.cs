@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using EchoHost.Connections;
 
 namespace EchoHost.Telemetry;
@@ -43,11 +44,7 @@ internal sealed class ListenerMetrics
         _metrics.ConnectionDuration.Record(duration.TotalSeconds, _tags);
     }
 
-    public void ConnectionRefused(LimitRefusal refusal) => _metrics.ConnectionsRefused.Add(1, WithReason(refusal switch
-    {
-        LimitRefusal.PerIp => "per_ip",
-        _ => "max_connections",
-    }));
+    public void ConnectionRefused(LimitRefusal refusal) => _metrics.ConnectionsRefused.Add(1, WithReason(RefusalReason(refusal)));
 
     public void IdleTimeout() => _metrics.IdleTimeouts.Add(1, _tags);
 
@@ -95,38 +92,41 @@ internal sealed class ListenerMetrics
     /// <summary>Records zero on every series this listener can move, so <c>rate()</c> and alerts work before the first event.</summary>
     public void StartSeriesAtZero()
     {
-        switch (Protocol)
+        if (Protocol == UdpProtocol)
         {
-            case UdpProtocol:
-                _metrics.UdpDatagramsReceived.Add(0, _tags);
-                _metrics.UdpDatagramsSent.Add(0, _tags);
-                _metrics.UdpBytesReceived.Add(0, _tags);
-                _metrics.UdpBytesSent.Add(0, _tags);
-                foreach (var reason in Enum.GetValues<UdpDropReason>())
-                {
-                    _metrics.UdpDatagramsDropped.Add(0, WithReason(reason.TagValue()));
-                }
+            AddZero(_metrics.UdpDatagramsReceived, _metrics.UdpDatagramsSent, _metrics.UdpBytesReceived, _metrics.UdpBytesSent);
+            AddZeroPerReason(_metrics.UdpDatagramsDropped, Enum.GetValues<UdpDropReason>().Select(r => r.TagValue()));
+            return;
+        }
 
-                return;
-            case ChatProtocol:
-                _metrics.ChatUsers.Add(0, _tags);
-                _metrics.ChatRooms.Add(0, _tags);
-                _metrics.ChatMessagesDelivered.Add(0, _tags);
-                _metrics.ChatSlowReadersDisconnected.Add(0, _tags);
-                foreach (var reason in Enum.GetValues<ChatLineDropReason>())
-                {
-                    _metrics.ChatLinesDropped.Add(0, WithReason(reason.TagValue()));
-                }
-
-                break;
+        if (Protocol == ChatProtocol)
+        {
+            _metrics.ChatUsers.Add(0, _tags);
+            _metrics.ChatRooms.Add(0, _tags);
+            AddZero(_metrics.ChatMessagesDelivered, _metrics.ChatSlowReadersDisconnected);
+            AddZeroPerReason(_metrics.ChatLinesDropped, Enum.GetValues<ChatLineDropReason>().Select(r => r.TagValue()));
         }
 
         _metrics.ConnectionsActive.Add(0, _tags);
-        _metrics.ConnectionsOpened.Add(0, _tags);
-        _metrics.BytesReceived.Add(0, _tags);
-        _metrics.BytesSent.Add(0, _tags);
-        _metrics.IdleTimeouts.Add(0, _tags);
-        _metrics.ConnectionsRefused.Add(0, WithReason("max_connections"));
-        _metrics.ConnectionsRefused.Add(0, WithReason("per_ip"));
+        AddZero(_metrics.ConnectionsOpened, _metrics.BytesReceived, _metrics.BytesSent, _metrics.IdleTimeouts);
+        AddZeroPerReason(_metrics.ConnectionsRefused, [RefusalReason(LimitRefusal.MaxConnections), RefusalReason(LimitRefusal.PerIp)]);
+    }
+
+    private static string RefusalReason(LimitRefusal refusal) => refusal == LimitRefusal.PerIp ? "per_ip" : "max_connections";
+
+    private void AddZero(params Counter<long>[] counters)
+    {
+        foreach (var counter in counters)
+        {
+            counter.Add(0, _tags);
+        }
+    }
+
+    private void AddZeroPerReason(Counter<long> counter, IEnumerable<string> reasons)
+    {
+        foreach (var reason in reasons)
+        {
+            counter.Add(0, WithReason(reason));
+        }
     }
 }

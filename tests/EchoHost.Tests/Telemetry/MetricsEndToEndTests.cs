@@ -240,21 +240,10 @@ public sealed partial class MetricsEndToEndTests
             .Select(n => HistogramSeries().Replace(n, string.Empty))
             .ToHashSet();
 
-        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        var readme = File.ReadAllText(Repository.PathOf("README.md"));
         var documented = ReadmeSeries().Matches(readme).Select(m => m.Groups["name"].Value).ToHashSet();
 
         Assert.Equal(exposed.Order(), documented.Order());
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EchoHost.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("EchoHost.sln not found above the test binaries.");
     }
 
     [GeneratedRegex("_(bucket|sum|count)$")]
