@@ -50,9 +50,16 @@ internal sealed class ListenerReadiness(ListenerRegistry registry, IHostApplicat
         {
             foreach (var listener in registry.TcpListeners)
             {
-                if (registry.TcpEndPoint(listener.Name).Port != 0)
+                try
                 {
-                    MarkBound(listener.Name);
+                    if (registry.TcpEndPoint(listener.Name).Port != 0)
+                    {
+                        MarkBound(listener.Name);
+                    }
+                }
+                catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+                {
+                    MarkFailed(listener.Name, ex.Message);
                 }
             }
         });

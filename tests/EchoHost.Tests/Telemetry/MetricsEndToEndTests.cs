@@ -220,6 +220,18 @@ public sealed partial class MetricsEndToEndTests
         });
     }
 
+    [Fact]
+    public async Task Disposing_the_host_shuts_the_sdk_down()
+    {
+        var host = await TestHost.StartAsync();
+        var scraper = host.Services.GetRequiredService<PrometheusScraper>();
+        Assert.NotNull(await scraper.ScrapeAsync(CancellationToken.None));
+
+        await host.DisposeAsync();
+
+        Assert.Null(await scraper.ScrapeAsync(CancellationToken.None));
+    }
+
     /// <summary>The README's metrics reference names every EchoHost series exactly as /metrics writes it.</summary>
     [Fact]
     public async Task Every_series_in_the_readme_reference_appears_in_metrics_and_vice_versa()

@@ -63,17 +63,18 @@ public sealed class PrometheusToolingTests
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             })!;
-            prometheus.OutputDataReceived += (_, _) => { };
-            prometheus.ErrorDataReceived += (_, _) => { };
+            var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            prometheus.OutputDataReceived += (_, e) => log.Enqueue(e.Data ?? string.Empty);
+            prometheus.ErrorDataReceived += (_, e) => log.Enqueue(e.Data ?? string.Empty);
             prometheus.BeginOutputReadLine();
             prometheus.BeginErrorReadLine();
             try
             {
                 using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TestTimeouts.Default };
 
-                Assert.Equal("1", await PollQueryAsync(api, prometheus, "up{job=\"echohost\"}", "1"));
-                Assert.Equal($"{n}", await PollQueryAsync(api, prometheus, "echohost_io_received_bytes_total{echohost_listener=\"Echo\"}", $"{n}"));
-                Assert.Equal("1", await PollQueryAsync(api, prometheus, "echohost_connections_opened_total{job=\"echohost\",echohost_protocol=\"echo\"}", "1"));
+                Assert.Equal("1", await PollQueryAsync(api, prometheus, log, "up{job=\"echohost\"}", "1"));
+                Assert.Equal($"{n}", await PollQueryAsync(api, prometheus, log, "echohost_io_received_bytes_total{echohost_listener=\"Echo\"}", $"{n}"));
+                Assert.Equal("1", await PollQueryAsync(api, prometheus, log, "echohost_connections_opened_total{job=\"echohost\",echohost_protocol=\"echo\"}", "1"));
             }
             finally
             {
@@ -104,7 +105,7 @@ public sealed class PrometheusToolingTests
     }
 
     /// <summary>Queries until the one result has <paramref name="expected"/>; returns the last value seen (bounded).</summary>
-    private static async Task<string?> PollQueryAsync(HttpClient api, Process prometheus, string query, string expected)
+    private static async Task<string?> PollQueryAsync(HttpClient api, Process prometheus, IEnumerable<string> log, string query, string expected)
     {
         string? last = null;
         var deadline = DateTime.UtcNow + TestTimeouts.Long;
@@ -131,7 +132,7 @@ public sealed class PrometheusToolingTests
             await Task.Delay(250);
         }
 
-        Assert.False(prometheus.HasExited, $"prometheus exited with code {(prometheus.HasExited ? prometheus.ExitCode : 0)}");
+        Assert.False(prometheus.HasExited, $"prometheus exited with code {(prometheus.HasExited ? prometheus.ExitCode : 0)}:\n{string.Join('\n', log)}");
         return last;
     }
 
