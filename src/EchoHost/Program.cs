@@ -1,7 +1,9 @@
 using EchoHost.Chat;
 using EchoHost.Configuration;
+using EchoHost.Connections;
 using EchoHost.Hosting;
 using EchoHost.Logging;
+using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -68,9 +70,15 @@ public partial class Program
         builder.Services.AddSingleton(startupPhase);
         builder.AddEchoHostLogging(startupPhase);
 
+        // Telemetry: the EchoHost meter and the OpenTelemetry SDK (started first) that exports it with Kestrel's and the
+        // runtime's meters; listener readiness and health checks (Telemetry/).
+        builder.Services.AddEchoHostTelemetry();
+
         // Listeners: every enabled TCP listener becomes a Kestrel endpoint running its protocol's handler
-        // (Echo/EchoConnectionHandler, Chat/ChatConnectionHandler) behind the shared connection middleware (Connections/).
+        // (Echo/EchoConnectionHandler, Chat/ChatConnectionHandler) behind the shared connection middleware
+        // (Connections/), which counts and registers every connection.
         builder.Services.AddSingleton<ListenerRegistry>();
+        builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ChatServer>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelListenerSetup>();
@@ -83,6 +91,8 @@ public partial class Program
 
         // HTTP endpoints.
         app.MapGet("/", (ListenerRegistry registry) => ServiceDescription.Text(registry));
+        app.MapTelemetry();         // GET /metrics (Prometheus text), GET /healthz, GET /readyz
+        app.MapConnections();       // GET /connections, unless EchoHost:Http:ConnectionsEndpoint is false
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Connections;
+using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -13,9 +14,12 @@ namespace EchoHost.Chat;
 internal sealed partial class ChatConnectionHandler(
     ChatServer server,
     ListenerDefinition listener,
+    EchoHostMetrics echoHostMetrics,
     TimeProvider time,
     ILogger<ChatConnectionHandler> logger) : ConnectionHandler
 {
+    private readonly ListenerMetrics _metrics = echoHostMetrics.ForListener(listener.Name, listener.ProtocolName);
+
     /// <summary>How long the last lines (goodbye, shutdown notice) may take to reach a client before we give up.</summary>
     private static readonly TimeSpan FinalFlushGrace = TimeSpan.FromSeconds(2);
 
@@ -40,7 +44,7 @@ internal sealed partial class ChatConnectionHandler(
         };
         var writer = outbox.RunWriterAsync(output, stopWriting.Token);
 
-        var user = server.Connect(connection.ConnectionId, listener.Name, outbox);
+        var user = server.Connect(connection.ConnectionId, listener.Name, outbox, _metrics, session);
         if (user is null)
         {
             await FinishAsync(outbox, writer, stopWriting);
@@ -60,6 +64,7 @@ internal sealed partial class ChatConnectionHandler(
             if (outbox.HasOverflowed)
             {
                 LogSlowReader(listener.Name, user.Nick, outbox.HighWaterBytes, options.MaxQueuedBytes);
+                _metrics.ChatSlowReaderDisconnected();
                 server.Disconnect(user, "too slow to read");
                 await SendSlowReaderNoticeAndAbortAsync(connection, writer);
             }
@@ -112,6 +117,7 @@ internal sealed partial class ChatConnectionHandler(
                 // Every line costs a token, commands and bad lines included; one notice per burst of drops.
                 if (!flood.TryTake())
                 {
+                    _metrics.ChatLineDropped(ChatLineDropReason.Flood);
                     if (!floodNoticeSent)
                     {
                         floodNoticeSent = true;
@@ -140,10 +146,12 @@ internal sealed partial class ChatConnectionHandler(
         {
             case ChatInputKind.TooLong:
                 user.Send(ChatMessages.TooLong(options.MaxLineBytes));
+                _metrics.ChatLineDropped(ChatLineDropReason.TooLong);
                 LogTooLong(listener.Name, user.Nick, options.MaxLineBytes);
                 return;
             case ChatInputKind.InvalidUtf8:
                 user.Send(ChatMessages.InvalidUtf8);
+                _metrics.ChatLineDropped(ChatLineDropReason.InvalidUtf8);
                 LogInvalidUtf8(listener.Name, user.Nick);
                 return;
         }

@@ -1,4 +1,6 @@
 using EchoHost.Configuration;
+using EchoHost.Connections;
+using EchoHost.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace EchoHost.Chat;
@@ -32,7 +34,7 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
     }
 
     /// <summary>Admits a new user to the lobby with a guest nick, or returns null when the server is full.</summary>
-    public ChatUser? Connect(string connectionId, string listener, ChatOutbox outbox)
+    public ChatUser? Connect(string connectionId, string listener, ChatOutbox outbox, ListenerMetrics metrics, ConnectionSession? session)
     {
         ChatUser user;
         lock (_lock)
@@ -51,10 +53,11 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
             }
             while (_users.ContainsKey(nick));
 
-            user = new ChatUser(connectionId, listener, nick, outbox);
+            user = new ChatUser(connectionId, listener, nick, outbox, metrics, session);
             _users.Add(nick, user);
+            metrics.ChatUserJoined();
             user.Send(ChatMessages.Welcome(nick));
-            EnterRoom(user, GetOrCreateRoom(Lobby)!);
+            EnterRoom(user, GetOrCreateRoom(Lobby, user)!);
         }
 
         LogJoined(listener, user.Nick, Lobby);
@@ -73,6 +76,7 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
             }
 
             room = user.Room?.Name;
+            user.Metrics.ChatUserLeft();
             LeaveRoom(user, announce ? why : null);
         }
 
@@ -125,7 +129,7 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
                 return;
             }
 
-            if (GetOrCreateRoom(roomName) is not { } room)
+            if (GetOrCreateRoom(roomName, user) is not { } room)
             {
                 user.Send(ChatMessages.RoomRefused(roomName, $"there are already {_options.MaxRooms} rooms (MaxRooms)"));
                 LogTooManyRooms(user.Listener, user.Nick, roomName, _options.MaxRooms);
@@ -167,7 +171,11 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
                 return;
             }
 
-            target.Send(ChatMessages.PrivateFrom(user.Nick, text));
+            if (target.Outbox.TryEnqueue(ChatMessages.Encode(ChatMessages.PrivateFrom(user.Nick, text))))
+            {
+                user.Metrics.ChatMessagesDelivered(1);
+            }
+
             user.Send(ChatMessages.PrivateTo(target.Nick, text));
         }
 
@@ -181,21 +189,25 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
         {
             room = sender.Room!.Name;
             sender.Room.Remember(time.GetUtcNow(), line);
-            SendToRoom(sender.Room, ChatMessages.Encode(line), except: sender);
+            sender.Metrics.ChatMessagesDelivered(SendToRoom(sender.Room, ChatMessages.Encode(line), except: sender));
         }
 
         LogMessage(sender.Listener, sender.Nick, room, text);
     }
 
-    private static void SendToRoom(ChatRoom room, byte[] line, ChatUser? except)
+    /// <summary>Queues the line for every member but <paramref name="except"/>; returns how many accepted it.</summary>
+    private static int SendToRoom(ChatRoom room, byte[] line, ChatUser? except)
     {
+        var delivered = 0;
         foreach (var member in room.Members)
         {
-            if (member != except)
+            if (member != except && member.Outbox.TryEnqueue(line))
             {
-                member.Outbox.TryEnqueue(line);
+                delivered++;
             }
         }
+
+        return delivered;
     }
 
     private void EnterRoom(ChatUser user, ChatRoom room)
@@ -232,10 +244,12 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
         if (room.Members.Length == 0 && !ChatNames.Comparer.Equals(room.Name, Lobby))
         {
             _rooms.Remove(room.Name);
+            user.Metrics.ChatRoomClosed();
         }
     }
 
-    private ChatRoom? GetOrCreateRoom(string name)
+    /// <summary>Rooms are shared by every chat listener; the one whose user opens or closes a room counts it.</summary>
+    private ChatRoom? GetOrCreateRoom(string name, ChatUser creator)
     {
         if (_rooms.TryGetValue(name, out var room))
         {
@@ -249,6 +263,7 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
 
         room = new ChatRoom(name, _options.HistorySize);
         _rooms.Add(name, room);
+        creator.Metrics.ChatRoomOpened();
         return room;
     }
 

@@ -83,5 +83,6 @@ internal static class ConfigurationShape
         : type == typeof(double) ? "a number"
         : type == typeof(bool) ? "true or false"
         : type == typeof(TimeSpan) ? "a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)"
+        : type.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(type))}"
         : $"a valid {type.Name}";
 }

@@ -32,6 +32,7 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
 
         ValidateHttp(options, failures);
         ValidateChat(options.Chat, failures);
+        ValidateOtlp(options.Otlp, failures);
         foreach (var (listenerName, listener) in options.Listeners)
         {
             ValidateListener(options, $"{Root}:Listeners:{listenerName}", listener, failures);
@@ -82,6 +83,26 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         if (chat.IdleTimeout < TimeSpan.Zero)
         {
             failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
+        }
+    }
+
+    private static void ValidateOtlp(OtlpOptions otlp, List<string> failures)
+    {
+        var path = $"{Root}:Otlp";
+        if (!string.IsNullOrWhiteSpace(otlp.Endpoint)
+            && !(Uri.TryCreate(otlp.Endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            failures.Add($"{path}:Endpoint: '{otlp.Endpoint}' is not an http:// or https:// URL; use one such as http://localhost:4317");
+        }
+
+        if (!Enum.IsDefined(otlp.Protocol))
+        {
+            failures.Add($"{path}:Protocol: use Grpc or HttpProtobuf");
+        }
+
+        if (otlp.ExportInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{path}:ExportInterval: must be positive, such as 00:01:00");
         }
     }
 

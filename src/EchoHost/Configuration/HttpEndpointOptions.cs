@@ -1,6 +1,6 @@
 namespace EchoHost.Configuration;
 
-/// <summary><c>EchoHost:Http</c>: the HTTP endpoint for metrics and health.</summary>
+/// <summary><c>EchoHost:Http</c>: the HTTP endpoint for metrics, health and the live connections view.</summary>
 public sealed class HttpEndpointOptions
 {
     public bool Enabled { get; set; } = true;
@@ -9,4 +9,7 @@ public sealed class HttpEndpointOptions
 
     /// <summary>Overrides <see cref="EchoHostOptions.Address"/> for the HTTP endpoint.</summary>
     public string? Address { get; set; }
+
+    /// <summary>Serve <c>GET /connections</c>. It reveals client addresses, so it can be turned off.</summary>
+    public bool ConnectionsEndpoint { get; set; } = true;
 }

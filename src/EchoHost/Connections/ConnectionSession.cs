@@ -24,6 +24,8 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
     private int _closeReason = -1;
     private int _aborted;
     private bool _inputCompleted;
+    private string? _nick;
+    private string? _room;
 
     public ConnectionSession(string connectionId, ListenerDefinition listener, IPEndPoint? remoteEndPoint)
     {
@@ -45,6 +47,20 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
     public DateTimeOffset ConnectedAt { get; }
 
     public long StartTimestamp { get; }
+
+    /// <summary>The chat nick, set by the chat handler once the user has one; shown by <c>GET /connections</c>.</summary>
+    public string? Nick
+    {
+        get => Volatile.Read(ref _nick);
+        set => Volatile.Write(ref _nick, value);
+    }
+
+    /// <summary>The chat room the user is in, set by the chat handler; shown by <c>GET /connections</c>.</summary>
+    public string? Room
+    {
+        get => Volatile.Read(ref _room);
+        set => Volatile.Write(ref _room, value);
+    }
 
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 

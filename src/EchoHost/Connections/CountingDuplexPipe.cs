@@ -1,19 +1,21 @@
 using System.Runtime.CompilerServices;
 using EchoHost.Logging;
+using EchoHost.Telemetry;
 
 namespace EchoHost.Connections;
 
 /// <summary>
 /// Wraps a connection's transport to count bytes in each direction and record activity for the idle timeout,
-/// so no protocol handler has to. At Verbose it logs what was received, truncated and escaped.
+/// so no protocol handler has to; the listener's byte counters move with them. At Verbose it logs what was
+/// received, truncated and escaped.
 /// </summary>
-internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession session, ILogger logger) : IDuplexPipe
+internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics = null) : IDuplexPipe
 {
-    public PipeReader Input { get; } = new CountingPipeReader(inner.Input, session, logger);
+    public PipeReader Input { get; } = new CountingPipeReader(inner.Input, session, logger, metrics);
 
-    public PipeWriter Output { get; } = new CountingPipeWriter(inner.Output, session);
+    public PipeWriter Output { get; } = new CountingPipeWriter(inner.Output, session, metrics);
 
-    private sealed class CountingPipeReader(PipeReader inner, ConnectionSession session, ILogger logger) : PipeReader
+    private sealed class CountingPipeReader(PipeReader inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics) : PipeReader
     {
         private ReadOnlySequence<byte> _lastBuffer;
 
@@ -60,6 +62,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
             if (fresh > 0)
             {
                 session.AddBytesIn(fresh);
+                metrics?.BytesReceived(fresh);
                 if (logger.IsEnabled(LogLevel.Trace))
                 {
                     logger.LogTrace("received {Payload}", PayloadFormatter.Format(buffer.Slice(_unconsumed)));
@@ -88,7 +91,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
         public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
     }
 
-    private sealed class CountingPipeWriter(PipeWriter inner, ConnectionSession session) : PipeWriter
+    private sealed class CountingPipeWriter(PipeWriter inner, ConnectionSession session, ListenerMetrics? metrics) : PipeWriter
     {
         public override void Advance(int bytes)
         {
@@ -96,6 +99,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
             if (bytes > 0)
             {
                 session.AddBytesOut(bytes);
+                metrics?.BytesSent(bytes);
             }
         }
 
@@ -111,6 +115,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
             if (!source.IsEmpty)
             {
                 session.AddBytesOut(source.Length);
+                metrics?.BytesSent(source.Length);
             }
 
             return inner.WriteAsync(source, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Net;
 using EchoHost.Configuration;
+using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -7,12 +8,15 @@ namespace EchoHost.Connections;
 
 /// <summary>
 /// Runs around every connection of one listener, before its protocol handler: the logging scope, the connection
-/// limits, byte counting, the idle timeout and the shutdown signal. Handlers hold protocol logic only.
+/// limits, byte counting, the idle timeout, the shutdown signal, the listener's metrics and the registry of open
+/// connections. Handlers hold protocol logic only.
 /// </summary>
 internal sealed partial class ListenerConnectionMiddleware(
     ConnectionDelegate next,
     ListenerDefinition listener,
     ConnectionLimiter limiter,
+    ListenerMetrics metrics,
+    ConnectionRegistry connections,
     ILogger logger)
 {
     public async Task InvokeAsync(ConnectionContext connection)
@@ -24,6 +28,7 @@ internal sealed partial class ListenerConnectionMiddleware(
         if (refusal != LimitRefusal.None)
         {
             // Returning without touching the transport makes Kestrel close the connection at once.
+            metrics.ConnectionRefused(refusal);
             LogRefused(refusal, remote);
             return;
         }
@@ -38,10 +43,12 @@ internal sealed partial class ListenerConnectionMiddleware(
             static state => ((HeartbeatState)state).Tick(), new HeartbeatState(session, connection, this));
 
         var transport = connection.Transport;
-        connection.Transport = new CountingDuplexPipe(transport, session, logger);
+        connection.Transport = new CountingDuplexPipe(transport, session, logger, metrics);
         LogAccepted(listener.Name, connection.ConnectionId, remote);
 
         var reset = false;
+        connections.Add(session);
+        metrics.ConnectionOpened();
         try
         {
             await next(connection);
@@ -55,6 +62,8 @@ internal sealed partial class ListenerConnectionMiddleware(
         {
             connection.Transport = transport;
             limiter.Release(remote?.Address);
+            connections.Remove(session);
+            metrics.ConnectionClosed(session.Duration);
             var reason = session.CloseRequestReason
                 ?? (reset ? CloseReason.ClientReset : session.InputCompleted ? CloseReason.ClientClosed : CloseReason.ServerClosed);
             LogClosed(listener.Name, connection.ConnectionId, remote, reason.Describe(), session.Duration.TotalSeconds, session.BytesIn, session.BytesOut);
@@ -72,6 +81,12 @@ internal sealed partial class ListenerConnectionMiddleware(
         OperationCanceledException => session.CloseRequestReason is not null,
         _ => false,
     };
+
+    private void OnIdleTimeout(ConnectionSession session)
+    {
+        metrics.IdleTimeout();
+        LogIdleTimeout(listener.Name, session.ConnectionId, session.RemoteEndPoint, listener.IdleTimeout);
+    }
 
     private void LogRefused(LimitRefusal refusal, IPEndPoint? remote)
     {
@@ -118,7 +133,7 @@ internal sealed partial class ListenerConnectionMiddleware(
             switch (session.OnHeartbeat(Environment.TickCount64))
             {
                 case HeartbeatAction.IdleTimedOut:
-                    owner.LogIdleTimeout(session.Listener.Name, session.ConnectionId, session.RemoteEndPoint, session.Listener.IdleTimeout);
+                    owner.OnIdleTimeout(session);
                     break;
                 case HeartbeatAction.Abort:
                     owner.LogAborting(session.Listener.Name, session.ConnectionId, ConnectionSession.CloseGrace);

@@ -2,6 +2,7 @@ using EchoHost.Chat;
 using EchoHost.Configuration;
 using EchoHost.Connections;
 using EchoHost.Echo;
+using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,12 @@ namespace EchoHost.Hosting;
 /// Turns every enabled TCP listener of configuration into a Kestrel endpoint: the shared connection middleware,
 /// then the listener's protocol handler. Also binds the HTTP endpoint.
 /// </summary>
-internal sealed class KestrelListenerSetup(ListenerRegistry registry, IServiceProvider services, ILoggerFactory loggerFactory)
+internal sealed class KestrelListenerSetup(
+    ListenerRegistry registry,
+    EchoHostMetrics metrics,
+    ConnectionRegistry connections,
+    IServiceProvider services,
+    ILoggerFactory loggerFactory)
     : IConfigureOptions<KestrelServerOptions>
 {
     public void Configure(KestrelServerOptions kestrel)
@@ -23,7 +29,8 @@ internal sealed class KestrelListenerSetup(ListenerRegistry registry, IServicePr
             {
                 var limiter = new ConnectionLimiter(listener.MaxConnections, listener.MaxConnectionsPerIp);
                 var logger = loggerFactory.CreateLogger($"EchoHost.{listener.Protocol}");
-                listenOptions.Use(next => new ListenerConnectionMiddleware(next, listener, limiter, logger).InvokeAsync);
+                var listenerMetrics = metrics.ForListener(listener.Name, listener.ProtocolName);
+                listenOptions.Use(next => new ListenerConnectionMiddleware(next, listener, limiter, listenerMetrics, connections, logger).InvokeAsync);
                 var handler = CreateHandler(listener);
                 listenOptions.Run(handler.OnConnectedAsync);
                 registry.AddTcpEndpoint(listener, listenOptions);

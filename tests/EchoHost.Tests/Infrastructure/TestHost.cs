@@ -38,6 +38,14 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static async Task<TestHost> StartAsync(IDictionary<string, string?>? overrides = null)
     {
+        var host = Create(overrides);
+        await host.StartAppAsync();
+        return host;
+    }
+
+    /// <summary>The host built but not started: nothing is bound yet.</summary>
+    public static TestHost Create(IDictionary<string, string?>? overrides = null)
+    {
         var config = BaseConfig();
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
@@ -51,14 +59,23 @@ internal sealed class TestHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.AddProvider(logs);
         }, contentRoot);
-        var host = new TestHost(app, logs, contentRoot);
-        await app.StartAsync(TestTimeouts.Token());
-        return host;
+        return new TestHost(app, logs, contentRoot);
     }
+
+    public Task StartAppAsync() => _app.StartAsync(TestTimeouts.Token());
 
     public IPEndPoint EndPoint(string listener = "Echo") => Registry.TcpEndPoint(listener);
 
     public Uri HttpBase => new($"http://{Registry.HttpEndPoint}/");
+
+    public HttpClient CreateHttpClient() => new() { BaseAddress = HttpBase, Timeout = TestTimeouts.Default };
+
+    /// <summary>GET /metrics, parsed.</summary>
+    public async Task<PrometheusSamples> ScrapeAsync()
+    {
+        using var http = CreateHttpClient();
+        return PrometheusSamples.Parse(await http.GetStringAsync("metrics"));
+    }
 
     public Task StopAsync() => _app.StopAsync(TestTimeouts.Token(TestTimeouts.Long));
 

@@ -61,12 +61,28 @@ public sealed class ConfigurationValidationTests
     [InlineData("EchoHost:Chat:FloodLinesPerSecond", "0", "EchoHost:Chat:FloodLinesPerSecond: must be more than 0")]
     [InlineData("EchoHost:Chat:FloodLinesPerSecond", "fast", "EchoHost:Chat:FloodLinesPerSecond: 'fast' is not a number")]
     [InlineData("EchoHost:Chat:MaxUser", "5", "EchoHost:Chat:MaxUser: unknown key")]
+    [InlineData("EchoHost:Http:ConnectionsEndpoint", "maybe", "EchoHost:Http:ConnectionsEndpoint: 'maybe' is not true or false")]
+    [InlineData("EchoHost:Otlp:Endpoint", "localhost:4317", "EchoHost:Otlp:Endpoint: 'localhost:4317' is not an http:// or https:// URL")]
+    [InlineData("EchoHost:Otlp:Endpoint", "collector", "EchoHost:Otlp:Endpoint: 'collector' is not an http:// or https:// URL")]
+    [InlineData("EchoHost:Otlp:Protocol", "Zipkin", "EchoHost:Otlp:Protocol: 'Zipkin' is not one of Grpc, HttpProtobuf")]
+    [InlineData("EchoHost:Otlp:Protocol", "7", "EchoHost:Otlp:Protocol: use Grpc or HttpProtobuf")]
+    [InlineData("EchoHost:Otlp:ExportInterval", "00:00:00", "EchoHost:Otlp:ExportInterval: must be positive")]
+    [InlineData("EchoHost:Otlp:Endpont", "http://collector:4317", "EchoHost:Otlp:Endpont: unknown key")]
     public void A_bad_value_is_reported_with_its_key(string key, string value, string expectedStart)
     {
         var failures = Failures(c => c[key] = value);
 
         Assert.Contains(failures, f => f.StartsWith(expectedStart, StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("http://collector:4317", "Grpc")]
+    [InlineData("https://collector.example:4318/v1/metrics", "HttpProtobuf")]
+    public void An_otlp_collector_url_is_accepted(string endpoint, string protocol) => Assert.Empty(Failures(c =>
+    {
+        c["EchoHost:Otlp:Endpoint"] = endpoint;
+        c["EchoHost:Otlp:Protocol"] = protocol;
+    }));
 
     [Fact]
     public void Missing_port_is_reported()

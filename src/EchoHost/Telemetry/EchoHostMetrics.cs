@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace EchoHost.Telemetry;
+
+/// <summary>
+/// EchoHost's own instruments, on the one <c>EchoHost</c> meter. Tags are low-cardinality only: the listener's name,
+/// its protocol and, on drops and refusals, a reason from a fixed set. Never an address or a nick.
+/// Protocol code reports through <see cref="ForListener"/> (or the shortcuts below), never through the instruments.
+/// </summary>
+internal sealed class EchoHostMetrics
+{
+    public const string MeterName = "EchoHost";
+
+    private readonly ConcurrentDictionary<string, ListenerMetrics> _listeners = new(StringComparer.Ordinal);
+
+    public EchoHostMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+
+        ConnectionsActive = meter.CreateUpDownCounter<long>("echohost.connections.active", "{connection}", "TCP connections open now.");
+        ConnectionsOpened = meter.CreateCounter<long>("echohost.connections.opened", "{connection}", "TCP connections accepted (after the connection limits).");
+        ConnectionDuration = meter.CreateHistogram("echohost.connection.duration", "s", "How long TCP connections stayed open.", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] });
+        BytesReceived = meter.CreateCounter<long>("echohost.io.received", "By", "Bytes received from TCP clients.");
+        BytesSent = meter.CreateCounter<long>("echohost.io.sent", "By", "Bytes sent to TCP clients.");
+        ConnectionsRefused = meter.CreateCounter<long>("echohost.connections.refused", "{connection}", "TCP connections closed at once because a connection limit was reached.");
+        IdleTimeouts = meter.CreateCounter<long>("echohost.connections.idle_timeouts", "{connection}", "TCP connections closed because they moved no byte for the idle timeout.");
+
+        ChatUsers = meter.CreateUpDownCounter<long>("echohost.chat.users", "{user}", "Chat users signed in now.");
+        ChatRooms = meter.CreateUpDownCounter<long>("echohost.chat.rooms", "{room}", "Chat rooms that exist now.");
+        ChatMessagesDelivered = meter.CreateCounter<long>("echohost.chat.messages.delivered", "{message}", "Chat messages delivered to recipients (one per recipient).");
+        ChatLinesDropped = meter.CreateCounter<long>("echohost.chat.lines.dropped", "{line}", "Chat lines dropped instead of delivered.");
+        ChatSlowReadersDisconnected = meter.CreateCounter<long>("echohost.chat.slow_readers.disconnected", "{connection}", "Chat clients disconnected because they did not read fast enough.");
+
+        UdpDatagramsReceived = meter.CreateCounter<long>("echohost.udp.datagrams.received", "{datagram}", "UDP datagrams received.");
+        UdpDatagramsSent = meter.CreateCounter<long>("echohost.udp.datagrams.sent", "{datagram}", "UDP datagrams sent.");
+        UdpBytesReceived = meter.CreateCounter<long>("echohost.udp.io.received", "By", "Bytes received in UDP datagrams.");
+        UdpBytesSent = meter.CreateCounter<long>("echohost.udp.io.sent", "By", "Bytes sent in UDP datagrams.");
+        UdpDatagramsDropped = meter.CreateCounter<long>("echohost.udp.datagrams.dropped", "{datagram}", "UDP datagrams received but not echoed.");
+    }
+
+    internal UpDownCounter<long> ConnectionsActive { get; }
+    internal Counter<long> ConnectionsOpened { get; }
+    internal Histogram<double> ConnectionDuration { get; }
+    internal Counter<long> BytesReceived { get; }
+    internal Counter<long> BytesSent { get; }
+    internal Counter<long> ConnectionsRefused { get; }
+    internal Counter<long> IdleTimeouts { get; }
+    internal UpDownCounter<long> ChatUsers { get; }
+    internal UpDownCounter<long> ChatRooms { get; }
+    internal Counter<long> ChatMessagesDelivered { get; }
+    internal Counter<long> ChatLinesDropped { get; }
+    internal Counter<long> ChatSlowReadersDisconnected { get; }
+    internal Counter<long> UdpDatagramsReceived { get; }
+    internal Counter<long> UdpDatagramsSent { get; }
+    internal Counter<long> UdpBytesReceived { get; }
+    internal Counter<long> UdpBytesSent { get; }
+    internal Counter<long> UdpDatagramsDropped { get; }
+
+    /// <summary>One listener's instruments with its tags cached: fetch it once per listener, call it per event.</summary>
+    public ListenerMetrics ForListener(string listener, string protocol) =>
+        _listeners.GetOrAdd(listener, static (name, state) => new ListenerMetrics(state.Metrics, name, state.Protocol), (Metrics: this, Protocol: protocol));
+
+    // Shortcuts for the chat and UDP code, by listener name.
+    public void ChatLineDropped(string listener, ChatLineDropReason reason) => ForListener(listener, ListenerMetrics.ChatProtocol).ChatLineDropped(reason);
+
+    public void ChatMessagesDeliveredTo(string listener, int recipients) => ForListener(listener, ListenerMetrics.ChatProtocol).ChatMessagesDelivered(recipients);
+
+    public void UdpDatagramDropped(string listener, UdpDropReason reason) => ForListener(listener, ListenerMetrics.UdpProtocol).UdpDatagramDropped(reason);
+}

@@ -1,0 +1,16 @@
+using EchoHost.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace EchoHost.Telemetry;
+
+/// <summary>The check behind <c>GET /readyz</c>: every enabled listener bound, and not shutting down.</summary>
+internal sealed class ReadinessHealthCheck(ListenerReadiness readiness) : IHealthCheck
+{
+    public const string Tag = "ready";
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var (ready, description) = readiness.Check();
+        return Task.FromResult(ready ? HealthCheckResult.Healthy(description) : HealthCheckResult.Unhealthy(description));
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using EchoHost.Configuration;
+using EchoHost.Hosting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace EchoHost.Telemetry;
+
+internal static class TelemetrySetup
+{
+    public const string ServiceName = "echohost";
+    public const string KestrelMeterName = "Microsoft.AspNetCore.Server.Kestrel";
+    public const string RuntimeMeterName = "System.Runtime";
+
+    /// <summary>
+    /// The EchoHost meter, the OpenTelemetry SDK that reads it (with Kestrel's and the runtime's) for <c>/metrics</c>
+    /// and optionally OTLP, listener readiness and the health checks.
+    /// </summary>
+    public static void AddEchoHostTelemetry(this IServiceCollection services)
+    {
+        services.AddSingleton<EchoHostMetrics>();
+        services.AddSingleton<PrometheusScraper>();
+        // A singleton from a factory: the container disposes it, which stops the meter listener and pushes a last OTLP export.
+        services.AddSingleton(CreateSdk);
+        // First of all hosted services, so the SDK listens before any listener is bound or anything is measured.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, TelemetryStartup>());
+
+        services.AddSingleton<ListenerReadiness>();
+        services.AddSingleton<IListenerReadiness>(sp => sp.GetRequiredService<ListenerReadiness>());
+        services.AddHostedService(sp => sp.GetRequiredService<ListenerReadiness>());
+        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("listeners", tags: [ReadinessHealthCheck.Tag]);
+    }
+
+    /// <summary><c>GET /metrics</c> (Prometheus text), <c>GET /healthz</c> (liveness) and <c>GET /readyz</c> (readiness).</summary>
+    public static void MapTelemetry(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/metrics", async (HttpContext context, PrometheusScraper scraper) =>
+        {
+            var text = await scraper.ScrapeAsync(context.RequestAborted);
+            if (text is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            context.Response.ContentType = PrometheusTextWriter.ContentType;
+            context.Response.Headers.CacheControl = "no-store";
+            await context.Response.Body.WriteAsync(text, context.RequestAborted);
+        });
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessHealthCheck.Tag) });
+    }
+
+    private static OpenTelemetrySdk CreateSdk(IServiceProvider services)
+    {
+        var scraper = services.GetRequiredService<PrometheusScraper>();
+        var meterFactory = services.GetRequiredService<IMeterFactory>();
+        var otlp = services.GetRequiredService<IOptions<EchoHostOptions>>().Value.Otlp;
+        var version = typeof(TelemetrySetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+
+        return OpenTelemetrySdk.Create(otel => otel
+            .ConfigureResource(resource => resource.AddService(ServiceName, serviceVersion: version, autoGenerateServiceInstanceId: true))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(EchoHostMetrics.MeterName, KestrelMeterName, RuntimeMeterName)
+                    // Meters are matched by name process-wide; keep only this host's (its IMeterFactory's) and the
+                    // process-wide runtime meter, so two hosts in one process (as in tests) never mix their figures.
+                    .AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop : null)
+                    .AddReader(scraper.Reader);
+                if (!string.IsNullOrWhiteSpace(otlp.Endpoint))
+                {
+                    metrics.AddOtlpExporter((exporter, reader) => ConfigureOtlp(otlp, exporter, reader));
+                }
+            }));
+    }
+
+    private static void ConfigureOtlp(OtlpOptions otlp, OtlpExporterOptions exporter, MetricReaderOptions reader)
+    {
+        var endpoint = new Uri(otlp.Endpoint!);
+        exporter.Protocol = otlp.Protocol == OtlpProtocol.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+        // Over HTTP the exporter posts to the URL as given: add the standard path to a bare collector address.
+        exporter.Endpoint = otlp.Protocol == OtlpProtocol.HttpProtobuf && endpoint.AbsolutePath == "/" ? new Uri(endpoint, "v1/metrics") : endpoint;
+        reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
+        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)Math.Min(int.MaxValue, otlp.ExportInterval.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// The first hosted service: taking the SDK creates it before any listener is bound, and every listener's series
+    /// start at zero before it accepts. (Kestrel's endpoints are configured earlier, when the app is built.)
+    /// </summary>
+    private sealed class TelemetryStartup(OpenTelemetrySdk sdk, EchoHostMetrics metrics, ListenerRegistry registry) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = sdk;
+            foreach (var listener in registry.Listeners)
+            {
+                metrics.ForListener(listener.Name, listener.ProtocolName).StartSeriesAtZero();
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

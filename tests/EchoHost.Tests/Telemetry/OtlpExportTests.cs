@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using EchoHost.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+
+namespace EchoHost.Tests.Telemetry;
+
+public sealed class OtlpExportTests
+{
+    [Fact]
+    public async Task With_an_endpoint_the_same_metrics_are_pushed_to_the_collector()
+    {
+        await using var collector = await FakeCollector.StartAsync();
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["EchoHost:Otlp:Endpoint"] = collector.BaseAddress,
+            ["EchoHost:Otlp:Protocol"] = "HttpProtobuf",
+            ["EchoHost:Otlp:ExportInterval"] = "00:00:01",
+        });
+        using var socket = await SocketExtensions.ConnectAsync(host.EndPoint());
+        await socket.AssertEchoesAsync();
+
+        // Protobuf keeps strings as UTF-8: the instrument and attribute names are readable in the body.
+        var export = await collector.WaitForAsync(body => body.Contains("echohost.io.received") && body.Contains("echohost.listener"));
+
+        Assert.Equal("/v1/metrics", export.Path);
+        Assert.Equal("application/x-protobuf", export.ContentType);
+        Assert.Contains("echohost", export.Body);
+    }
+
+    private sealed record Export(string Path, string? ContentType, string Body);
+
+    /// <summary>An OTLP/HTTP receiver on a free loopback port that keeps every request.</summary>
+    private sealed class FakeCollector : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<Export> _exports = new();
+        private event Action? Received;
+
+        private FakeCollector(WebApplication app) => _app = app;
+
+        public string BaseAddress => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+
+        public static async Task<FakeCollector> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            var collector = new FakeCollector(app);
+            app.MapPost("/v1/metrics", async (HttpRequest request) =>
+            {
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body);
+                collector._exports.Enqueue(new Export(request.Path, request.ContentType, Encoding.UTF8.GetString(body.ToArray())));
+                collector.Received?.Invoke();
+                return Results.Ok();
+            });
+            await app.StartAsync(TestTimeouts.Token());
+            return collector;
+        }
+
+        public async Task<Export> WaitForAsync(Func<string, bool> match)
+        {
+            var found = new TaskCompletionSource<Export>(TaskCreationOptions.RunContinuationsAsynchronously);
+            void Check()
+            {
+                if (_exports.FirstOrDefault(e => match(e.Body)) is { } export)
+                {
+                    found.TrySetResult(export);
+                }
+            }
+
+            Received += Check;
+            try
+            {
+                Check();
+                return await found.Task.WaitAsync(TestTimeouts.Long);
+            }
+            finally
+            {
+                Received -= Check;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync(TestTimeouts.Token());
+            await _app.DisposeAsync();
+        }
+    }
+}
