@@ -6,19 +6,7 @@ namespace EchoHost.Tests.Unit;
 /// <summary>The root appsettings.json is the user's file: its defaults are part of the contract.</summary>
 public sealed class ShippedConfigurationTests
 {
-    private static string RootAppSettings
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EchoHost.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("EchoHost.sln not found above the test binaries."), "appsettings.json");
-        }
-    }
+    private static string RootAppSettings => Repository.Path("appsettings.json");
 
     [Fact]
     public void The_build_ships_the_root_file_unchanged() =>
