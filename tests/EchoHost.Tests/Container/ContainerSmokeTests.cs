@@ -23,7 +23,7 @@ public sealed class ContainerSmokeTests
     [Fact]
     public async Task Image_steps_build_and_every_exposed_port_answers_as_the_app_user()
     {
-        var dockerfile = Dockerfile.Load(RepositoryPaths.File("Dockerfile"));
+        var dockerfile = Dockerfile.Load(Repository.Path("Dockerfile"));
         using var scratch = new ScratchFolder();
         var app = await BuildAsync(dockerfile, scratch);
 
@@ -82,7 +82,7 @@ public sealed class ContainerSmokeTests
                     var parts = instruction.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                     foreach (var source in parts[..^1])
                     {
-                        Copy(RepositoryPaths.File(source.TrimEnd('/')), Path.Combine(workdir, parts[^1]));
+                        Copy(Repository.Path(source.TrimEnd('/')), Path.Combine(workdir, parts[^1]));
                     }
 
                     break;

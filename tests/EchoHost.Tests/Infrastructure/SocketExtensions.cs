@@ -5,6 +5,17 @@ namespace EchoHost.Tests.Infrastructure;
 
 internal static class SocketExtensions
 {
+    /// <summary>
+    /// A loopback TCP port that was free a moment ago, for a program that must be told its port up front (a child
+    /// process, a Prometheus server). Something else could take it first; everything in-process uses port 0 instead.
+    /// </summary>
+    public static int FreeLoopbackPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     public static async Task<Socket> ConnectAsync(IPEndPoint endPoint, IPAddress? from = null)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -11,7 +11,7 @@ public sealed class GracefulShutdownTests
     [Fact]
     public async Task Sigterm_turns_readiness_off_drains_then_closes_echo_and_chat_and_exits_zero()
     {
-        var httpPort = FreeTcpPort();
+        var httpPort = SocketExtensions.FreeLoopbackPort();
         await using var process = HostProcess.Start([], new Dictionary<string, string>
         {
             ["EchoHost__Address"] = "127.0.0.1",
@@ -93,12 +93,5 @@ public sealed class GracefulShutdownTests
         }
 
         throw new TimeoutException("/readyz kept answering 200 after SIGTERM");
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -290,7 +290,7 @@ public sealed partial class MetricsEndToEndTests
             .Select(n => HistogramSeries().Replace(n, string.Empty))
             .ToHashSet();
 
-        var readme = File.ReadAllText(RepositoryPaths.File("README.md"));
+        var readme = File.ReadAllText(Repository.Path("README.md"));
         var documented = ReadmeSeries().Matches(readme).Select(m => m.Groups["name"].Value).ToHashSet();
 
         Assert.Equal(exposed.Order(), documented.Order());

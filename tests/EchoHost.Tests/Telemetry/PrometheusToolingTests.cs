@@ -10,7 +10,7 @@ namespace EchoHost.Tests.Telemetry;
 /// <summary>The real /metrics output against Prometheus's own tools: promtool's linter and a Prometheus server.</summary>
 public sealed class PrometheusToolingTests
 {
-    [RequiresProgramFact("promtool", "prometheus")]
+    [ToolFact(ExternalTools.Promtool)]
     public async Task Promtool_check_metrics_accepts_the_real_output()
     {
         await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
@@ -21,13 +21,13 @@ public sealed class PrometheusToolingTests
         using var http = host.CreateHttpClient();
         var text = await http.GetStringAsync("metrics");
 
-        var (exitCode, output) = await RunAsync(ExternalProgram.Find("promtool")!, ["check", "metrics"], stdin: text);
+        var result = await ExternalTools.RunAsync("promtool", ["check", "metrics"], standardInput: text);
 
-        Assert.True(exitCode == 0, $"promtool check metrics exited {exitCode}:\n{output}\n--- input ---\n{text}");
-        Assert.Equal(string.Empty, output.Trim());
+        Assert.True(result.ExitCode == 0, $"promtool check metrics exited {result.ExitCode}:\n{result.StandardOutput}{result.StandardError}\n--- input ---\n{text}");
+        Assert.Equal(string.Empty, (result.StandardOutput + result.StandardError).Trim());
     }
 
-    [RequiresProgramFact("prometheus", "prometheus")]
+    [ToolFact(ExternalTools.PrometheusServer)]
     public async Task A_prometheus_server_scrapes_the_host_and_sees_the_bytes_echoed()
     {
         await using var host = await TestHost.StartAsync();
@@ -40,7 +40,7 @@ public sealed class PrometheusToolingTests
         var work = Directory.CreateTempSubdirectory("echohost-prometheus-");
         try
         {
-            var port = FreeLoopbackPort();
+            var port = SocketExtensions.FreeLoopbackPort();
             var config = Path.Combine(work.FullName, "prometheus.yml");
             await File.WriteAllTextAsync(config, $"""
                 global:
@@ -51,7 +51,7 @@ public sealed class PrometheusToolingTests
                     static_configs:
                       - targets: ['{host.Registry.HttpEndPoint}']
                 """);
-            using var prometheus = Process.Start(new ProcessStartInfo(ExternalProgram.Find("prometheus")!)
+            using var prometheus = Process.Start(new ProcessStartInfo(ExternalTools.Find("prometheus")!)
             {
                 ArgumentList =
                 {
@@ -134,29 +134,5 @@ public sealed class PrometheusToolingTests
 
         Assert.False(prometheus.HasExited, $"prometheus exited with code {(prometheus.HasExited ? prometheus.ExitCode : 0)}:\n{string.Join('\n', log)}");
         return last;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] args, string stdin)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        await process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Long));
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

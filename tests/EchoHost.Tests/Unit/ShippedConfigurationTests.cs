@@ -6,7 +6,7 @@ namespace EchoHost.Tests.Unit;
 /// <summary>The root appsettings.json is the user's file: its defaults are part of the contract.</summary>
 public sealed class ShippedConfigurationTests
 {
-    private static string RootAppSettings => RepositoryPaths.File("appsettings.json");
+    private static string RootAppSettings => Repository.Path("appsettings.json");
 
     [Fact]
     public void The_build_ships_the_root_file_unchanged() =>

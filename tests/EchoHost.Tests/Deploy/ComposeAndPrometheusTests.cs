@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using EchoHost.Tests.Infrastructure;
+using static EchoHost.Tests.Infrastructure.ExternalTools;
+
+namespace EchoHost.Tests.Deploy;
+
+/// <summary>deploy/compose/docker-compose.yml and the Prometheus scrape config it mounts, checked without a Docker engine.</summary>
+public sealed class ComposeAndPrometheusTests
+{
+    private const string ComposeFile = "deploy/compose/docker-compose.yml";
+
+    private const string PrometheusConfig = "deploy/prometheus/prometheus.yml";
+
+    private static readonly string ComposeFolder = Path.GetDirectoryName(Repository.Path(ComposeFile))!;
+
+    [ToolFact(Promtool)]
+    public async Task Promtool_accepts_the_scrape_config()
+    {
+        var result = await RunAsync(Promtool, ["check", "config", Repository.Path(PrometheusConfig)]);
+
+        result.EnsureSuccess();
+    }
+
+    [ToolFact(NodeTools)]
+    public async Task EchoHost_publishes_its_four_ports_unchanged()
+    {
+        var echohost = (await ReadYamlAsync(ComposeFile)).At("services", "echohost");
+
+        var ports = echohost.At("ports").AsArray().Select(p => ParsePort(p!.GetValue<string>())).ToList();
+
+        Assert.All(ports, p => Assert.Equal(p.Published, p.Target));
+        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "8080/tcp"], ports.Select(p => $"{p.Target}/{p.Protocol}").Order());
+    }
+
+    /// <summary>The short syntax, <c>[HOST:]CONTAINER[/PROTOCOL]</c>, without an IP or ranges.</summary>
+    private static (int Published, int Target, string Protocol) ParsePort(string spec)
+    {
+        var (ports, protocol) = spec.Split('/') is [var p, var proto] ? (p, proto) : (spec, "tcp");
+        var parts = ports.Split(':');
+        Assert.True(parts.Length == 2, $"port '{spec}' is HOST:CONTAINER[/PROTOCOL]");
+        return (int.Parse(parts[0]), int.Parse(parts[1]), protocol);
+    }
+
+    [ToolFact(NodeTools)]
+    public async Task EchoHost_is_built_from_the_repository_root_and_given_time_to_drain()
+    {
+        var echohost = (await ReadYamlAsync(ComposeFile)).At("services", "echohost");
+
+        Assert.Equal(Repository.Root, Path.GetFullPath(Path.Combine(ComposeFolder, echohost.Text("build", "context"))));
+        // Docker sends SIGKILL after stop_grace_period (10 s by default): it must outlast the host's own shutdown timeout.
+        var shutdownTimeout = TimeSpan.Parse(echohost.Text("environment", "EchoHost__ShutdownTimeout"));
+        Assert.True(ParseSeconds(echohost.Text("stop_grace_period")) > shutdownTimeout.TotalSeconds);
+    }
+
+    private static int ParseSeconds(string duration)
+    {
+        Assert.EndsWith("s", duration);
+        return int.Parse(duration[..^1]);
+    }
+
+    [ToolFact(NodeTools)]
+    public async Task Prometheus_mounts_the_scrape_config_read_only()
+    {
+        var prometheus = (await ReadYamlAsync(ComposeFile)).At("services", "prometheus");
+
+        Assert.StartsWith("prom/prometheus:", prometheus.Text("image"));
+        Assert.Contains("9090:9090", prometheus.At("ports").AsArray().Select(p => p!.GetValue<string>()));
+        var mount = Assert.Single(prometheus.At("volumes").AsArray().Select(v => v!.GetValue<string>()));
+        var (source, target, mode) = mount.Split(':') is [var s, var t, var m] ? (s, t, m) : throw new Xunit.Sdk.XunitException($"volume '{mount}' is SOURCE:TARGET:MODE");
+        var sourcePath = Path.GetFullPath(Path.Combine(ComposeFolder, source));
+        Assert.True(File.Exists(sourcePath), $"{sourcePath} exists");
+        Assert.Equal(Repository.Path(PrometheusConfig), sourcePath);
+        Assert.Equal("/etc/prometheus/prometheus.yml", target);
+        Assert.Equal("ro", mode);
+    }
+
+    [ToolFact(NodeTools)]
+    public async Task Prometheus_scrapes_the_compose_service_on_its_http_port_every_15_seconds()
+    {
+        var compose = await ReadYamlAsync(ComposeFile);
+        var config = await ReadYamlAsync(PrometheusConfig);
+
+        var job = Assert.Single(config.Objects("scrape_configs"), j => j.Text("job_name") == "echohost");
+        Assert.Equal("15s", job.Text("scrape_interval"));
+        Assert.Equal("/metrics", job.Text("metrics_path"));
+        var target = Assert.Single(Assert.Single(job.Objects("static_configs")).At("targets").AsArray())!.GetValue<string>();
+        Assert.Equal("echohost:8080", target);
+        Assert.Contains("8080:8080", compose.At("services", "echohost", "ports").AsArray().Select(p => p!.GetValue<string>()));
+    }
+
+    private static async Task<JsonNode> ReadYamlAsync(string relativePath)
+    {
+        var json = (await RunNodeScriptAsync("yaml-to-json.mjs", await File.ReadAllTextAsync(Repository.Path(relativePath)))).EnsureSuccess();
+        return Assert.Single(JsonNode.Parse(json)!.AsArray())!;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+
+namespace EchoHost.Tests.Infrastructure;
+
+/// <summary>
+/// Programs outside .NET that some tests run. A test that needs one uses <see cref="ToolFactAttribute"/>: when the
+/// program is missing the test is skipped, and the reason says how to install it. CI installs them all (.ci/run) and
+/// fails on any skip.
+/// </summary>
+internal static class ExternalTools
+{
+    public const string Kubectl = "kubectl";
+
+    public const string Promtool = "promtool";
+
+    /// <summary>The Prometheus server itself, from the same Debian package as promtool.</summary>
+    public const string PrometheusServer = "prometheus";
+
+    /// <summary>Node.js with the packages of .ci/node installed (kubernetes-models, yaml, dockerfile-utils).</summary>
+    public const string NodeTools = "node-tools";
+
+    /// <summary>Why the first missing tool of <paramref name="tools"/> is missing, with its install command; null when all are there.</summary>
+    public static string? WhyMissing(IEnumerable<string> tools) => tools.Select(WhyMissing).FirstOrDefault(reason => reason is not null);
+
+    private static string? WhyMissing(string tool) => tool switch
+    {
+        Kubectl when Find("kubectl") is null =>
+            "kubectl is not on PATH; install kubectl 1.27 or later (its built-in kustomize v5 reads deploy/kubernetes; Debian's kubernetes-client 1.20 is too old)",
+        Promtool when Find("promtool") is null =>
+            "promtool is not on PATH; install it: apt-get install prometheus",
+        PrometheusServer when Find("prometheus") is null =>
+            "prometheus is not on PATH; install it: apt-get install prometheus",
+        NodeTools when Find("node") is null =>
+            "node is not on PATH; install it: apt-get install nodejs npm && npm ci --prefix .ci/node",
+        NodeTools when !Directory.Exists(Repository.Path(".ci/node/node_modules")) =>
+            "the packages of .ci/node are not installed; install them: npm ci --prefix .ci/node",
+        Kubectl or Promtool or PrometheusServer or NodeTools => null,
+        _ => throw new ArgumentException($"Unknown tool '{tool}'.", nameof(tool)),
+    };
+
+    /// <summary>The full path of an executable on PATH, or null.</summary>
+    public static string? Find(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>Runs a program to completion in the repository root, feeding it <paramref name="standardInput"/>.</summary>
+    public static async Task<ToolResult> RunAsync(string program, IEnumerable<string> arguments, string? standardInput = null)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Repository.Root,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program}.");
+        using var timeout = new CancellationTokenSource(TestTimeouts.Long);
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(timeout.Token);
+            return new ToolResult($"{program} {string.Join(' ', info.ArgumentList)}", process.ExitCode, await stdout, await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary>Runs one of the scripts in .ci/node with node.</summary>
+    public static Task<ToolResult> RunNodeScriptAsync(string script, string standardInput) =>
+        RunAsync("node", [Repository.Path($".ci/node/{script}")], standardInput);
+}
+
+internal sealed record ToolResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError)
+{
+    /// <summary>Standard output, after failing the test with everything the program said if it did not exit 0.</summary>
+    public string EnsureSuccess()
+    {
+        Assert.True(ExitCode == 0, $"{CommandLine} exited {ExitCode}\nstderr:\n{StandardError}\nstdout:\n{StandardOutput}");
+        return StandardOutput;
+    }
+}
+
+/// <summary>A fact that runs only where <see cref="ExternalTools"/> finds every named tool, and is skipped with the install command otherwise.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class ToolFactAttribute : FactAttribute
+{
+    public ToolFactAttribute(params string[] tools) => Skip = ExternalTools.WhyMissing(tools);
+}
+
+/// <summary>The <see cref="TheoryAttribute"/> form of <see cref="ToolFactAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class ToolTheoryAttribute : TheoryAttribute
+{
+    public ToolTheoryAttribute(params string[] tools) => Skip = ExternalTools.WhyMissing(tools);
+}
