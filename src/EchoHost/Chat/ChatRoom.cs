@@ -1,11 +1,16 @@
+using EchoHost.Telemetry;
+
 namespace EchoHost.Chat;
 
 /// <summary>A room: its members and its recent history. Mutated only under the chat server's lock.</summary>
-internal sealed class ChatRoom(string name, int historySize)
+internal sealed class ChatRoom(string name, int historySize, ListenerMetrics countedBy)
 {
     private readonly Queue<(DateTimeOffset At, string Line)> _history = new();
 
     public string Name { get; } = name;
+
+    /// <summary>The listener whose rooms gauge counts this room, from open to close.</summary>
+    public ListenerMetrics CountedBy { get; } = countedBy;
 
     /// <summary>Copy-on-write, so a broadcast can walk it while others join and leave.</summary>
     public ChatUser[] Members { get; private set; } = [];

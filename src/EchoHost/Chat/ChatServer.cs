@@ -244,7 +244,7 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
         if (room.Members.Length == 0 && !ChatNames.Comparer.Equals(room.Name, Lobby))
         {
             _rooms.Remove(room.Name);
-            user.Metrics.ChatRoomClosed();
+            room.CountedBy.ChatRoomClosed();
         }
     }
 
@@ -261,7 +261,7 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
             return null;
         }
 
-        room = new ChatRoom(name, _options.HistorySize);
+        room = new ChatRoom(name, _options.HistorySize, creator.Metrics);
         _rooms.Add(name, room);
         creator.Metrics.ChatRoomOpened();
         return room;
