@@ -4,6 +4,15 @@ namespace EchoHost.Configuration;
 public enum ListenerProtocol
 {
     Echo,
+    /// <summary>RFC 862 over UDP: every datagram answered with one identical datagram (Udp/).</summary>
+    UdpEcho,
+}
+
+/// <summary>What carries a listener's protocol: TCP listeners are Kestrel endpoints, UDP listeners a hosted service.</summary>
+public enum ListenerTransport
+{
+    Tcp,
+    Udp,
 }
 
 internal static class ListenerProtocols
@@ -18,6 +27,12 @@ internal static class ListenerProtocols
     }
 
     public static string Names => string.Join(", ", Enum.GetNames<ListenerProtocol>());
+
+    public static ListenerTransport Transport(ListenerProtocol protocol) => protocol switch
+    {
+        ListenerProtocol.UdpEcho => ListenerTransport.Udp,
+        _ => ListenerTransport.Tcp,
+    };
 
     /// <summary>The idle timeout a listener of this protocol gets when it does not set one.</summary>
     public static TimeSpan DefaultIdleTimeout(ListenerProtocol protocol) => protocol switch

@@ -19,7 +19,8 @@ internal sealed class ListenerRegistry(IOptions<EchoHostOptions> options)
 
     public IReadOnlyList<ListenerDefinition> Listeners { get; } = ListenerDefinition.FromOptions(options.Value);
 
-    public IEnumerable<ListenerDefinition> TcpListeners => Listeners;
+    /// <summary>The listeners Kestrel serves.</summary>
+    public IEnumerable<ListenerDefinition> TcpListeners => Listeners.Where(l => l.Transport == ListenerTransport.Tcp);
 
     internal void AddTcpEndpoint(ListenerDefinition listener, ListenOptions listenOptions) => _tcp[listener.Name] = listenOptions;
 

@@ -19,11 +19,11 @@ public sealed class HostProcessTests
     public static TheoryData<string[], string> BadConfigurations => new()
     {
         { ["--EchoHost:Listeners:Echo:Port=70000"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Port: 70000 is out of range; use 0 to 65535 (0 picks a free port)" },
-        { ["--EchoHost:Listeners:Echo:Protocol=Gopher"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Protocol: unknown protocol 'Gopher'; use one of Echo" },
+        { ["--EchoHost:Listeners:Echo:Protocol=Gopher"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Protocol: unknown protocol 'Gopher'; use one of Echo, UdpEcho" },
         { ["--EchoHost:Listeners:Second:Protocol=Echo", "--EchoHost:Listeners:Second:Port=65432"], "EchoHost: configuration error: EchoHost:Listeners:Second:Port: 65432 is already used by listener 'Echo'; give each listener its own port" },
         { ["--EchoHost:Address=my-laptop"], "EchoHost: configuration error: EchoHost:Address: 'my-laptop' is not a bind address; use *, localhost or an IP literal such as 0.0.0.0 or ::1" },
         { ["--EchoHost:Listeners:Echo:IdleTimeout=5m"], "EchoHost: configuration error: EchoHost:Listeners:Echo:IdleTimeout: '5m' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)" },
-        { ["--EchoHost:Listeners:Echo:MaxConections=5"], "EchoHost: configuration error: EchoHost:Listeners:Echo:MaxConections: unknown key; known keys here are Protocol, Port, Address, Enabled, IdleTimeout, MaxConnections, MaxConnectionsPerIp, Banner" },
+        { ["--EchoHost:Listeners:Echo:MaxConections=5"], "EchoHost: configuration error: EchoHost:Listeners:Echo:MaxConections: unknown key; known keys here are Protocol, Port, Address, Enabled, IdleTimeout, MaxConnections, MaxConnectionsPerIp, Banner, MaxDatagramBytes, DenySourcePorts, PerSourceDatagramsPerSecond" },
     };
 
     [Theory]
