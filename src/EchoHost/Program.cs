@@ -1,7 +1,9 @@
 using EchoHost.Configuration;
 using EchoHost.Hosting;
 using EchoHost.Logging;
+using EchoHost.Udp;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 return await Program.RunAsync(args);
@@ -67,8 +69,11 @@ public partial class Program
         builder.Services.AddSingleton<ListenerRegistry>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelListenerSetup>();
 
-        // Hosted services.
+        // Hosted services: lifecycle lines, and the UDP listeners, which are sockets of our own rather than Kestrel
+        // endpoints: every datagram checked against the listener's safety limits, then echoed (Udp/).
         builder.Services.AddHostedService<LifecycleLogger>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<UdpEchoService>();
 
         var app = builder.Build();
 

@@ -58,6 +58,8 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IPEndPoint EndPoint(string listener = "Echo") => Registry.TcpEndPoint(listener);
 
+    public IPEndPoint UdpEndPoint(string listener = "UdpEcho") => Registry.UdpEndPoint(listener);
+
     public Uri HttpBase => new($"http://{Registry.HttpEndPoint}/");
 
     public Task StopAsync() => _app.StopAsync(TestTimeouts.Token(TestTimeouts.Long));

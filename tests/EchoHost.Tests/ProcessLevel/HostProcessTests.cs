@@ -13,6 +13,7 @@ public sealed class HostProcessTests
     [
         "--EchoHost:Address=127.0.0.1",
         "--EchoHost:Listeners:Echo:Port=0",
+        "--EchoHost:Listeners:UdpEcho:Port=0",
         "--EchoHost:Http:Port=0",
     ];
 
@@ -24,6 +25,9 @@ public sealed class HostProcessTests
         { ["--EchoHost:Address=my-laptop"], "EchoHost: configuration error: EchoHost:Address: 'my-laptop' is not a bind address; use *, localhost or an IP literal such as 0.0.0.0 or ::1" },
         { ["--EchoHost:Listeners:Echo:IdleTimeout=5m"], "EchoHost: configuration error: EchoHost:Listeners:Echo:IdleTimeout: '5m' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)" },
         { ["--EchoHost:Listeners:Echo:MaxConections=5"], "EchoHost: configuration error: EchoHost:Listeners:Echo:MaxConections: unknown key; known keys here are Protocol, Port, Address, Enabled, IdleTimeout, MaxConnections, MaxConnectionsPerIp, Banner, MaxDatagramBytes, DenySourcePorts, PerSourceDatagramsPerSecond" },
+        { ["--EchoHost:Listeners:UdpEcho:DenySourcePorts:2=x"], "EchoHost: configuration error: EchoHost:Listeners:UdpEcho:DenySourcePorts:2: 'x' is not a whole number" },
+        { ["--EchoHost:Listeners:UdpEcho:IdleTimeout=00:01:00"], "EchoHost: configuration error: EchoHost:Listeners:UdpEcho:IdleTimeout: applies to TCP listeners only; remove it from this UdpEcho listener" },
+        { ["--EchoHost:Listeners:UdpEcho:MaxDatagramBytes=70000"], "EchoHost: configuration error: EchoHost:Listeners:UdpEcho:MaxDatagramBytes: 70000 is out of range; use 1 to 65507" },
     };
 
     [Theory]
@@ -57,6 +61,36 @@ public sealed class HostProcessTests
     }
 
     [Fact]
+    public async Task Udp_port_in_use_names_the_listener_and_its_key()
+    {
+        using var occupant = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        occupant.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)occupant.LocalEndPoint!).Port;
+
+        await using var process = HostProcess.Start([.. LoopbackPortZero, $"--EchoHost:Listeners:UdpEcho:Port={port}"]);
+        var exitCode = await process.WaitForExitAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal(
+            $"EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Port = {port}): 127.0.0.1:{port}/udp: address already in use; stop the program using it or choose another port",
+            process.StandardError.Trim());
+        Assert.DoesNotContain("   at ", process.StandardOutput + process.StandardError);
+    }
+
+    [Fact]
+    public async Task Udp_listener_on_an_address_this_machine_lacks_names_the_key()
+    {
+        // 192.0.2.0/24 is TEST-NET-1: never assigned to a real interface.
+        await using var process = HostProcess.Start([.. LoopbackPortZero, "--EchoHost:Listeners:UdpEcho:Address=192.0.2.1"]);
+        var exitCode = await process.WaitForExitAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal(
+            "EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Address = 192.0.2.1): 192.0.2.1:0/udp: Cannot assign requested address; use an address this machine has, * or localhost",
+            process.StandardError.Trim());
+    }
+
+    [Fact]
     public async Task Sigterm_with_200_open_connections_closes_them_all_and_exits_zero()
     {
         // Environment variables override appsettings.json, as users will do in containers.
@@ -64,6 +98,7 @@ public sealed class HostProcessTests
         {
             ["EchoHost__Address"] = "127.0.0.1",
             ["EchoHost__Listeners__Echo__Port"] = "0",
+            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
             ["EchoHost__Http__Port"] = "0",
             // Far above what a prompt shutdown needs: hitting it would abort connections and log a warning.
             ["EchoHost__ShutdownTimeout"] = "00:01:00",
@@ -98,8 +133,10 @@ public sealed class HostProcessTests
         await using var process = HostProcess.Start(LoopbackPortZero);
 
         var line = await process.WaitForOutputAsync(new Regex(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INF\] Listener Echo \(echo\) listening on 127\.0\.0\.1:\d+/tcp$"));
+        var udpLine = await process.WaitForOutputAsync(new Regex(@"^\[.+ INF\] Listener UdpEcho \(udpecho\) listening on 127\.0\.0\.1:\d+/udp$"));
 
         Assert.True(line.Success);
+        Assert.True(udpLine.Success);
         process.Signal(HostProcess.SIGINT);
         Assert.Equal(0, await process.WaitForExitAsync());
     }
