@@ -32,16 +32,8 @@ public sealed class HostProcessTests
 
     [Theory]
     [MemberData(nameof(BadConfigurations))]
-    public async Task Bad_configuration_exits_non_zero_with_one_clear_line(string[] args, string expectedLine)
-    {
-        await using var process = HostProcess.Start(args);
-
-        var exitCode = await process.WaitForExitAsync();
-
-        Assert.Equal(1, exitCode);
-        Assert.Equal(expectedLine, process.StandardError.Trim());
-        Assert.DoesNotContain("   at ", process.StandardOutput + process.StandardError);
-    }
+    public Task Bad_configuration_exits_non_zero_with_one_clear_line(string[] args, string expectedLine) =>
+        AssertFailsToStartAsync(args, expectedLine);
 
     [Fact]
     public async Task Port_in_use_names_the_listener_and_its_key()
@@ -50,14 +42,9 @@ public sealed class HostProcessTests
         occupant.Start();
         var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
 
-        await using var process = HostProcess.Start([.. LoopbackPortZero, $"--EchoHost:Listeners:Echo:Port={port}"]);
-        var exitCode = await process.WaitForExitAsync();
-
-        Assert.Equal(1, exitCode);
-        Assert.Equal(
-            $"EchoHost: cannot listen: listener 'Echo' (EchoHost:Listeners:Echo:Port = {port}): 127.0.0.1:{port}: address already in use; stop the program using it or choose another port",
-            process.StandardError.Trim());
-        Assert.DoesNotContain("   at ", process.StandardOutput + process.StandardError);
+        await AssertFailsToStartAsync(
+            [.. LoopbackPortZero, $"--EchoHost:Listeners:Echo:Port={port}"],
+            $"EchoHost: cannot listen: listener 'Echo' (EchoHost:Listeners:Echo:Port = {port}): 127.0.0.1:{port}: address already in use; stop the program using it or choose another port");
     }
 
     [Fact]
@@ -67,28 +54,17 @@ public sealed class HostProcessTests
         occupant.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)occupant.LocalEndPoint!).Port;
 
-        await using var process = HostProcess.Start([.. LoopbackPortZero, $"--EchoHost:Listeners:UdpEcho:Port={port}"]);
-        var exitCode = await process.WaitForExitAsync();
-
-        Assert.Equal(1, exitCode);
-        Assert.Equal(
-            $"EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Port = {port}): 127.0.0.1:{port}/udp: address already in use; stop the program using it or choose another port",
-            process.StandardError.Trim());
-        Assert.DoesNotContain("   at ", process.StandardOutput + process.StandardError);
+        await AssertFailsToStartAsync(
+            [.. LoopbackPortZero, $"--EchoHost:Listeners:UdpEcho:Port={port}"],
+            $"EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Port = {port}): 127.0.0.1:{port}/udp: address already in use; stop the program using it or choose another port");
     }
 
     [Fact]
-    public async Task Udp_listener_on_an_address_this_machine_lacks_names_the_key()
-    {
+    public Task Udp_listener_on_an_address_this_machine_lacks_names_the_key() =>
         // 192.0.2.0/24 is TEST-NET-1: never assigned to a real interface.
-        await using var process = HostProcess.Start([.. LoopbackPortZero, "--EchoHost:Listeners:UdpEcho:Address=192.0.2.1"]);
-        var exitCode = await process.WaitForExitAsync();
-
-        Assert.Equal(1, exitCode);
-        Assert.Equal(
-            "EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Address = 192.0.2.1): 192.0.2.1:0/udp: Cannot assign requested address; use an address this machine has, * or localhost",
-            process.StandardError.Trim());
-    }
+        AssertFailsToStartAsync(
+            [.. LoopbackPortZero, "--EchoHost:Listeners:UdpEcho:Address=192.0.2.1"],
+            "EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Address = 192.0.2.1): 192.0.2.1:0/udp: Cannot assign requested address; use an address this machine has, * or localhost");
 
     [Fact]
     public async Task Sigterm_with_200_open_connections_closes_them_all_and_exits_zero()
@@ -139,5 +115,17 @@ public sealed class HostProcessTests
         Assert.True(udpLine.Success);
         process.Signal(HostProcess.SIGINT);
         Assert.Equal(0, await process.WaitForExitAsync());
+    }
+
+    /// <summary>The process exits with code 1 and prints exactly <paramref name="expectedLine"/> on stderr, no stack trace.</summary>
+    private static async Task AssertFailsToStartAsync(string[] args, string expectedLine)
+    {
+        await using var process = HostProcess.Start(args);
+
+        var exitCode = await process.WaitForExitAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal(expectedLine, process.StandardError.Trim());
+        Assert.DoesNotContain("   at ", process.StandardOutput + process.StandardError);
     }
 }
