@@ -31,7 +31,7 @@ internal sealed class UdpEchoService(ListenerRegistry registry, TimeProvider tim
             // Bind everything before serving anything: a listener that cannot bind fails start with nothing running.
             foreach (var listener in registry.UdpListeners)
             {
-                var sockets = UdpListenerSockets.Bind(listener);
+                var sockets = UdpListenerSockets.Bind(listener, _logger);
                 _sockets.AddRange(sockets);
                 served.Add((listener, sockets));
             }

@@ -5,21 +5,21 @@ using EchoHost.Configuration;
 namespace EchoHost.Udp;
 
 /// <summary>Binds a UDP listener's sockets by the same address rules Kestrel applies to TCP listeners.</summary>
-internal static class UdpListenerSockets
+internal static partial class UdpListenerSockets
 {
     /// <summary>
     /// <c>*</c> and <c>::</c>: one dual-stack socket (IPv4 on 0.0.0.0 where the machine has no IPv6); <c>localhost</c>:
     /// one socket per loopback, tolerating a missing one as Kestrel does; an IP: that IP. Throws
     /// <see cref="UdpBindException"/> when the listener cannot be served.
     /// </summary>
-    public static IReadOnlyList<Socket> Bind(ListenerDefinition listener) => listener.Address.Kind switch
+    public static IReadOnlyList<Socket> Bind(ListenerDefinition listener, ILogger logger) => listener.Address.Kind switch
     {
-        BindAddressKind.Any => [BindAny(listener)],
-        BindAddressKind.Localhost => BindLocalhost(listener),
+        BindAddressKind.Any => [BindAny(listener, logger)],
+        BindAddressKind.Localhost => BindLocalhost(listener, logger),
         _ => [Open(listener, listener.Address.Ip!)],
     };
 
-    private static Socket BindAny(ListenerDefinition listener)
+    private static Socket BindAny(ListenerDefinition listener, ILogger logger)
     {
         if (!Socket.OSSupportsIPv6)
         {
@@ -32,11 +32,12 @@ internal static class UdpListenerSockets
         }
         catch (UdpBindException ex) when (!IsFatal(ex.SocketErrorCode))
         {
+            LogFallingBackToIPv4(logger, listener.Name, ex.EndPoint, ex.SocketErrorCode);
             return Open(listener, IPAddress.Any);
         }
     }
 
-    private static List<Socket> BindLocalhost(ListenerDefinition listener)
+    private static List<Socket> BindLocalhost(ListenerDefinition listener, ILogger logger)
     {
         var sockets = new List<Socket>();
         UdpBindException? firstFailure = null;
@@ -48,6 +49,7 @@ internal static class UdpListenerSockets
             }
             catch (UdpBindException ex) when (!IsFatal(ex.SocketErrorCode))
             {
+                LogLoopbackUnavailable(logger, listener.Name, ex.EndPoint, ex.SocketErrorCode);
                 firstFailure ??= ex;
             }
             catch
@@ -84,4 +86,11 @@ internal static class UdpListenerSockets
             throw new UdpBindException(listener, endPoint, ex);
         }
     }
+
+    // The levels Kestrel uses for the same two events on TCP endpoints.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener}: cannot bind {EndPoint}/udp ({SocketError}); binding 0.0.0.0 (IPv4 only) instead")]
+    private static partial void LogFallingBackToIPv4(ILogger logger, string listener, IPEndPoint endPoint, SocketError socketError);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listener {Listener}: cannot bind {EndPoint}/udp ({SocketError}); serving on the other loopback only")]
+    private static partial void LogLoopbackUnavailable(ILogger logger, string listener, IPEndPoint endPoint, SocketError socketError);
 }
