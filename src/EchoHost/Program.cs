@@ -4,7 +4,9 @@ using EchoHost.Connections;
 using EchoHost.Hosting;
 using EchoHost.Logging;
 using EchoHost.Telemetry;
+using EchoHost.Udp;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 return await Program.RunAsync(args);
@@ -83,8 +85,10 @@ public partial class Program
         builder.Services.AddSingleton<ChatServer>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelListenerSetup>();
 
-        // Hosted services.
+        // Hosted services: lifecycle lines, and the UDP listeners, which are sockets of our own rather than Kestrel
+        // endpoints: every datagram checked against the listener's safety limits, then echoed (Udp/).
         builder.Services.AddHostedService<LifecycleLogger>();
+        builder.Services.AddHostedService<UdpEchoService>();
         builder.Services.AddHostedService<ShutdownDrain>();
 
         var app = builder.Build();

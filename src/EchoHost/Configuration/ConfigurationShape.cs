@@ -49,7 +49,11 @@ internal static class ConfigurationShape
                     Check(entry, valueType, failures);
                 }
             }
-            else if (propertyType.IsClass && propertyType != typeof(string) && !typeof(IEnumerable).IsAssignableFrom(propertyType))
+            else if (ElementType(propertyType) is { } elementType)
+            {
+                CheckList(child, elementType, failures);
+            }
+            else if (propertyType.IsClass && propertyType != typeof(string))
             {
                 Check(child, propertyType, failures);
             }
@@ -59,6 +63,33 @@ internal static class ConfigurationShape
             }
         }
     }
+
+    /// <summary>
+    /// A list is written as a JSON array or as one key per item (<c>…:DenySourcePorts:0</c>); the binder silently
+    /// skips a plain value and any item that does not convert, so both are failures here. An empty value is an
+    /// empty list.
+    /// </summary>
+    private static void CheckList(IConfigurationSection section, Type elementType, List<string> failures)
+    {
+        var items = section.GetChildren().ToList();
+        if (items.Count == 0 && !string.IsNullOrEmpty(section.Value))
+        {
+            failures.Add($"{section.Path}: '{section.Value}' is not a list; write a JSON array such as [ 7, 9 ], or one key per item: {section.Path}:0, {section.Path}:1, …");
+        }
+
+        foreach (var item in items)
+        {
+            if (item.Value is not { } value || !Converts(value, elementType))
+            {
+                failures.Add($"{item.Path}: '{item.Value}' is not {Expected(elementType)}");
+            }
+        }
+    }
+
+    private static Type? ElementType(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type != typeof(string) && type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type) ? type.GetGenericArguments()[0]
+        : null;
 
     private static bool Converts(string value, Type type)
     {

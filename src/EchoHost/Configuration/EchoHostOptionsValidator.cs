@@ -108,11 +108,16 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
 
     private static void ValidateListener(EchoHostOptions options, string path, ListenerOptions listener, List<string> failures)
     {
+        ListenerProtocol? protocol = null;
         if (string.IsNullOrWhiteSpace(listener.Protocol))
         {
             failures.Add($"{path}:Protocol: missing; set one of {ListenerProtocols.Names}");
         }
-        else if (!ListenerProtocols.TryParse(listener.Protocol, out _))
+        else if (ListenerProtocols.TryParse(listener.Protocol, out var parsed))
+        {
+            protocol = parsed;
+        }
+        else
         {
             failures.Add($"{path}:Protocol: unknown protocol '{listener.Protocol}'; use one of {ListenerProtocols.Names}");
         }
@@ -127,6 +132,39 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             CheckAddress(path, listener.Address, listener.Port.Value, options.Address, failures);
         }
 
+        // Limits of the other transport would be silently ignored; with an unknown protocol there is nothing to say.
+        if (protocol is { } known)
+        {
+            if (ListenerProtocols.Transport(known) == ListenerTransport.Udp)
+            {
+                RejectKeys(path, known, failures, ("IdleTimeout", listener.IdleTimeout), ("MaxConnections", listener.MaxConnections),
+                    ("MaxConnectionsPerIp", listener.MaxConnectionsPerIp), ("Banner", listener.Banner));
+            }
+            else
+            {
+                RejectKeys(path, known, failures, ("MaxDatagramBytes", listener.MaxDatagramBytes),
+                    ("DenySourcePorts", listener.DenySourcePorts), ("PerSourceDatagramsPerSecond", listener.PerSourceDatagramsPerSecond));
+            }
+        }
+
+        ValidateTcpLimits(path, listener, failures);
+        ValidateUdpLimits(path, listener, failures);
+    }
+
+    private static void RejectKeys(string path, ListenerProtocol protocol, List<string> failures, params (string Key, object? Value)[] keys)
+    {
+        var transport = ListenerProtocols.Transport(protocol) == ListenerTransport.Udp ? "TCP" : "UDP";
+        foreach (var (key, value) in keys)
+        {
+            if (value is not null)
+            {
+                failures.Add($"{path}:{key}: applies to {transport} listeners only; remove it from this {protocol} listener");
+            }
+        }
+    }
+
+    private static void ValidateTcpLimits(string path, ListenerOptions listener, List<string> failures)
+    {
         if (listener.IdleTimeout < TimeSpan.Zero)
         {
             failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
@@ -145,6 +183,27 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         if (listener.Banner is { Length: > MaxBannerLength })
         {
             failures.Add($"{path}:Banner: longer than {MaxBannerLength} characters");
+        }
+    }
+
+    private static void ValidateUdpLimits(string path, ListenerOptions listener, List<string> failures)
+    {
+        if (listener.MaxDatagramBytes is < 1 or > ListenerOptions.MaxUdpPayload)
+        {
+            failures.Add($"{path}:MaxDatagramBytes: {listener.MaxDatagramBytes} is out of range; use 1 to {ListenerOptions.MaxUdpPayload}");
+        }
+
+        for (var i = 0; i < listener.DenySourcePorts?.Length; i++)
+        {
+            if (listener.DenySourcePorts[i] is < 0 or > 65535)
+            {
+                failures.Add($"{path}:DenySourcePorts:{i}: {listener.DenySourcePorts[i]} is out of range; use 0 to 65535");
+            }
+        }
+
+        if (listener.PerSourceDatagramsPerSecond < 0)
+        {
+            failures.Add($"{path}:PerSourceDatagramsPerSecond: must not be negative; use 0 for no limit");
         }
     }
 
@@ -173,22 +232,24 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
 
     private static void CheckPortConflicts(EchoHostOptions options, List<string> failures)
     {
-        // TCP endpoints that would compete for one port: the HTTP endpoint and every enabled TCP listener.
-        var taken = new List<(string Owner, BindAddress Address, int Port)>();
+        // Endpoints that would compete for one port: TCP (the HTTP endpoint and the TCP listeners) and UDP apart —
+        // a UDP and a TCP listener can share a port number.
+        var taken = new List<(string Owner, ListenerTransport Transport, BindAddress Address, int Port)>();
         if (options.Http.Enabled)
         {
-            taken.Add(("the HTTP endpoint", ListenerDefinition.HttpAddress(options), options.Http.Port));
+            taken.Add(("the HTTP endpoint", ListenerTransport.Tcp, ListenerDefinition.HttpAddress(options), options.Http.Port));
         }
 
         foreach (var listener in ListenerDefinition.FromOptions(options))
         {
-            var clash = taken.FirstOrDefault(t => t.Port == listener.Port && listener.Port != 0 && t.Address.Overlaps(listener.Address));
+            var clash = taken.FirstOrDefault(t => t.Transport == listener.Transport && t.Port == listener.Port && listener.Port != 0
+                && t.Address.Overlaps(listener.Address));
             if (clash.Owner is not null)
             {
                 failures.Add($"{listener.ConfigPath}:Port: {listener.Port} is already used by {clash.Owner}; give each listener its own port");
             }
 
-            taken.Add(($"listener '{listener.Name}'", listener.Address, listener.Port));
+            taken.Add(($"listener '{listener.Name}'", listener.Transport, listener.Address, listener.Port));
         }
     }
 }

@@ -11,9 +11,17 @@ internal sealed record ListenerDefinition(
     int MaxConnectionsPerIp,
     string? Banner)
 {
+    /// <summary>UDP listeners only: the datagram safety limits.</summary>
+    public UdpLimits Udp { get; init; } = UdpLimits.Default;
+
     public string ConfigPath => $"{EchoHostOptions.SectionName}:Listeners:{Name}";
 
     public string ProtocolName => Protocol.ToString().ToLowerInvariant();
+
+    public ListenerTransport Transport => ListenerProtocols.Transport(Protocol);
+
+    /// <summary><c>tcp</c> or <c>udp</c>, as endpoints are written in logs.</summary>
+    public string TransportName => Transport == ListenerTransport.Udp ? "udp" : "tcp";
 
     /// <summary>The enabled listeners of validated options, in configuration order.</summary>
     public static IReadOnlyList<ListenerDefinition> FromOptions(EchoHostOptions options)
@@ -40,9 +48,12 @@ internal sealed record ListenerDefinition(
                 address,
                 listener.Port ?? 0,
                 listener.IdleTimeout ?? ListenerProtocols.DefaultIdleTimeout(protocol, options),
-                listener.MaxConnections,
-                listener.MaxConnectionsPerIp,
-                string.IsNullOrEmpty(listener.Banner) ? null : listener.Banner));
+                listener.MaxConnections ?? ListenerOptions.DefaultMaxConnections,
+                listener.MaxConnectionsPerIp ?? ListenerOptions.DefaultMaxConnectionsPerIp,
+                string.IsNullOrEmpty(listener.Banner) ? null : listener.Banner)
+            {
+                Udp = UdpLimits.FromOptions(listener),
+            });
         }
 
         return result;

@@ -1,12 +1,25 @@
 namespace EchoHost.Configuration;
 
-/// <summary>One entry of <c>EchoHost:Listeners</c>.</summary>
+/// <summary>
+/// One entry of <c>EchoHost:Listeners</c>. Limits are null when not set, so the validator can tell a key that was
+/// written from a default, and a listener gets its protocol's defaults (see <see cref="ListenerDefinition"/>).
+/// </summary>
 public sealed class ListenerOptions
 {
     public const int DefaultMaxConnections = 10_000;
     public const int DefaultMaxConnectionsPerIp = 1_000;
 
-    /// <summary><c>Echo</c> (more protocols arrive with their own issues).</summary>
+    /// <summary>The largest IPv4 UDP payload: 65,535 minus the IPv4 and UDP headers.</summary>
+    public const int MaxUdpPayload = 65_507;
+    public const int DefaultPerSourceDatagramsPerSecond = 10_000;
+
+    /// <summary>
+    /// Source ports never answered: 0 (invalid) and the classic small services that answer anything — echo, discard,
+    /// daytime, qotd, chargen, time — so no spoofed datagram can start an echo–chargen loop (CVE-1999-0103).
+    /// </summary>
+    public static IReadOnlyList<int> DefaultDenySourcePorts { get; } = [0, 7, 9, 13, 17, 19, 37];
+
+    /// <summary><c>Echo</c> (TCP) or <c>UdpEcho</c>.</summary>
     public string? Protocol { get; set; }
 
     public int? Port { get; set; }
@@ -16,15 +29,27 @@ public sealed class ListenerOptions
 
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Closes a connection that moved no byte for this long; <c>0</c> turns it off; unset means the protocol's default.</summary>
+    /// <summary>TCP: closes a connection that moved no byte for this long; <c>0</c> turns it off; unset means the protocol's default.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
-    /// <summary>Open connections allowed on this listener; <c>0</c> means no limit.</summary>
-    public int MaxConnections { get; set; } = DefaultMaxConnections;
+    /// <summary>TCP: open connections allowed on this listener; <c>0</c> means no limit; unset means <see cref="DefaultMaxConnections"/>.</summary>
+    public int? MaxConnections { get; set; }
 
-    /// <summary>Open connections allowed from one client IP on this listener; <c>0</c> means no limit.</summary>
-    public int MaxConnectionsPerIp { get; set; } = DefaultMaxConnectionsPerIp;
+    /// <summary>TCP: open connections allowed from one client IP on this listener; <c>0</c> means no limit.</summary>
+    public int? MaxConnectionsPerIp { get; set; }
 
-    /// <summary>A line sent on connect; <c>{host}</c> becomes the machine name. Unset means no banner.</summary>
+    /// <summary>TCP: a line sent on connect; <c>{host}</c> becomes the machine name. Unset means no banner.</summary>
     public string? Banner { get; set; }
+
+    /// <summary>UDP: a bigger datagram is dropped, never truncated and echoed; unset means <see cref="MaxUdpPayload"/>.</summary>
+    public int? MaxDatagramBytes { get; set; }
+
+    /// <summary>
+    /// UDP: datagrams from these source ports are dropped; unset means <see cref="DefaultDenySourcePorts"/>, an empty
+    /// list denies none. An array, not a list: the binder appends to a list that already has items.
+    /// </summary>
+    public int[]? DenySourcePorts { get; set; }
+
+    /// <summary>UDP: datagrams answered per second for one source IP, with bursts of twice that; <c>0</c> means no limit.</summary>
+    public int? PerSourceDatagramsPerSecond { get; set; }
 }

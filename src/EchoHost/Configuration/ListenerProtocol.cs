@@ -5,6 +5,15 @@ public enum ListenerProtocol
 {
     Echo,
     Chat,
+    /// <summary>RFC 862 over UDP: every datagram answered with one identical datagram (Udp/).</summary>
+    UdpEcho,
+}
+
+/// <summary>What carries a listener's protocol: TCP listeners are Kestrel endpoints, UDP listeners a hosted service.</summary>
+public enum ListenerTransport
+{
+    Tcp,
+    Udp,
 }
 
 internal static class ListenerProtocols
@@ -19,6 +28,12 @@ internal static class ListenerProtocols
     }
 
     public static string Names => string.Join(", ", Enum.GetNames<ListenerProtocol>());
+
+    public static ListenerTransport Transport(ListenerProtocol protocol) => protocol switch
+    {
+        ListenerProtocol.UdpEcho => ListenerTransport.Udp,
+        _ => ListenerTransport.Tcp,
+    };
 
     /// <summary>The idle timeout a listener of this protocol gets when it does not set one.</summary>
     public static TimeSpan DefaultIdleTimeout(ListenerProtocol protocol, EchoHostOptions options) => protocol switch

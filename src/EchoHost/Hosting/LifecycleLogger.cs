@@ -25,9 +25,9 @@ internal sealed partial class LifecycleLogger(
     private void OnStarted()
     {
         startupPhase.MarkStarted();
-        foreach (var listener in registry.TcpListeners)
+        foreach (var listener in registry.Listeners)
         {
-            LogListening(listener.Name, listener.ProtocolName, registry.Describe(listener), "tcp");
+            LogListening(listener.Name, listener.ProtocolName, registry.Describe(listener), listener.TransportName);
         }
 
         if (registry.HttpEndPoint is not null)

@@ -5,7 +5,7 @@ internal static class ServiceDescription
 {
     public static string Text(ListenerRegistry registry)
     {
-        var listeners = registry.TcpListeners.Select(l => $"{l.Name} ({l.ProtocolName}) on {registry.Describe(l)}/tcp");
+        var listeners = registry.Listeners.Select(l => $"{l.Name} ({l.ProtocolName}) on {registry.Describe(l)}/{l.TransportName}");
         return $"EchoHost on {Environment.MachineName}: {string.Join("; ", listeners)}\n";
     }
 }

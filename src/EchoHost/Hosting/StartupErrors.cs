@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using EchoHost.Configuration;
+using EchoHost.Udp;
 using Microsoft.Extensions.Options;
 
 namespace EchoHost.Hosting;
@@ -19,6 +20,7 @@ internal static partial class StartupErrors
         return ex switch
         {
             OptionsValidationException validation => validation.Failures.Select(f => $"EchoHost: configuration error: {f}").ToArray(),
+            UdpBindException udp => [DescribeUdpBind(udp, services)],
             IOException io when BindFailure().Match(io.Message) is { Success: true } match => [DescribeBind(match, io, services)],
             SocketException socket when socket.SocketErrorCode == SocketError.AddressNotAvailable => [DescribeUnavailableAddress(socket, services)],
             InvalidDataException data when data.Message.StartsWith("Failed to load configuration", StringComparison.Ordinal) =>
@@ -48,19 +50,46 @@ internal static partial class StartupErrors
         var port = int.Parse(match.Groups["port"].Value);
         var endpoint = $"{match.Groups["host"].Value}:{port}";
         var why = match.Groups["why"].Success ? match.Groups["why"].Value : OneLine(io.InnerException?.Message ?? "bind failed");
-        var hint = why.Contains("in use", StringComparison.OrdinalIgnoreCase)
-            ? "; stop the program using it or choose another port"
-            : why.Contains("permission", StringComparison.OrdinalIgnoreCase) || why.Contains("access", StringComparison.OrdinalIgnoreCase)
-                ? "; ports below 1024 need privileges, choose a higher port"
-                : string.Empty;
-
         var registry = services?.GetService<ListenerRegistry>();
         var owner = registry?.TcpListeners.FirstOrDefault(l => l.Port == port) is { } listener
             ? $"listener '{listener.Name}' ({listener.ConfigPath}:Port = {port})"
             : registry is not null && registry.Options.Http.Port == port
                 ? $"the HTTP endpoint ({EchoHostOptions.SectionName}:Http:Port = {port})"
                 : $"port {port}";
+        return CannotListen(owner, endpoint, why);
+    }
+
+    private static string CannotListen(string owner, string endpoint, string why)
+    {
+        var hint = why.Contains("in use", StringComparison.OrdinalIgnoreCase)
+            ? "; stop the program using it or choose another port"
+            : why.Contains("permission", StringComparison.OrdinalIgnoreCase) || why.Contains("access", StringComparison.OrdinalIgnoreCase)
+                ? "; ports below 1024 need privileges, choose a higher port"
+                : string.Empty;
         return $"EchoHost: cannot listen: {owner}: {endpoint}: {why.TrimEnd('.')}{hint}";
+    }
+
+    /// <summary>A UDP listener's socket would not bind: the same lines as for TCP, with the endpoint marked <c>/udp</c>.</summary>
+    private static string DescribeUdpBind(UdpBindException udp, IServiceProvider? services)
+    {
+        var listener = udp.Listener;
+        var endpoint = $"{udp.EndPoint}/udp";
+        if (udp.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            var ownAddress = services?.GetService<ListenerRegistry>()?.Options.Listeners.GetValueOrDefault(listener.Name)?.Address is not null;
+            var key = ownAddress ? $"{listener.ConfigPath}:Address" : $"{EchoHostOptions.SectionName}:Address";
+            return $"EchoHost: cannot listen: listener '{listener.Name}' ({key} = {listener.Address}): {endpoint}: "
+                + $"{OneLine(udp.InnerException?.Message)}; use an address this machine has, * or localhost";
+        }
+
+        // Worded as Kestrel words the same failures, so TCP and UDP lines read alike.
+        var why = udp.SocketErrorCode switch
+        {
+            SocketError.AddressAlreadyInUse => "address already in use",
+            SocketError.AccessDenied => "permission denied",
+            _ => OneLine(udp.InnerException?.Message),
+        };
+        return CannotListen($"listener '{listener.Name}' ({listener.ConfigPath}:Port = {listener.Port})", endpoint, why);
     }
 
     /// <summary>Binding to an IP this machine does not have: name the endpoints configured with such an address.</summary>

@@ -63,9 +63,5 @@ internal sealed class EchoHostMetrics
         _listeners.GetOrAdd(listener, static (name, state) => new ListenerMetrics(state.Metrics, name, state.Protocol), (Metrics: this, Protocol: protocol));
 
     // Shortcuts for the chat and UDP code, by listener name.
-    public void ChatLineDropped(string listener, ChatLineDropReason reason) => ForListener(listener, ListenerMetrics.ChatProtocol).ChatLineDropped(reason);
 
-    public void ChatMessagesDeliveredTo(string listener, int recipients) => ForListener(listener, ListenerMetrics.ChatProtocol).ChatMessagesDelivered(recipients);
-
-    public void UdpDatagramDropped(string listener, UdpDropReason reason) => ForListener(listener, ListenerMetrics.UdpProtocol).UdpDatagramDropped(reason);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using EchoHost.Connections;
+using EchoHost.Udp;
 
 namespace EchoHost.Telemetry;
 
@@ -14,7 +15,7 @@ internal sealed class ListenerMetrics
     public const string ProtocolTag = "echohost.protocol";
     public const string ReasonTag = "reason";
     public const string ChatProtocol = "chat";
-    public const string UdpProtocol = "udp";
+    public const string UdpProtocol = "udpecho";
 
     private readonly EchoHostMetrics _metrics;
     private readonly TagList _tags;
@@ -80,7 +81,7 @@ internal sealed class ListenerMetrics
         _metrics.UdpBytesSent.Add(bytes, _tags);
     }
 
-    public void UdpDatagramDropped(UdpDropReason reason) => _metrics.UdpDatagramsDropped.Add(1, WithReason(reason.TagValue()));
+    public void UdpDatagramDropped(UdpDropReason reason) => _metrics.UdpDatagramsDropped.Add(1, WithReason(UdpDropReasons.Name(reason)));
 
     private TagList WithReason(string reason)
     {
@@ -95,7 +96,7 @@ internal sealed class ListenerMetrics
         if (Protocol == UdpProtocol)
         {
             AddZero(_metrics.UdpDatagramsReceived, _metrics.UdpDatagramsSent, _metrics.UdpBytesReceived, _metrics.UdpBytesSent);
-            AddZeroPerReason(_metrics.UdpDatagramsDropped, Enum.GetValues<UdpDropReason>().Select(r => r.TagValue()));
+            AddZeroPerReason(_metrics.UdpDatagramsDropped, UdpDropReasons.All.Select(UdpDropReasons.Name));
             return;
         }
 

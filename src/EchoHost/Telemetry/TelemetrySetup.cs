@@ -34,6 +34,10 @@ internal static class TelemetrySetup
         services.AddSingleton<IListenerReadiness>(sp => sp.GetRequiredService<ListenerReadiness>());
         services.AddHostedService(sp => sp.GetRequiredService<ListenerReadiness>());
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("listeners", tags: [ReadinessHealthCheck.Tag]);
+        // The health check service logs every unhealthy evaluation as an error: each /readyz probe during start-up or
+        // a shutdown drain would add one. Readiness is what /readyz serves; start and shutdown have their own lines.
+        services.Configure<LoggerFilterOptions>(options =>
+            options.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.None));
     }
 
     /// <summary><c>GET /metrics</c> (Prometheus text), <c>GET /healthz</c> (liveness) and <c>GET /readyz</c> (readiness).</summary>

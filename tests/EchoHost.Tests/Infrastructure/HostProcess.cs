@@ -110,10 +110,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The bound port of a TCP listener, read from its startup line.</summary>
-    public async Task<int> ListenerPortAsync(string listener)
+    /// <summary>The bound port of a listener, read from its startup line.</summary>
+    public async Task<int> ListenerPortAsync(string listener, string transport = "tcp")
     {
-        var match = await WaitForOutputAsync(new Regex($@"Listener {Regex.Escape(listener)} \(\w+\) listening on .*:(?<port>\d+)/tcp"));
+        var match = await WaitForOutputAsync(new Regex($@"Listener {Regex.Escape(listener)} \(\w+\) listening on .*:(?<port>\d+)/{transport}"));
         return int.Parse(match.Groups["port"].Value);
     }
 

@@ -66,6 +66,8 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IPEndPoint EndPoint(string listener = "Echo") => Registry.TcpEndPoint(listener);
 
+    public IPEndPoint UdpEndPoint(string listener = "UdpEcho") => Registry.UdpEndPoint(listener);
+
     public Uri HttpBase => new($"http://{Registry.HttpEndPoint}/");
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = HttpBase, Timeout = TestTimeouts.Default };

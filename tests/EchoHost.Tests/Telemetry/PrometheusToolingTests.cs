@@ -16,6 +16,11 @@ public sealed class PrometheusToolingTests
         await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
         {
             ["EchoHost:Listeners:Echo:MaxConnectionsPerIp"] = "1",
+            ["EchoHost:Listeners:Lobby:Protocol"] = "Chat",
+            ["EchoHost:Listeners:Lobby:Port"] = "0",
+            ["EchoHost:Listeners:Udp:Protocol"] = "UdpEcho",
+            ["EchoHost:Listeners:Udp:Port"] = "0",
+            ["EchoHost:Listeners:Udp:MaxDatagramBytes"] = "16",
         });
         await ProduceEveryKindOfSeriesAsync(host);
         using var http = host.CreateHttpClient();
@@ -88,18 +93,23 @@ public sealed class PrometheusToolingTests
         }
     }
 
-    /// <summary>A connection, an echo, a refusal, and reports on chat and UDP listeners: every EchoHost family appears.</summary>
+    /// <summary>A connection, an echo, a refusal, a chat user and a dropped datagram: every EchoHost family appears.</summary>
     private static async Task ProduceEveryKindOfSeriesAsync(TestHost host)
     {
         using var kept = await SocketExtensions.ConnectAsync(host.EndPoint());
         await kept.AssertEchoesAsync();
         using var refused = await SocketExtensions.ConnectAsync(host.EndPoint());
         Assert.True(await refused.WaitForServerCloseAsync());
-        var metrics = host.Services.GetRequiredService<EchoHostMetrics>();
-        metrics.ForListener("Lobby", "chat").StartSeriesAtZero();
-        metrics.ForListener("Udp", "udp").StartSeriesAtZero();
-        metrics.ChatLineDropped("Lobby", ChatLineDropReason.Flood);
-        metrics.UdpDatagramDropped("Udp", UdpDropReason.TooLarge);
+        using var chat = await ChatClient.ConnectAsync(host.EndPoint("Lobby"));
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        await udp.SendAsync(new byte[100], host.UdpEndPoint("Udp"), TestTimeouts.Token());
+        var stats = host.Registry.UdpStats("Udp");
+        for (var i = 0; i < 600 && stats.DroppedTotal == 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(1, stats.DroppedTotal);
         kept.Close();
         await host.Logs.WaitForAsync(e => e.Message.Contains("closed (closed by client)"));
     }

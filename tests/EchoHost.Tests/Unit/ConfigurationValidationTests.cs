@@ -11,6 +11,8 @@ public sealed class ConfigurationValidationTests
         ["EchoHost:Http:Port"] = "8080",
         ["EchoHost:Listeners:Echo:Protocol"] = "Echo",
         ["EchoHost:Listeners:Echo:Port"] = "65432",
+        ["EchoHost:Listeners:Udp:Protocol"] = "UdpEcho",
+        ["EchoHost:Listeners:Udp:Port"] = "65400",
     };
 
     /// <summary>The failures a user would see for this configuration, in order; empty when it is valid.</summary>
@@ -18,11 +20,10 @@ public sealed class ConfigurationValidationTests
     {
         var values = Valid();
         change(values);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var options = new EchoHostOptions();
+        EchoHostOptions options;
         try
         {
-            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+            options = Bind(values);
         }
         catch (OptionsValidationException ex)
         {
@@ -68,6 +69,20 @@ public sealed class ConfigurationValidationTests
     [InlineData("EchoHost:Otlp:Protocol", "7", "EchoHost:Otlp:Protocol: use Grpc or HttpProtobuf")]
     [InlineData("EchoHost:Otlp:ExportInterval", "00:00:00", "EchoHost:Otlp:ExportInterval: must be positive")]
     [InlineData("EchoHost:Otlp:Endpont", "http://collector:4317", "EchoHost:Otlp:Endpont: unknown key")]
+    [InlineData("EchoHost:Listeners:Udp:DenySourcePorts:2", "x", "EchoHost:Listeners:Udp:DenySourcePorts:2: 'x' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Udp:DenySourcePorts:0", "70000", "EchoHost:Listeners:Udp:DenySourcePorts:0: 70000 is out of range; use 0 to 65535")]
+    [InlineData("EchoHost:Listeners:Udp:DenySourcePorts", "7,9", "EchoHost:Listeners:Udp:DenySourcePorts: '7,9' is not a list; write a JSON array")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramBytes", "65508", "EchoHost:Listeners:Udp:MaxDatagramBytes: 65508 is out of range; use 1 to 65507")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramBytes", "0", "EchoHost:Listeners:Udp:MaxDatagramBytes: 0 is out of range")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramBytes", "big", "EchoHost:Listeners:Udp:MaxDatagramBytes: 'big' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond", "-1", "EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond: must not be negative; use 0 for no limit")]
+    [InlineData("EchoHost:Listeners:Udp:IdleTimeout", "00:01:00", "EchoHost:Listeners:Udp:IdleTimeout: applies to TCP listeners only; remove it from this UdpEcho listener")]
+    [InlineData("EchoHost:Listeners:Udp:MaxConnections", "5", "EchoHost:Listeners:Udp:MaxConnections: applies to TCP listeners only")]
+    [InlineData("EchoHost:Listeners:Udp:MaxConnectionsPerIp", "5", "EchoHost:Listeners:Udp:MaxConnectionsPerIp: applies to TCP listeners only")]
+    [InlineData("EchoHost:Listeners:Udp:Banner", "hi", "EchoHost:Listeners:Udp:Banner: applies to TCP listeners only")]
+    [InlineData("EchoHost:Listeners:Echo:MaxDatagramBytes", "512", "EchoHost:Listeners:Echo:MaxDatagramBytes: applies to UDP listeners only; remove it from this Echo listener")]
+    [InlineData("EchoHost:Listeners:Echo:DenySourcePorts:0", "7", "EchoHost:Listeners:Echo:DenySourcePorts: applies to UDP listeners only")]
+    [InlineData("EchoHost:Listeners:Echo:PerSourceDatagramsPerSecond", "5", "EchoHost:Listeners:Echo:PerSourceDatagramsPerSecond: applies to UDP listeners only")]
     public void A_bad_value_is_reported_with_its_key(string key, string value, string expectedStart)
     {
         var failures = Failures(c => c[key] = value);
@@ -102,6 +117,74 @@ public sealed class ConfigurationValidationTests
         });
 
         Assert.Contains("EchoHost:Listeners:Other:Port: 65432 is already used by listener 'Echo'; give each listener its own port", failures);
+    }
+
+    [Fact]
+    public void Two_udp_listeners_on_one_port_conflict()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Udp2:Protocol"] = "UdpEcho";
+            c["EchoHost:Listeners:Udp2:Port"] = "65400";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Udp2:Port: 65400 is already used by listener 'Udp'; give each listener its own port", failures);
+    }
+
+    [Fact]
+    public void A_udp_and_a_tcp_listener_may_share_a_port_number()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Udp:Port"] = "65432";
+            c["EchoHost:Listeners:UdpOnHttpPort:Protocol"] = "UdpEcho";
+            c["EchoHost:Listeners:UdpOnHttpPort:Port"] = "8080";
+        });
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Udp_port_zero_with_localhost_explains_what_to_use()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Udp:Address"] = "localhost";
+            c["EchoHost:Listeners:Udp:Port"] = "0";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Udp:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Listeners:Udp:Address to 127.0.0.1 or ::1", failures);
+    }
+
+    [Fact]
+    public void Udp_limits_default_when_unset_and_a_set_list_replaces_the_default()
+    {
+        var options = Bind(Valid());
+        var udp = Assert.Single(ListenerDefinition.FromOptions(options), l => l.Name == "Udp");
+        Assert.Equal(ListenerTransport.Udp, udp.Transport);
+        Assert.Equal(65_507, udp.Udp.MaxDatagramBytes);
+        Assert.Equal([0, 7, 9, 13, 17, 19, 37], udp.Udp.DenySourcePorts);
+        Assert.Equal(10_000, udp.Udp.PerSourceDatagramsPerSecond);
+
+        var values = Valid();
+        values["EchoHost:Listeners:Udp:DenySourcePorts:0"] = "4000";
+        values["EchoHost:Listeners:Udp:DenySourcePorts:1"] = "4001";
+        values["EchoHost:Listeners:Udp:MaxDatagramBytes"] = "512";
+        values["EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond"] = "0";
+        udp = Assert.Single(ListenerDefinition.FromOptions(Bind(values)), l => l.Name == "Udp");
+        Assert.Equal([4000, 4001], udp.Udp.DenySourcePorts);
+        Assert.Equal(512, udp.Udp.MaxDatagramBytes);
+        Assert.Equal(0, udp.Udp.PerSourceDatagramsPerSecond);
+    }
+
+    [Fact]
+    public void An_empty_deny_list_denies_no_port()
+    {
+        var values = Valid();
+        values["EchoHost:Listeners:Udp:DenySourcePorts"] = "";
+
+        Assert.Empty(Failures(c => c["EchoHost:Listeners:Udp:DenySourcePorts"] = ""));
+        Assert.Empty(Assert.Single(ListenerDefinition.FromOptions(Bind(values)), l => l.Name == "Udp").Udp.DenySourcePorts);
     }
 
     [Fact]
@@ -151,14 +234,20 @@ public sealed class ConfigurationValidationTests
         Assert.Contains("EchoHost:Listeners:Echo:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Address to 127.0.0.1 or ::1", failures);
     }
 
+    private static EchoHostOptions Bind(Dictionary<string, string?> values)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var options = new EchoHostOptions();
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        return options;
+    }
+
     [Fact]
     public void Defaults_apply_per_protocol_and_key()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Valid()).Build();
-        var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        var options = Bind(Valid());
 
-        var listener = Assert.Single(ListenerDefinition.FromOptions(options));
+        var listener = Assert.Single(ListenerDefinition.FromOptions(options), l => l.Name == "Echo");
 
         Assert.Equal(TimeSpan.FromMinutes(5), listener.IdleTimeout);
         Assert.Equal(10_000, listener.MaxConnections);

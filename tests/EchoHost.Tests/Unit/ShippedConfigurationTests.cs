@@ -26,6 +26,13 @@ public sealed class ShippedConfigurationTests
         Assert.Equal(ListenerProtocol.Echo, echo.Protocol);
         Assert.Equal(65432, echo.Port);
         Assert.Equal(TimeSpan.FromMinutes(5), echo.IdleTimeout);
+        var udp = Assert.Single(ListenerDefinition.FromOptions(options), l => l.Name == "UdpEcho");
+        Assert.Equal(ListenerProtocol.UdpEcho, udp.Protocol);
+        Assert.Equal(65400, udp.Port);
+        Assert.Equal(BindAddress.Localhost, udp.Address);
+        Assert.Equal(UdpLimits.Default.DenySourcePorts, udp.Udp.DenySourcePorts);
+        Assert.Equal(UdpLimits.Default.MaxDatagramBytes, udp.Udp.MaxDatagramBytes);
+        Assert.Equal(UdpLimits.Default.PerSourceDatagramsPerSecond, udp.Udp.PerSourceDatagramsPerSecond);
     }
 
     [Fact]
