@@ -23,6 +23,29 @@ public sealed class ChatEndToEndTests
 
     private static Task<ChatClient> Join(TestHost host) => ChatClient.ConnectAsync(host.EndPoint("Chat"));
 
+    /// <summary>Users in the lobby, each having read the join notices of those after it: nothing is pending for anyone.</summary>
+    private static async Task<ChatUsers> JoinQuietlyAsync(TestHost host, int count)
+    {
+        var users = new ChatUsers();
+        for (var i = 0; i < count; i++)
+        {
+            var user = await Join(host);
+            foreach (var earlier in users)
+            {
+                await earlier.ReadUntilAsync(l => l == $"*** {user.Nick} joined lobby");
+            }
+
+            users.Add(user);
+        }
+
+        return users;
+    }
+
+    private sealed class ChatUsers : List<ChatClient>, IDisposable
+    {
+        public void Dispose() => ForEach(u => u.Dispose());
+    }
+
     [Fact]
     public async Task Messages_reach_everyone_else_in_the_room_and_never_the_sender()
     {
@@ -71,11 +94,8 @@ public sealed class ChatEndToEndTests
     public async Task Rooms_are_isolated_and_moving_announces_it_in_both()
     {
         await using var host = await StartChatAsync();
-        using var ana = await Join(host);
-        using var bob = await Join(host);
-        using var cy = await Join(host);
-        await ana.ReadUntilAsync(l => l == $"*** {cy.Nick} joined lobby");
-        await bob.ReadUntilAsync(l => l == $"*** {cy.Nick} joined lobby");
+        using var users = await JoinQuietlyAsync(host, 3);
+        var (ana, bob, cy) = (users[0], users[1], users[2]);
 
         await bob.SendAsync("/join games");
         Assert.Equal("*** You are now in games (1 here)", await bob.ReadLineAsync());
@@ -104,11 +124,8 @@ public sealed class ChatEndToEndTests
     public async Task Private_messages_reach_only_their_target()
     {
         await using var host = await StartChatAsync();
-        using var ana = await Join(host);
-        using var bob = await Join(host);
-        using var cy = await Join(host);
-        await ana.ReadUntilAsync(l => l == $"*** {cy.Nick} joined lobby");
-        await bob.ReadUntilAsync(l => l == $"*** {cy.Nick} joined lobby");
+        using var users = await JoinQuietlyAsync(host, 3);
+        var (ana, bob, cy) = (users[0], users[1], users[2]);
 
         await ana.SendAsync($"/msg {bob.Nick.ToUpperInvariant()} psst, only you");
 
@@ -125,9 +142,8 @@ public sealed class ChatEndToEndTests
     public async Task Me_help_and_unknown_commands()
     {
         await using var host = await StartChatAsync();
-        using var ana = await Join(host);
-        using var bob = await Join(host);
-        await ana.ReadLineAsync();
+        using var users = await JoinQuietlyAsync(host, 2);
+        var (ana, bob) = (users[0], users[1]);
 
         await ana.SendAsync("/me waves");
         Assert.Equal($"* {ana.Nick} waves", await bob.ReadLineAsync());
@@ -176,9 +192,8 @@ public sealed class ChatEndToEndTests
     public async Task Leaving_says_goodbye_tells_the_room_and_closes(string command)
     {
         await using var host = await StartChatAsync();
-        using var ana = await Join(host);
-        using var bob = await Join(host);
-        await ana.ReadLineAsync();
+        using var users = await JoinQuietlyAsync(host, 2);
+        var (ana, bob) = (users[0], users[1]);
 
         await bob.SendAsync(command);
 
@@ -191,9 +206,8 @@ public sealed class ChatEndToEndTests
     public async Task A_flood_is_cut_with_one_notice_while_a_short_paste_goes_through()
     {
         await using var host = await StartChatAsync();
-        using var ana = await Join(host);
-        using var bob = await Join(host);
-        await ana.ReadLineAsync();
+        using var users = await JoinQuietlyAsync(host, 2);
+        var (ana, bob) = (users[0], users[1]);
 
         await ana.SendRawAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(1, 5).Select(i => $"paste {i}\n"))));
         for (var i = 1; i <= 5; i++)
@@ -214,9 +228,8 @@ public sealed class ChatEndToEndTests
     public async Task Overlong_and_invalid_lines_get_a_notice_and_the_session_goes_on()
     {
         await using var host = await StartChatAsync(new() { ["EchoHost:Chat:MaxLineBytes"] = "64" });
-        using var ana = await Join(host);
-        using var bob = await Join(host);
-        await ana.ReadLineAsync();
+        using var users = await JoinQuietlyAsync(host, 2);
+        var (ana, bob) = (users[0], users[1]);
 
         await ana.SendAsync(new string('x', 500));
         Assert.Equal("!!! Line too long (max 64 bytes); discarded.", await ana.ReadLineAsync());
@@ -232,9 +245,8 @@ public sealed class ChatEndToEndTests
     public async Task Telnet_negotiation_and_crlf_are_understood()
     {
         await using var host = await StartChatAsync();
-        using var ana = await Join(host);
-        using var bob = await Join(host);
-        await ana.ReadLineAsync();
+        using var users = await JoinQuietlyAsync(host, 2);
+        var (ana, bob) = (users[0], users[1]);
 
         // What a telnet client may send: option negotiation, a window-size subnegotiation, CRLF and CR NUL endings.
         await bob.SendRawAsync([255, 253, 1, 255, 251, 31, 255, 250, 31, 0, 80, 0, 24, 255, 240, .. "hi from telnet\r\n"u8, .. "second\r\0"u8]);
