@@ -85,8 +85,9 @@ public partial class Program
         builder.Services.AddSingleton<ChatServer>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelListenerSetup>();
 
-        // Hosted services: lifecycle lines, and the UDP listeners, which are sockets of our own rather than Kestrel
-        // endpoints: every datagram checked against the listener's safety limits, then echoed (Udp/).
+        // Hosted services: lifecycle lines; the UDP listeners, which are sockets of our own rather than Kestrel
+        // endpoints: every datagram checked against the listener's safety limits, then echoed (Udp/); and the
+        // shutdown drain, which keeps listeners serving for ShutdownDrainDelay after /readyz turned 503.
         builder.Services.AddHostedService<LifecycleLogger>();
         builder.Services.AddHostedService<UdpEchoService>();
         builder.Services.AddHostedService<ShutdownDrain>();
