@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Hosting;
 using EchoHost.Logging;
 
 namespace EchoHost.Udp;
@@ -14,6 +15,7 @@ internal sealed partial class UdpEchoLoop(
     IDatagramSocket socket,
     DatagramPolicy policy,
     UdpListenerStats stats,
+    IListenerReadiness readiness,
     ILogger logger)
 {
     /// <summary>Above the largest UDP payload (65,527 bytes over IPv6), so an oversized datagram is seen whole, never cut.</summary>
@@ -32,8 +34,10 @@ internal sealed partial class UdpEchoLoop(
         }
         catch (Exception ex)
         {
-            // A bug, not a network event: say so loudly rather than let the listener go quiet unnoticed.
+            // A bug, not a network event: say so loudly, and take the listener out of readiness so /readyz (and a
+            // load balancer) stop counting on a port that no longer answers.
             LogLoopFailed(ex, listenerName);
+            readiness.MarkFailed(listenerName, $"receive loop failed: {ex.GetType().Name}");
         }
     }
 

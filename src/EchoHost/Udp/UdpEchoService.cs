@@ -61,7 +61,7 @@ internal sealed class UdpEchoService(
             // operation, so a receive issued while the other loop's is pending gets a new one (about 5 bytes a datagram).
             foreach (var socket in sockets)
             {
-                var loop = new UdpEchoLoop(listener.Name, new DatagramSocket(socket), policy, stats, _logger);
+                var loop = new UdpEchoLoop(listener.Name, new DatagramSocket(socket), policy, stats, readiness, _logger);
                 _loops.Add(Task.Run(loop.RunAsync, CancellationToken.None));
             }
 

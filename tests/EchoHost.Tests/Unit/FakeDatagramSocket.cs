@@ -33,6 +33,9 @@ internal sealed class FakeDatagramSocket : IDatagramSocket
         }
     }
 
+    /// <summary>A failure no real socket reports: a bug in the loop's own code path.</summary>
+    public void Break(Exception exception) => _incoming.Writer.TryWrite((_, _) => throw exception);
+
     /// <summary>What closing a real socket does to a pending receive.</summary>
     public void Close() => _incoming.Writer.TryWrite((_, _) => throw new ObjectDisposedException(nameof(Socket)));
 

@@ -12,9 +12,10 @@ public sealed class UdpEchoLoopTests
     private static readonly IPEndPoint Client = new(IPAddress.Parse("192.0.2.1"), 50000);
     private readonly FakeDatagramSocket _socket = new();
     private readonly UdpListenerStats _stats = new();
+    private readonly RecordingReadiness _readiness = new();
 
     private Task Run(UdpLimits? limits = null) =>
-        new UdpEchoLoop("Test", _socket, new DatagramPolicy(limits ?? UdpLimits.Default, [65400], TimeProvider.System), _stats, NullLogger.Instance)
+        new UdpEchoLoop("Test", _socket, new DatagramPolicy(limits ?? UdpLimits.Default, [65400], TimeProvider.System), _stats, _readiness, NullLogger.Instance)
             .RunAsync();
 
     [Fact]
@@ -93,5 +94,30 @@ public sealed class UdpEchoLoopTests
 
         await loop.WaitAsync(TestTimeouts.Default);
         Assert.Equal(0, _stats.SocketErrors);
+        Assert.Empty(_readiness.Failed);
+    }
+
+    [Fact]
+    public async Task A_loop_that_dies_takes_its_listener_out_of_readiness()
+    {
+        var loop = Run();
+
+        _socket.Break(new InvalidOperationException("a bug"));
+
+        await loop.WaitAsync(TestTimeouts.Default);
+        var (listener, reason) = Assert.Single(_readiness.Failed);
+        Assert.Equal("Test", listener);
+        Assert.Equal("receive loop failed: InvalidOperationException", reason);
+    }
+
+    private sealed class RecordingReadiness : EchoHost.Hosting.IListenerReadiness
+    {
+        public List<(string Listener, string Reason)> Failed { get; } = [];
+
+        public void MarkBound(string listener)
+        {
+        }
+
+        public void MarkFailed(string listener, string reason) => Failed.Add((listener, reason));
     }
 }
