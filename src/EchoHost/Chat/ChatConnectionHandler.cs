@@ -20,8 +20,8 @@ internal sealed partial class ChatConnectionHandler(
 {
     private readonly ListenerMetrics _metrics = echoHostMetrics.ForListener(listener.Name, listener.ProtocolName);
 
-    /// <summary>How long the last lines (goodbye, shutdown notice) may take to reach a client before we give up.</summary>
-    private static readonly TimeSpan FinalFlushGrace = TimeSpan.FromSeconds(2);
+    /// <summary>How long the last lines (goodbye, shutdown notice) may take to reach a client: the shared close grace.</summary>
+    private static readonly TimeSpan FinalFlushGrace = ConnectionSession.CloseGrace;
 
     private const string ServerShutdown = "server shutdown";
 
@@ -39,6 +39,8 @@ internal sealed partial class ChatConnectionHandler(
         var outbox = new ChatOutbox(options.MaxQueuedBytes);
         outbox.Overflowed += () =>
         {
+            // Through the session, so the disconnect line says why and the shared grace-then-abort applies.
+            session?.RequestClose(CloseReason.SlowReader);
             stopReading.Cancel();
             stopWriting.Cancel();
         };

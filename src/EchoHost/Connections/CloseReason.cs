@@ -11,6 +11,8 @@ internal enum CloseReason
     Shutdown,
     /// <summary>Something in the application asked Kestrel's lifetime feature to close the connection.</summary>
     Requested,
+    /// <summary>The client did not read what was sent to it fast enough (chat's queue overflowed).</summary>
+    SlowReader,
 }
 
 internal static class CloseReasons
@@ -23,6 +25,7 @@ internal static class CloseReasons
         CloseReason.IdleTimeout => "idle timeout",
         CloseReason.Shutdown => "server shutdown",
         CloseReason.Requested => "close requested",
+        CloseReason.SlowReader => "slow reader",
         _ => reason.ToString(),
     };
 }

@@ -382,6 +382,7 @@ public sealed class ChatEndToEndTests
 
         Assert.Equal(senders * messagesEach, received);
         var disconnected = await host.Logs.WaitForAsync(e => e.Message.Contains("disconnected as a slow reader"));
+        await host.Logs.WaitForAsync(e => e.Message.Contains(" closed (slow reader)"));
         Assert.InRange((long)disconnected.State["QueuedBytes"]!, 1, 1024 * 1024);
         if (!slowLeft)
         {
