@@ -21,7 +21,20 @@ internal static class HealthProbe
             .AddCommandLine(args)
             .Build();
         var options = new EchoHostOptions();
-        configuration.GetSection(EchoHostOptions.SectionName).Bind(options);
+        try
+        {
+            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options);
+        }
+        catch (Exception ex)
+        {
+            // The same one line per bad key as at start-up, never a stack trace.
+            foreach (var line in StartupErrors.Describe(ex, services: null))
+            {
+                await Console.Error.WriteLineAsync(line);
+            }
+
+            return 1;
+        }
         if (!options.Http.Enabled)
         {
             await Console.Error.WriteLineAsync("EchoHost: health: the HTTP endpoint is disabled (EchoHost:Http:Enabled = false)");

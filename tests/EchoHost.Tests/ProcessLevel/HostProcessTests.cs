@@ -36,6 +36,25 @@ public sealed class HostProcessTests
         AssertFailsToStartAsync(args, expectedLine);
 
     [Fact]
+    public async Task Health_probe_with_bad_configuration_says_which_key_and_exits_one()
+    {
+        await using var process = HostProcess.Start(["--health", "--EchoHost:Http:Port=abc"]);
+
+        Assert.Equal(1, await process.WaitForExitAsync());
+        Assert.Equal("EchoHost: configuration error: EchoHost:Http:Port: 'abc' is not a whole number", process.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task Health_probe_exits_one_when_nothing_answers()
+    {
+        await using var process = HostProcess.Start(["--health", $"--EchoHost:Http:Port={SocketExtensions.FreeLoopbackPort()}"]);
+
+        Assert.Equal(1, await process.WaitForExitAsync());
+        Assert.StartsWith("EchoHost: health: http://127.0.0.1:", process.StandardError.Trim());
+        Assert.DoesNotContain("   at ", process.StandardError);
+    }
+
+    [Fact]
     public async Task Port_in_use_names_the_listener_and_its_key()
     {
         using var occupant = new TcpListener(IPAddress.Loopback, 0);
