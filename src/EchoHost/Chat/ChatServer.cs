@@ -22,17 +22,6 @@ internal sealed partial class ChatServer(IOptions<EchoHostOptions> options, Time
 
     public ChatOptions Options => _options;
 
-    public int UserCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _users.Count;
-            }
-        }
-    }
-
     /// <summary>Admits a new user to the lobby with a guest nick, or returns null when the server is full.</summary>
     public ChatUser? Connect(string connectionId, string listener, ChatOutbox outbox, ListenerMetrics metrics, ConnectionSession? session)
     {
