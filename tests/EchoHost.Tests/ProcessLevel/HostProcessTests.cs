@@ -13,6 +13,7 @@ public sealed class HostProcessTests
     [
         "--EchoHost:Address=127.0.0.1",
         "--EchoHost:Listeners:Echo:Port=0",
+        "--EchoHost:Listeners:Chat:Port=0",
         "--EchoHost:Listeners:UdpEcho:Port=0",
         "--EchoHost:Http:Port=0",
     ];
@@ -93,6 +94,7 @@ public sealed class HostProcessTests
         {
             ["EchoHost__Address"] = "127.0.0.1",
             ["EchoHost__Listeners__Echo__Port"] = "0",
+            ["EchoHost__Listeners__Chat__Port"] = "0",
             ["EchoHost__Listeners__UdpEcho__Port"] = "0",
             ["EchoHost__Http__Port"] = "0",
             // Far above what a prompt shutdown needs: hitting it would abort connections and log a warning.
