@@ -1,12 +1,13 @@
-using EchoHost.Chat;
 using EchoHost.Configuration;
-using EchoHost.Connections;
+using EchoHost.Health;
 using EchoHost.Hosting;
 using EchoHost.Logging;
+using EchoHost.Pipeline;
+using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.UdpEcho;
 using EchoHost.Telemetry;
-using EchoHost.Udp;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 return await Program.RunAsync(args);
@@ -60,43 +61,52 @@ public partial class Program
         builder.Logging.ClearProviders();
         customize?.Invoke(builder);
 
-        // Configuration: the EchoHost section, validated at start with one line per bad key.
+        // Configuration: the EchoHost section, validated at start with one line per bad key, and the listener set
+        // computed from it once (Configuration/).
         builder.Services.AddOptions<EchoHostOptions>()
             .Configure<IConfiguration>((options, configuration) => ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EchoHostOptions>, EchoHostOptionsValidator>();
+        builder.Services.AddSingleton(sp => ListenerSet.Of(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value));
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<EchoHostOptions>>((host, echo) => host.ShutdownTimeout = echo.Value.ShutdownTimeout);
+        builder.Services.AddSingleton(TimeProvider.System);
 
-        // Logging: Serilog from the Serilog section; startup failures become one line (see RunAsync).
+        // Logging: Serilog from the Serilog section; startup failures become one line (see RunAsync) (Logging/).
         var startupPhase = new StartupPhase();
         builder.Services.AddSingleton(startupPhase);
         builder.AddEchoHostLogging(startupPhase);
 
-        // Telemetry: the EchoHost meter and the OpenTelemetry SDK (started first) that exports it with Kestrel's and the
-        // runtime's meters; listener readiness and health checks (Telemetry/).
+        // Telemetry: the EchoHost meter and the OpenTelemetry SDK (started first) that exports it with Kestrel's and
+        // the runtime's meters (Telemetry/). Health: where each listener is bound, and readiness (Health/).
         builder.Services.AddEchoHostTelemetry();
+        builder.Services.AddEchoHostHealth();
 
-        // Listeners: every enabled TCP listener becomes a Kestrel endpoint running its protocol's handler
-        // (Echo/EchoConnectionHandler, Chat/ChatConnectionHandler) behind the shared connection middleware
-        // (Connections/), which counts and registers every connection.
-        builder.Services.AddSingleton<ListenerRegistry>();
+        // Listeners: every TCP listener becomes a Kestrel endpoint running the connection pipeline (Pipeline/: session,
+        // limits, access log, metrics, /connections, byte counts, idle timeout, close grace) and then its protocol's
+        // handler (Protocols/Echo, Protocols/Chat, where the chat rooms every chat listener shares live). A port that
+        // is taken fails with the listener's name (Hosting/ListenerBindFailures).
         builder.Services.AddSingleton<ConnectionRegistry>();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ChatServer>();
-        builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelListenerSetup>();
+        builder.Services.AddSingleton(sp => new ChatServer(
+            sp.GetRequiredService<ListenerSet>().Options.Chat, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>()));
+        builder.Services.AddSingleton<IConnectionListenerFactory, ListenerBindFailures>();
+        builder.Services.AddSingleton<KestrelListenerSetup>();
+        builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<KestrelListenerSetup>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KestrelListenerSetup>());
 
         // Hosted services: lifecycle lines; the UDP listeners, which are sockets of our own rather than Kestrel
-        // endpoints: every datagram checked against the listener's safety limits, then echoed (Udp/); and the
-        // shutdown drain, which keeps listeners serving for ShutdownDrainDelay after /readyz turned 503.
+        // endpoints: every datagram checked against the listener's safety limits, then echoed (Protocols/UdpEcho);
+        // and the shutdown drain, which keeps listeners serving for ShutdownDrainDelay after /readyz turned 503.
         builder.Services.AddHostedService<LifecycleLogger>();
-        builder.Services.AddHostedService<UdpEchoService>();
+        builder.Services.AddSingleton<UdpEchoService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpEchoService>());
         builder.Services.AddHostedService<ShutdownDrain>();
 
         var app = builder.Build();
 
         // HTTP endpoints.
-        app.MapGet("/", (ListenerRegistry registry) => ServiceDescription.Text(registry));
-        app.MapTelemetry();         // GET /metrics (Prometheus text), GET /healthz, GET /readyz
+        app.MapGet("/", (ListenerSet listeners, ListenerEndpoints endpoints) => ServiceDescription.Text(listeners, endpoints));
+        app.MapMetrics();           // GET /metrics (Prometheus text)
+        app.MapHealth();            // GET /healthz, GET /readyz
         app.MapConnections();       // GET /connections, unless EchoHost:Http:ConnectionsEndpoint is false
         return app;
     }

@@ -235,12 +235,13 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         // Endpoints that would compete for one port: TCP (the HTTP endpoint and the TCP listeners) and UDP apart —
         // a UDP and a TCP listener can share a port number.
         var taken = new List<(string Owner, ListenerTransport Transport, BindAddress Address, int Port)>();
-        if (options.Http.Enabled)
+        var set = ListenerSet.Of(options);
+        if (set.Http.Enabled)
         {
-            taken.Add(("the HTTP endpoint", ListenerTransport.Tcp, ListenerDefinition.HttpAddress(options), options.Http.Port));
+            taken.Add(("the HTTP endpoint", ListenerTransport.Tcp, set.Http.Address, set.Http.Port));
         }
 
-        foreach (var listener in ListenerDefinition.FromOptions(options))
+        foreach (var listener in set.All)
         {
             var clash = taken.FirstOrDefault(t => t.Transport == listener.Transport && t.Port == listener.Port && listener.Port != 0
                 && t.Address.Overlaps(listener.Address));

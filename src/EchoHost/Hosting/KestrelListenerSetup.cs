@@ -1,7 +1,9 @@
-using EchoHost.Chat;
+using System.Net;
 using EchoHost.Configuration;
-using EchoHost.Connections;
-using EchoHost.Echo;
+using EchoHost.Health;
+using EchoHost.Pipeline;
+using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Echo;
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -10,49 +12,48 @@ using Microsoft.Extensions.Options;
 namespace EchoHost.Hosting;
 
 /// <summary>
-/// Turns every enabled TCP listener of configuration into a Kestrel endpoint: the shared connection middleware,
-/// then the listener's protocol handler. Also binds the HTTP endpoint.
+/// Turns every TCP listener of the <see cref="ListenerSet"/> into a Kestrel endpoint — the connection pipeline, then
+/// the listener's protocol handler — and binds the HTTP endpoint; once Kestrel has bound them all, reports where
+/// each one is.
 /// </summary>
-internal sealed class KestrelListenerSetup(
-    ListenerRegistry registry,
-    EchoHostMetrics metrics,
-    ConnectionRegistry connections,
-    IServiceProvider services,
-    ILoggerFactory loggerFactory)
-    : IConfigureOptions<KestrelServerOptions>
+internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoints endpoints, IServiceProvider services)
+    : IConfigureOptions<KestrelServerOptions>, IHostedLifecycleService
 {
+    private readonly Dictionary<string, ListenOptions> _tcp = new(StringComparer.OrdinalIgnoreCase);
+    private ListenOptions? _http;
+
     public void Configure(KestrelServerOptions kestrel)
     {
-        foreach (var listener in registry.TcpListeners)
+        foreach (var listener in listeners.Tcp)
         {
             Listen(kestrel, listener.Address, listener.Port, listenOptions =>
             {
-                var limiter = new ConnectionLimiter(listener.MaxConnections, listener.MaxConnectionsPerIp);
-                var logger = loggerFactory.CreateLogger($"EchoHost.{listener.Protocol}");
-                var listenerMetrics = metrics.ForListener(listener.Name, listener.ProtocolName);
-                listenOptions.Use(next => new ListenerConnectionMiddleware(next, listener, limiter, listenerMetrics, connections, logger).InvokeAsync);
                 var handler = CreateHandler(listener);
-                listenOptions.Run(handler.OnConnectedAsync);
-                registry.AddTcpEndpoint(listener, listenOptions);
+                listenOptions.UseEchoHostConnection(listener, services).Run(handler.OnConnectedAsync);
+                _tcp[listener.Name] = listenOptions;
             });
         }
 
-        if (registry.Options.Http.Enabled)
+        if (listeners.Http.Enabled)
         {
-            Listen(kestrel, ListenerDefinition.HttpAddress(registry.Options), registry.Options.Http.Port, listenOptions =>
+            Listen(kestrel, listeners.Http.Address, listeners.Http.Port, listenOptions =>
             {
                 listenOptions.Protocols = HttpProtocols.Http1;
-                registry.SetHttpEndpoint(listenOptions);
+                _http = listenOptions;
             });
         }
     }
 
-    private ConnectionHandler CreateHandler(ListenerDefinition listener) => listener.Protocol switch
+    private ConnectionHandler CreateHandler(ListenerDefinition listener)
     {
-        ListenerProtocol.Echo => ActivatorUtilities.CreateInstance<EchoConnectionHandler>(services, listener),
-        ListenerProtocol.Chat => ActivatorUtilities.CreateInstance<ChatConnectionHandler>(services, listener),
-        _ => throw new InvalidOperationException($"{listener.ConfigPath}:Protocol: {listener.Protocol} is not a TCP protocol."),
-    };
+        var metrics = services.GetRequiredService<EchoHostMetrics>().ForListener(listener.Name, listener.ProtocolName);
+        return listener.Protocol switch
+        {
+            ListenerProtocol.Echo => new EchoConnectionHandler(listener),
+            ListenerProtocol.Chat => ActivatorUtilities.CreateInstance<ChatConnectionHandler>(services, listener, metrics),
+            _ => throw new InvalidOperationException($"{listener.ConfigPath}:Protocol: {listener.Protocol} is not a TCP protocol."),
+        };
+    }
 
     private static void Listen(KestrelServerOptions kestrel, BindAddress address, int port, Action<ListenOptions> configure)
     {
@@ -69,4 +70,37 @@ internal sealed class KestrelListenerSetup(
                 break;
         }
     }
+
+    /// <summary>Every hosted service has started, Kestrel included, so every endpoint is bound: say where.</summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (name, listenOptions) in _tcp)
+        {
+            if (listenOptions.IPEndPoint is { Port: not 0 } endPoint)
+            {
+                endpoints.MarkBound(name, [endPoint]);
+            }
+            else
+            {
+                endpoints.MarkFailed(name, "Kestrel reported no bound IP endpoint");
+            }
+        }
+
+        if (_http?.IPEndPoint is { } http)
+        {
+            endpoints.MarkHttpBound(http);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

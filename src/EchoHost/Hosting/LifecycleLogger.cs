@@ -1,3 +1,5 @@
+using EchoHost.Configuration;
+using EchoHost.Health;
 using EchoHost.Logging;
 
 namespace EchoHost.Hosting;
@@ -8,14 +10,15 @@ namespace EchoHost.Hosting;
 /// </summary>
 internal sealed partial class LifecycleLogger(
     IHostApplicationLifetime lifetime,
-    ListenerRegistry registry,
+    ListenerSet listeners,
+    ListenerEndpoints endpoints,
     StartupPhase startupPhase,
     ILogger<LifecycleLogger> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStarted.Register(OnStarted);
-        lifetime.ApplicationStopping.Register(() => LogStopping(registry.Options.ShutdownDrainDelay, registry.Options.ShutdownTimeout));
+        lifetime.ApplicationStopping.Register(() => LogStopping(listeners.Options.ShutdownDrainDelay, listeners.Options.ShutdownTimeout));
         lifetime.ApplicationStopped.Register(LogStopped);
         return Task.CompletedTask;
     }
@@ -25,14 +28,14 @@ internal sealed partial class LifecycleLogger(
     private void OnStarted()
     {
         startupPhase.MarkStarted();
-        foreach (var listener in registry.Listeners)
+        foreach (var listener in listeners.All)
         {
-            LogListening(listener.Name, listener.ProtocolName, registry.Describe(listener), listener.TransportName);
+            LogListening(listener.Name, listener.ProtocolName, endpoints.Describe(listener), listener.TransportName);
         }
 
-        if (registry.HttpEndPoint is not null)
+        if (endpoints.HttpEndPoint is not null)
         {
-            LogHttp(registry.DescribeHttp());
+            LogHttp(endpoints.DescribeHttp());
         }
 
         LogStarted();

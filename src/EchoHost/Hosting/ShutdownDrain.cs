@@ -1,3 +1,5 @@
+using EchoHost.Configuration;
+
 namespace EchoHost.Hosting;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace EchoHost.Hosting;
 /// host's "stopping" phase: after ApplicationStopping (when readiness turns 503) and before any service, Kestrel
 /// included, is stopped.
 /// </summary>
-internal sealed partial class ShutdownDrain(ListenerRegistry registry, ILogger<ShutdownDrain> logger) : IHostedLifecycleService
+internal sealed partial class ShutdownDrain(ListenerSet listeners, ILogger<ShutdownDrain> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -16,7 +18,7 @@ internal sealed partial class ShutdownDrain(ListenerRegistry registry, ILogger<S
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        var delay = registry.Options.ShutdownDrainDelay;
+        var delay = listeners.Options.ShutdownDrainDelay;
         if (delay <= TimeSpan.Zero)
         {
             return;

@@ -6,13 +6,14 @@ namespace EchoHost.Telemetry;
 /// <summary>
 /// EchoHost's own instruments, on the one <c>EchoHost</c> meter. Tags are low-cardinality only: the listener's name,
 /// its protocol and, on drops and refusals, a reason from a fixed set. Never an address or a nick.
-/// Protocol code reports through <see cref="ForListener"/> (or the shortcuts below), never through the instruments.
+/// Feature code reports through <see cref="ForListener"/>, never through the instruments.
 /// </summary>
 internal sealed class EchoHostMetrics
 {
     public const string MeterName = "EchoHost";
 
     private readonly ConcurrentDictionary<string, ListenerMetrics> _listeners = new(StringComparer.Ordinal);
+    private bool _started;
 
     public EchoHostMetrics(IMeterFactory meterFactory)
     {
@@ -60,8 +61,26 @@ internal sealed class EchoHostMetrics
 
     /// <summary>One listener's instruments with its tags cached: fetch it once per listener, call it per event.</summary>
     public ListenerMetrics ForListener(string listener, string protocol) =>
-        _listeners.GetOrAdd(listener, static (name, state) => new ListenerMetrics(state.Metrics, name, state.Protocol), (Metrics: this, Protocol: protocol));
+        _listeners.GetOrAdd(listener, static (name, state) => state.Metrics.Create(name, state.Protocol), (Metrics: this, Protocol: protocol));
 
-    // Shortcuts for the chat and UDP code, by listener name.
+    private ListenerMetrics Create(string listener, string protocol)
+    {
+        var metrics = new ListenerMetrics(this, listener, protocol);
+        if (Volatile.Read(ref _started))
+        {
+            metrics.StartSeriesAtZero();
+        }
 
+        return metrics;
+    }
+
+    /// <summary>Records zero on every series the listeners declared: called once the SDK listens.</summary>
+    internal void StartSeriesAtZero()
+    {
+        Volatile.Write(ref _started, true);
+        foreach (var listener in _listeners.Values)
+        {
+            listener.StartSeriesAtZero();
+        }
+    }
 }

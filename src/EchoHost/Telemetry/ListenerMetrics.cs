@@ -1,38 +1,32 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using EchoHost.Connections;
-using EchoHost.Udp;
 
 namespace EchoHost.Telemetry;
 
 /// <summary>
 /// The EchoHost instruments as one listener reports them, with its <c>echohost.listener</c> and
-/// <c>echohost.protocol</c> tags built once: recording allocates nothing.
+/// <c>echohost.protocol</c> tags built once: recording allocates nothing. Reasons are tag values the caller owns
+/// (Telemetry imports no feature type); each feature declares the series it can move, with its reasons, so they
+/// start at zero.
 /// </summary>
 internal sealed class ListenerMetrics
 {
     public const string ListenerTag = "echohost.listener";
     public const string ProtocolTag = "echohost.protocol";
     public const string ReasonTag = "reason";
-    public const string ChatProtocol = "chat";
-    public const string UdpProtocol = "udpecho";
 
     private readonly EchoHostMetrics _metrics;
     private readonly TagList _tags;
+    private readonly List<Action> _zeroSeries = [];
+    private bool _started;
 
     public ListenerMetrics(EchoHostMetrics metrics, string listener, string protocol)
     {
         _metrics = metrics;
         _tags = new TagList { { ListenerTag, listener }, { ProtocolTag, protocol } };
-        Listener = listener;
-        Protocol = protocol;
     }
 
-    public string Listener { get; }
-
-    public string Protocol { get; }
-
-    // TCP connections (Connections/ListenerConnectionMiddleware and CountingDuplexPipe).
+    // TCP connections.
     public void ConnectionOpened()
     {
         _metrics.ConnectionsOpened.Add(1, _tags);
@@ -45,7 +39,7 @@ internal sealed class ListenerMetrics
         _metrics.ConnectionDuration.Record(duration.TotalSeconds, _tags);
     }
 
-    public void ConnectionRefused(LimitRefusal refusal) => _metrics.ConnectionsRefused.Add(1, WithReason(RefusalReason(refusal)));
+    public void ConnectionRefused(string reason) => _metrics.ConnectionsRefused.Add(1, WithReason(reason));
 
     public void IdleTimeout() => _metrics.IdleTimeouts.Add(1, _tags);
 
@@ -53,7 +47,7 @@ internal sealed class ListenerMetrics
 
     public void BytesSent(long count) => _metrics.BytesSent.Add(count, _tags);
 
-    // Chat (Chat/).
+    // Chat.
     public void ChatUserJoined() => _metrics.ChatUsers.Add(1, _tags);
 
     public void ChatUserLeft() => _metrics.ChatUsers.Add(-1, _tags);
@@ -64,11 +58,11 @@ internal sealed class ListenerMetrics
 
     public void ChatMessagesDelivered(int recipients) => _metrics.ChatMessagesDelivered.Add(recipients, _tags);
 
-    public void ChatLineDropped(ChatLineDropReason reason) => _metrics.ChatLinesDropped.Add(1, WithReason(reason.TagValue()));
+    public void ChatLineDropped(string reason) => _metrics.ChatLinesDropped.Add(1, WithReason(reason));
 
     public void ChatSlowReaderDisconnected() => _metrics.ChatSlowReadersDisconnected.Add(1, _tags);
 
-    // UDP (Udp/).
+    // UDP.
     public void UdpDatagramReceived(int bytes)
     {
         _metrics.UdpDatagramsReceived.Add(1, _tags);
@@ -81,7 +75,61 @@ internal sealed class ListenerMetrics
         _metrics.UdpBytesSent.Add(bytes, _tags);
     }
 
-    public void UdpDatagramDropped(UdpDropReason reason) => _metrics.UdpDatagramsDropped.Add(1, WithReason(UdpDropReasons.Name(reason)));
+    public void UdpDatagramDropped(string reason) => _metrics.UdpDatagramsDropped.Add(1, WithReason(reason));
+
+    /// <summary>The series a TCP listener moves, refusals by each of <paramref name="refusalReasons"/>.</summary>
+    public void DeclareConnectionSeries(IEnumerable<string> refusalReasons) => Declare(() =>
+    {
+        _metrics.ConnectionsActive.Add(0, _tags);
+        AddZero(_metrics.ConnectionsOpened, _metrics.BytesReceived, _metrics.BytesSent, _metrics.IdleTimeouts);
+        AddZeroPerReason(_metrics.ConnectionsRefused, refusalReasons);
+    });
+
+    /// <summary>The series a chat listener moves, dropped lines by each of <paramref name="dropReasons"/>.</summary>
+    public void DeclareChatSeries(IEnumerable<string> dropReasons) => Declare(() =>
+    {
+        _metrics.ChatUsers.Add(0, _tags);
+        _metrics.ChatRooms.Add(0, _tags);
+        AddZero(_metrics.ChatMessagesDelivered, _metrics.ChatSlowReadersDisconnected);
+        AddZeroPerReason(_metrics.ChatLinesDropped, dropReasons);
+    });
+
+    /// <summary>The series a UDP listener moves, drops by each of <paramref name="dropReasons"/>.</summary>
+    public void DeclareUdpSeries(IEnumerable<string> dropReasons) => Declare(() =>
+    {
+        AddZero(_metrics.UdpDatagramsReceived, _metrics.UdpDatagramsSent, _metrics.UdpBytesReceived, _metrics.UdpBytesSent);
+        AddZeroPerReason(_metrics.UdpDatagramsDropped, dropReasons);
+    });
+
+    /// <summary>
+    /// Records zero on every declared series, so <c>rate()</c> and alerts work before the first event. Called once
+    /// the SDK listens (a measurement before that is lost); a series declared later starts at zero at once.
+    /// </summary>
+    internal void StartSeriesAtZero()
+    {
+        List<Action> declared;
+        lock (_zeroSeries)
+        {
+            _started = true;
+            declared = [.. _zeroSeries];
+        }
+
+        declared.ForEach(start => start());
+    }
+
+    private void Declare(Action startAtZero)
+    {
+        lock (_zeroSeries)
+        {
+            _zeroSeries.Add(startAtZero);
+            if (!_started)
+            {
+                return;
+            }
+        }
+
+        startAtZero();
+    }
 
     private TagList WithReason(string reason)
     {
@@ -89,31 +137,6 @@ internal sealed class ListenerMetrics
         tags.Add(ReasonTag, reason);
         return tags;
     }
-
-    /// <summary>Records zero on every series this listener can move, so <c>rate()</c> and alerts work before the first event.</summary>
-    public void StartSeriesAtZero()
-    {
-        if (Protocol == UdpProtocol)
-        {
-            AddZero(_metrics.UdpDatagramsReceived, _metrics.UdpDatagramsSent, _metrics.UdpBytesReceived, _metrics.UdpBytesSent);
-            AddZeroPerReason(_metrics.UdpDatagramsDropped, UdpDropReasons.All.Select(UdpDropReasons.Name));
-            return;
-        }
-
-        if (Protocol == ChatProtocol)
-        {
-            _metrics.ChatUsers.Add(0, _tags);
-            _metrics.ChatRooms.Add(0, _tags);
-            AddZero(_metrics.ChatMessagesDelivered, _metrics.ChatSlowReadersDisconnected);
-            AddZeroPerReason(_metrics.ChatLinesDropped, Enum.GetValues<ChatLineDropReason>().Select(r => r.TagValue()));
-        }
-
-        _metrics.ConnectionsActive.Add(0, _tags);
-        AddZero(_metrics.ConnectionsOpened, _metrics.BytesReceived, _metrics.BytesSent, _metrics.IdleTimeouts);
-        AddZeroPerReason(_metrics.ConnectionsRefused, [RefusalReason(LimitRefusal.MaxConnections), RefusalReason(LimitRefusal.PerIp)]);
-    }
-
-    private static string RefusalReason(LimitRefusal refusal) => refusal == LimitRefusal.PerIp ? "per_ip" : "max_connections";
 
     private void AddZero(params Counter<long>[] counters)
     {

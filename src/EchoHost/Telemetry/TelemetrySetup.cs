@@ -1,8 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
 using EchoHost.Configuration;
-using EchoHost.Hosting;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -18,8 +16,8 @@ internal static class TelemetrySetup
     public const string RuntimeMeterName = "System.Runtime";
 
     /// <summary>
-    /// The EchoHost meter, the OpenTelemetry SDK that reads it (with Kestrel's and the runtime's) for <c>/metrics</c>
-    /// and optionally OTLP, listener readiness and the health checks.
+    /// The EchoHost meter and the OpenTelemetry SDK that reads it (with Kestrel's and the runtime's) for
+    /// <c>/metrics</c> and optionally OTLP.
     /// </summary>
     public static void AddEchoHostTelemetry(this IServiceCollection services)
     {
@@ -29,19 +27,10 @@ internal static class TelemetrySetup
         services.AddSingleton(CreateSdk);
         // First of all hosted services, so the SDK listens before any listener is bound or anything is measured.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, TelemetryStartup>());
-
-        services.AddSingleton<ListenerReadiness>();
-        services.AddSingleton<IListenerReadiness>(sp => sp.GetRequiredService<ListenerReadiness>());
-        services.AddHostedService(sp => sp.GetRequiredService<ListenerReadiness>());
-        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("listeners", tags: [ReadinessHealthCheck.Tag]);
-        // The health check service logs every unhealthy evaluation as an error: each /readyz probe during start-up or
-        // a shutdown drain would add one. Readiness is what /readyz serves; start and shutdown have their own lines.
-        services.Configure<LoggerFilterOptions>(options =>
-            options.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.None));
     }
 
-    /// <summary><c>GET /metrics</c> (Prometheus text), <c>GET /healthz</c> (liveness) and <c>GET /readyz</c> (readiness).</summary>
-    public static void MapTelemetry(this IEndpointRouteBuilder endpoints)
+    /// <summary><c>GET /metrics</c>: Prometheus text.</summary>
+    public static void MapMetrics(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/metrics", async (HttpContext context, PrometheusScraper scraper) =>
         {
@@ -56,8 +45,6 @@ internal static class TelemetrySetup
             context.Response.Headers.CacheControl = "no-store";
             await context.Response.Body.WriteAsync(text, context.RequestAborted);
         });
-        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessHealthCheck.Tag) });
     }
 
     private static OpenTelemetrySdk CreateSdk(IServiceProvider services)
@@ -94,19 +81,15 @@ internal static class TelemetrySetup
     }
 
     /// <summary>
-    /// The first hosted service: taking the SDK creates it before any listener is bound, and every listener's series
-    /// start at zero before it accepts. (Kestrel's endpoints are configured earlier, when the app is built.)
+    /// The first hosted service: taking the SDK creates it before any listener is bound, and every series declared
+    /// so far (Kestrel's endpoints are configured when the app is built) starts at zero before anything accepts.
     /// </summary>
-    private sealed class TelemetryStartup(OpenTelemetrySdk sdk, EchoHostMetrics metrics, ListenerRegistry registry) : IHostedService
+    private sealed class TelemetryStartup(OpenTelemetrySdk sdk, EchoHostMetrics metrics) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             _ = sdk;
-            foreach (var listener in registry.Listeners)
-            {
-                metrics.ForListener(listener.Name, listener.ProtocolName).StartSeriesAtZero();
-            }
-
+            metrics.StartSeriesAtZero();
             return Task.CompletedTask;
         }
 

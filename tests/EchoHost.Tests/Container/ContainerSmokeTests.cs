@@ -110,7 +110,7 @@ public sealed class ContainerSmokeTests
             .Build();
         var options = new EchoHostOptions();
         ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
-        var endpoints = ListenerDefinition.FromOptions(options)
+        var endpoints = ListenerSet.Of(options).All
             .ToDictionary(l => (l.Port, l.Protocol.ToString() == "UdpEcho" ? "udp" : "tcp"), l => l.Protocol.ToString());
         if (options.Http.Enabled)
         {

@@ -1,5 +1,7 @@
 using System.Net;
-using EchoHost.Hosting;
+using EchoHost.Configuration;
+using EchoHost.Health;
+using EchoHost.Protocols.UdpEcho;
 
 namespace EchoHost.Tests.Infrastructure;
 
@@ -23,7 +25,12 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public ListenerRegistry Registry => _app.Services.GetRequiredService<ListenerRegistry>();
+    public ListenerSet Listeners => _app.Services.GetRequiredService<ListenerSet>();
+
+    public ListenerEndpoints Endpoints => _app.Services.GetRequiredService<ListenerEndpoints>();
+
+    /// <summary>A UDP listener's datagram, byte and drop counters.</summary>
+    public UdpListenerStats UdpStats(string listener) => _app.Services.GetRequiredService<UdpEchoService>().Stats(listener);
 
     /// <summary>Config for one echo listener named Echo plus the HTTP endpoint, all on free loopback ports.</summary>
     public static Dictionary<string, string?> BaseConfig() => new()
@@ -64,11 +71,11 @@ internal sealed class TestHost : IAsyncDisposable
 
     public Task StartAppAsync() => _app.StartAsync(TestTimeouts.Token());
 
-    public IPEndPoint EndPoint(string listener = "Echo") => Registry.TcpEndPoint(listener);
+    public IPEndPoint EndPoint(string listener = "Echo") => Endpoints.EndPoint(listener);
 
-    public IPEndPoint UdpEndPoint(string listener = "UdpEcho") => Registry.UdpEndPoint(listener);
+    public IPEndPoint UdpEndPoint(string listener = "UdpEcho") => Endpoints.EndPoint(listener);
 
-    public Uri HttpBase => new($"http://{Registry.HttpEndPoint}/");
+    public Uri HttpBase => new($"http://{Endpoints.HttpEndPoint}/");
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = HttpBase, Timeout = TestTimeouts.Default };
 

@@ -1,4 +1,4 @@
-using EchoHost.Udp;
+using EchoHost.Protocols.UdpEcho;
 
 namespace EchoHost.Tests.Infrastructure;
 

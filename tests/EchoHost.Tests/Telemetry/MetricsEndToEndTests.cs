@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.UdpEcho;
 using EchoHost.Telemetry;
 using EchoHost.Tests.Infrastructure;
 
@@ -262,8 +264,8 @@ public sealed partial class MetricsEndToEndTests
     {
         await using var host = await TestHost.StartAsync();
         var metrics = host.Services.GetRequiredService<EchoHostMetrics>();
-        metrics.ForListener("Lobby", "chat").StartSeriesAtZero();
-        metrics.ForListener("Udp", ListenerMetrics.UdpProtocol).StartSeriesAtZero();
+        metrics.ForListener("Lobby", "chat").DeclareChatSeries(Enum.GetValues<ChatLineDropReason>().Select(r => r.TagValue()));
+        metrics.ForListener("Udp", "udpecho").DeclareUdpSeries(UdpDropReasons.All.Select(UdpDropReasons.Name));
         using (var socket = await SocketExtensions.ConnectAsync(host.EndPoint()))
         {
             await socket.AssertEchoesAsync();

@@ -54,7 +54,7 @@ public sealed class PrometheusToolingTests
                 scrape_configs:
                   - job_name: echohost
                     static_configs:
-                      - targets: ['{host.Registry.HttpEndPoint}']
+                      - targets: ['{host.Endpoints.HttpEndPoint}']
                 """);
             using var prometheus = Process.Start(new ProcessStartInfo(ExternalTools.Find("prometheus")!)
             {
@@ -103,7 +103,7 @@ public sealed class PrometheusToolingTests
         using var chat = await ChatClient.ConnectAsync(host.EndPoint("Lobby"));
         using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         await udp.SendAsync(new byte[100], host.UdpEndPoint("Udp"), TestTimeouts.Token());
-        var stats = host.Registry.UdpStats("Udp");
+        var stats = host.UdpStats("Udp");
         for (var i = 0; i < 600 && stats.DroppedTotal == 0; i++)
         {
             await Task.Delay(50);

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.Configuration;
+using EchoHost.Health;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Hosting;
+
+/// <summary>
+/// Kestrel's socket transport, with one change: a port that is taken or forbidden fails with a
+/// <see cref="ListenerBindException"/> that names the listener (or the HTTP endpoint) it belongs to, as UDP
+/// listeners do, instead of an exception whose text would have to be parsed. Registered after Kestrel's own
+/// transport, so Kestrel uses it for every endpoint.
+/// </summary>
+internal sealed class ListenerBindFailures(ListenerSet listeners, IOptions<SocketTransportOptions> options, ILoggerFactory loggerFactory)
+    : IConnectionListenerFactory, IConnectionListenerFactorySelector
+{
+    private readonly SocketTransportFactory _sockets = new(options, loggerFactory);
+
+    public bool CanBind(EndPoint endpoint) => _sockets.CanBind(endpoint);
+
+    public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _sockets.BindAsync(endpoint, cancellationToken);
+        }
+        catch (Exception ex) when (endpoint is IPEndPoint ip && SocketErrorOf(ex) is { } error && ListenerBindException.IsAboutThePort(error))
+        {
+            throw new ListenerBindException(Owner(ip.Port), ip, "tcp", error, ex);
+        }
+    }
+
+    /// <summary>Kestrel reports a taken port as its own AddressInUseException around the SocketException.</summary>
+    private static SocketError? SocketErrorOf(Exception ex) => ex switch
+    {
+        SocketException socket => socket.SocketErrorCode,
+        AddressInUseException => SocketError.AddressAlreadyInUse,
+        _ => null,
+    };
+
+    /// <summary>The TCP listener configured on <paramref name="port"/>; null for the HTTP endpoint.</summary>
+    private ListenerDefinition? Owner(int port) => listeners.Tcp.FirstOrDefault(l => l.Port == port && port != 0);
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using EchoHost.Configuration;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace EchoHost.Pipeline;
+
+/// <summary>
+/// The access log: one line when a connection is admitted, one when it has ended with why, how long and how many
+/// bytes. The closing line is written once Kestrel reports the connection complete, so every other middleware
+/// (limits, metrics, <c>/connections</c>) has finished with it by the time the line appears.
+/// </summary>
+internal sealed partial class ConnectionLoggingMiddleware(ConnectionDelegate next, ListenerDefinition listener, ILogger logger)
+{
+    public Task InvokeAsync(ConnectionContext connection)
+    {
+        var session = connection.Features.GetRequiredFeature<ConnectionSession>();
+        LogAccepted(listener.Name, session.ConnectionId, session.RemoteEndPoint);
+        if (connection.Features.Get<IConnectionCompleteFeature>() is { } complete)
+        {
+            complete.OnCompleted(static state =>
+            {
+                var (middleware, session) = ((ConnectionLoggingMiddleware, ConnectionSession))state;
+                middleware.LogEnded(session);
+                return Task.CompletedTask;
+            }, (this, session));
+            return next(connection);
+        }
+
+        return LogWhenEndedAsync(connection, session);
+    }
+
+    private async Task LogWhenEndedAsync(ConnectionContext connection, ConnectionSession session)
+    {
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            LogEnded(session);
+        }
+    }
+
+    private void LogEnded(ConnectionSession session) => LogClosed(
+        listener.Name, session.ConnectionId, session.RemoteEndPoint, session.EndReason.Describe(), session.Duration.TotalSeconds, session.BytesIn, session.BytesOut);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} connection {ConnectionId} accepted from {RemoteEndPoint}")]
+    private partial void LogAccepted(string listener, string connectionId, IPEndPoint? remoteEndPoint);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Listener} connection {ConnectionId} from {RemoteEndPoint} closed ({Reason}) after {DurationSeconds:0.000}s, {BytesIn} bytes in, {BytesOut} bytes out")]
+    private partial void LogClosed(string listener, string connectionId, IPEndPoint? remoteEndPoint, string reason, double durationSeconds, long bytesIn, long bytesOut);
+}

@@ -1,0 +1,130 @@
+namespace EchoHost.Protocols.Chat;
+
+/// <summary>What the session does after a line: go on reading, or end (the user quit).</summary>
+internal enum ChatOutcome
+{
+    Continue,
+    Quit,
+}
+
+/// <summary>
+/// One chat command: its name, how it is written, its line in <c>/help</c> (none for commands help does not list),
+/// and what it does. Adding a command is adding one entry to <see cref="ChatCommands.All"/>.
+/// </summary>
+internal sealed record ChatCommand(string Name, string Syntax, string? Help, Func<ChatServer, ChatUser, string, ChatOutcome> Run);
+
+/// <summary>
+/// Every chat command in one registry, the way ssh-chat keeps them: a line is a command when it starts with <c>/</c>;
+/// <c>//text</c> sends <c>/text</c>; <c>%end%</c> alone is the classic way to leave; anything else is said to the room.
+/// </summary>
+internal static class ChatCommands
+{
+    public const string EndOfSession = "%end%";
+
+    public static IReadOnlyList<ChatCommand> All { get; } =
+    [
+        new("nick", "/nick NAME", "change your nick (1-24 letters, digits, _ - .)",
+            (server, user, args) => OneWord(user, args, "/nick NAME", name => server.ChangeNick(user, name))),
+        new("join", "/join ROOM", "move to ROOM (created if new)",
+            (server, user, args) => OneWord(user, args, "/join ROOM", room => server.Join(user, room))),
+        new("who", "/who", "who is in this room", (server, user, _) => Done(() => server.Who(user))),
+        new("rooms", "/rooms", "list rooms", (server, user, _) => Done(() => server.ListRooms(user))),
+        new("msg", "/msg NICK TEXT", "private message", (server, user, args) => PrivateMessage(server, user, args)),
+        new("me", "/me ACTION", "* nick does ACTION",
+            (server, user, args) => args.Length == 0 ? Usage(user, "/me ACTION") : Done(() => server.Act(user, args))),
+        new("quit", $"/quit or {EndOfSession}", "leave", (_, user, _) => Quit(user)),
+        new("help", "/help", null, (_, user, _) => Done(() => Array.ForEach(Help!, user.Send))),
+    ];
+
+    /// <summary><c>/help</c>'s answer, generated from the registry.</summary>
+    public static string[] Help { get; } =
+    [
+        "*** Commands:",
+        .. All.Where(c => c.Help is not null).Select(c => $"***   {c.Syntax,-16} {c.Help}"),
+        $"***   {"//text",-16} send a line that starts with /",
+        "*** Anything else is sent to everyone in your room.",
+    ];
+
+    private static readonly Dictionary<string, ChatCommand> ByName = All.ToDictionary(c => c.Name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Whether the line ends the session. Leaving is never refused, not even by flood control.</summary>
+    public static bool IsQuit(string line)
+    {
+        var trimmed = line.Trim();
+        return trimmed == EndOfSession || (Split(trimmed) is { } command && command.Name.Equals("quit", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Runs one line from <paramref name="user"/>: a command, or a message to the room.</summary>
+    public static ChatOutcome Execute(ChatServer server, ChatUser user, string line)
+    {
+        var trimmed = line.Trim();
+        if (trimmed == EndOfSession)
+        {
+            return Quit(user);
+        }
+
+        if (!trimmed.StartsWith('/'))
+        {
+            return string.IsNullOrWhiteSpace(line) ? ChatOutcome.Continue : Done(() => server.Say(user, line));
+        }
+
+        // "//text" sends "/text" as a message, as in IRC clients.
+        if (trimmed.StartsWith("//", StringComparison.Ordinal))
+        {
+            return Done(() => server.Say(user, trimmed[1..]));
+        }
+
+        var (name, args) = Split(trimmed)!.Value;
+        if (!ByName.TryGetValue(name, out var command))
+        {
+            user.Send(ChatMessages.UnknownCommand("/" + name.ToLowerInvariant()));
+            return ChatOutcome.Continue;
+        }
+
+        return command.Run(server, user, args);
+    }
+
+    /// <summary>"/name rest" → its name and its arguments, trimmed; null when the line is not a command.</summary>
+    private static (string Name, string Args)? Split(string trimmed)
+    {
+        if (!trimmed.StartsWith('/') || trimmed.StartsWith("//", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var space = trimmed.IndexOfAny([' ', '\t']);
+        return space < 0 ? (trimmed[1..], string.Empty) : (trimmed[1..space], trimmed[(space + 1)..].Trim());
+    }
+
+    private static ChatOutcome Quit(ChatUser user)
+    {
+        user.Send(ChatMessages.Goodbye(user.Nick));
+        return ChatOutcome.Quit;
+    }
+
+    private static ChatOutcome OneWord(ChatUser user, string args, string usage, Action<string> run) =>
+        args.Length == 0 || args.Contains(' ') || args.Contains('\t') ? Usage(user, usage) : Done(() => run(args));
+
+    private static ChatOutcome PrivateMessage(ChatServer server, ChatUser user, string args)
+    {
+        var space = args.IndexOfAny([' ', '\t']);
+        if (space <= 0 || args[(space + 1)..].Trim().Length == 0)
+        {
+            return Usage(user, "/msg NICK TEXT");
+        }
+
+        return Done(() => server.PrivateMessage(user, args[..space], args[(space + 1)..].Trim()));
+    }
+
+    private static ChatOutcome Usage(ChatUser user, string usage)
+    {
+        user.Send(ChatMessages.Usage(usage));
+        return ChatOutcome.Continue;
+    }
+
+    private static ChatOutcome Done(Action action)
+    {
+        action();
+        return ChatOutcome.Continue;
+    }
+}

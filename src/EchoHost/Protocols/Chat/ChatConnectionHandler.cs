@@ -1,0 +1,240 @@
+using EchoHost.Configuration;
+using EchoHost.Pipeline;
+using EchoHost.Telemetry;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace EchoHost.Protocols.Chat;
+
+/// <summary>
+/// The chat on a connection: framing and the read loop only. Decodes lines (nc or telnet), applies flood control and
+/// hands each line to the shared <see cref="ChatServer"/>. Everything sent to the user goes through its
+/// <see cref="ChatOutbox"/> and single writer loop, so a slow reader only ever slows itself; a reader too slow for
+/// its queue is closed through the connection's close path, like every other close.
+/// </summary>
+internal sealed partial class ChatConnectionHandler(
+    ChatServer server,
+    ListenerDefinition listener,
+    ListenerMetrics metrics,
+    TimeProvider time,
+    ILogger<ChatConnectionHandler> logger) : ConnectionHandler
+{
+    private const string ServerShutdown = "server shutdown";
+
+    private readonly ChatMetrics _observer = new(metrics);
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var options = server.Options;
+        var close = connection.Features.Get<IConnectionCloseFeature>();
+        var details = connection.Features.Get<IConnectionDetailsFeature>();
+        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+
+        var outbox = new ChatOutbox(options.MaxQueuedBytes);
+        outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
+        var writer = outbox.RunWriterAsync(connection.Transport.Output);
+
+        var user = server.Connect(connection.ConnectionId, listener.Name, outbox, _observer);
+        if (user is null)
+        {
+            outbox.Complete();
+            await WhenWriterEndsAsync(writer);
+            return;
+        }
+
+        var end = ChatEnd.Cancelled;
+        try
+        {
+            end = await ReadLinesAsync(user, connection.Transport.Input, options, details, closing);
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (outbox.HasOverflowed)
+            {
+                LogSlowReader(listener.Name, user.Nick, outbox.HighWaterBytes, options.MaxQueuedBytes);
+                _observer.SlowReaderDisconnected();
+                server.Disconnect(user, "too slow to read");
+                // Best effort: the notice goes behind whatever the client did not read; the close grace ends it.
+                outbox.Complete(ChatMessages.Encode(ChatMessages.SlowReader));
+            }
+            else
+            {
+                var why = end == ChatEnd.Quit ? "quit" : FarewellFor(user, close, closing);
+                server.Disconnect(user, why, announce: why != ServerShutdown);
+                outbox.Complete();
+            }
+
+            // The last lines get the close grace to reach the client, never more: a peer that stopped reading cannot
+            // keep the session (or its slot in the limits) for ever. Otherwise a close was requested already, or the
+            // transport failed.
+            if (end != ChatEnd.Cancelled)
+            {
+                close?.RequestClose(end == ChatEnd.Quit ? CloseReason.ServerClosed : CloseReason.ClientClosed);
+            }
+
+            await WhenWriterEndsAsync(writer);
+        }
+    }
+
+    /// <summary>Reads until the client leaves or closes, or the connection is asked to close.</summary>
+    private async Task<ChatEnd> ReadLinesAsync(
+        ChatUser user, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, CancellationToken cancellationToken)
+    {
+        var decoder = new ChatLineDecoder(options.MaxLineBytes);
+        var flood = new TokenBucket(options.FloodBurst, options.FloodLinesPerSecond, time);
+        var floodNoticeSent = false;
+        var lines = new List<ChatInput>();
+        var shown = ShowDetails(details, user, default);
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            try
+            {
+                foreach (var segment in buffer)
+                {
+                    decoder.Decode(segment.Span, lines);
+                }
+
+                if (result.IsCompleted)
+                {
+                    decoder.Complete(lines);
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.End);
+            }
+
+            foreach (var line in lines)
+            {
+                // Leaving costs no token: a flooded user can always quit.
+                if (line.Kind == ChatInputKind.Line && ChatCommands.IsQuit(line.Text!))
+                {
+                    server.Handle(user, line.Text!);
+                    return ChatEnd.Quit;
+                }
+
+                // Every other line costs a token, commands and bad lines included; one notice per burst of drops.
+                if (!flood.TryTake())
+                {
+                    _observer.LineDropped(ChatLineDropReason.Flood);
+                    if (!floodNoticeSent)
+                    {
+                        floodNoticeSent = true;
+                        user.Send(ChatMessages.Flood);
+                        LogFlood(listener.Name, user.Nick, options.FloodBurst, options.FloodLinesPerSecond);
+                    }
+
+                    continue;
+                }
+
+                floodNoticeSent = false;
+                Handle(user, line, options);
+            }
+
+            lines.Clear();
+            shown = ShowDetails(details, user, shown);
+            if (result.IsCompleted)
+            {
+                return ChatEnd.InputEnded;
+            }
+        }
+    }
+
+    private void Handle(ChatUser user, ChatInput line, ChatOptions options)
+    {
+        switch (line.Kind)
+        {
+            case ChatInputKind.TooLong:
+                user.Send(ChatMessages.TooLong(options.MaxLineBytes));
+                _observer.LineDropped(ChatLineDropReason.TooLong);
+                LogTooLong(listener.Name, user.Nick, options.MaxLineBytes);
+                break;
+            case ChatInputKind.InvalidUtf8:
+                user.Send(ChatMessages.InvalidUtf8);
+                _observer.LineDropped(ChatLineDropReason.InvalidUtf8);
+                LogInvalidUtf8(listener.Name, user.Nick);
+                break;
+            default:
+                server.Handle(user, line.Text!);
+                break;
+        }
+    }
+
+    /// <summary>Shows the user's nick and room in <c>/connections</c> when they changed since <paramref name="shown"/>.</summary>
+    private static (string? Nick, string? Room) ShowDetails(IConnectionDetailsFeature? details, ChatUser user, (string? Nick, string? Room) shown)
+    {
+        // Only this connection's own commands change its nick and room, so reading them here, between lines, is exact.
+        var now = (user.Nick, user.Room?.Name);
+        if (details is not null && !ReferenceEquals(now.Nick, shown.Nick))
+        {
+            details.SetDetail("nick", now.Nick);
+        }
+
+        if (details is not null && !ReferenceEquals(now.Name, shown.Room))
+        {
+            details.SetDetail("room", now.Name);
+        }
+
+        return now;
+    }
+
+    /// <summary>Tells the user why the server is closing the session, and returns the reason the room hears.</summary>
+    private string FarewellFor(ChatUser user, IConnectionCloseFeature? close, CancellationToken closing)
+    {
+        switch (close?.CloseRequestReason)
+        {
+            case CloseReason.IdleTimeout:
+                user.Send(ChatMessages.IdleTimeout(listener.IdleTimeout));
+                return "idle";
+            case CloseReason.Shutdown:
+                user.Send(ChatMessages.ShuttingDown);
+                return ServerShutdown;
+        }
+
+        if (closing.IsCancellationRequested)
+        {
+            user.Send(ChatMessages.ShuttingDown);
+            return ServerShutdown;
+        }
+
+        return "connection closed";
+    }
+
+    /// <summary>The writer ends by draining or because the peer is gone (or was aborted): none of that is an error here.</summary>
+    private static async Task WhenWriterEndsAsync(Task writer)
+    {
+        try
+        {
+            await writer;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
+        {
+        }
+    }
+
+    private enum ChatEnd
+    {
+        /// <summary>The connection was asked to close (shutdown, idle timeout, slow reader).</summary>
+        Cancelled,
+        Quit,
+        /// <summary>The client closed its sending side.</summary>
+        InputEnded,
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued, MaxQueuedBytes = {MaxQueuedBytes})")]
+    private partial void LogSlowReader(string listener, string nick, long queuedBytes, int maxQueuedBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: flood control dropping lines from {Nick} (FloodBurst = {Burst}, FloodLinesPerSecond = {PerSecond})")]
+    private partial void LogFlood(string listener, string nick, int burst, double perSecond);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: discarded a line from {Nick} longer than MaxLineBytes = {MaxLineBytes}")]
+    private partial void LogTooLong(string listener, string nick, int maxLineBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: discarded a line from {Nick} that is not valid UTF-8")]
+    private partial void LogInvalidUtf8(string listener, string nick);
+}

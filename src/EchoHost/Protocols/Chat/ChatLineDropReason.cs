@@ -1,0 +1,23 @@
+namespace EchoHost.Protocols.Chat;
+
+/// <summary>Why the chat dropped a line: the <c>reason</c> tag of <c>echohost.chat.lines.dropped</c>.</summary>
+internal enum ChatLineDropReason
+{
+    /// <summary>The sender exceeded the flood limit.</summary>
+    Flood,
+    /// <summary>The line was longer than the maximum line length.</summary>
+    TooLong,
+    /// <summary>The line was not valid UTF-8.</summary>
+    InvalidUtf8,
+}
+
+internal static class ChatLineDropReasons
+{
+    public static string TagValue(this ChatLineDropReason reason) => reason switch
+    {
+        ChatLineDropReason.Flood => "flood",
+        ChatLineDropReason.TooLong => "too_long",
+        ChatLineDropReason.InvalidUtf8 => "invalid_utf8",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason)),
+    };
+}

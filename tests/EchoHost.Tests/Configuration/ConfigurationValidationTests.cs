@@ -1,0 +1,258 @@
+using EchoHost.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Tests.Configuration;
+
+public sealed class ConfigurationValidationTests
+{
+    private static Dictionary<string, string?> Valid() => new()
+    {
+        ["EchoHost:Address"] = "127.0.0.1",
+        ["EchoHost:Http:Port"] = "8080",
+        ["EchoHost:Listeners:Echo:Protocol"] = "Echo",
+        ["EchoHost:Listeners:Echo:Port"] = "65432",
+        ["EchoHost:Listeners:Udp:Protocol"] = "UdpEcho",
+        ["EchoHost:Listeners:Udp:Port"] = "65400",
+    };
+
+    /// <summary>The failures a user would see for this configuration, in order; empty when it is valid.</summary>
+    private static IReadOnlyList<string> Failures(Action<Dictionary<string, string?>> change)
+    {
+        var values = Valid();
+        change(values);
+        EchoHostOptions options;
+        try
+        {
+            options = Bind(values);
+        }
+        catch (OptionsValidationException ex)
+        {
+            return ex.Failures.ToList();
+        }
+
+        var result = new EchoHostOptionsValidator().Validate(null, options);
+        return result.Failed ? result.Failures!.ToList() : [];
+    }
+
+    [Fact]
+    public void Valid_configuration_passes() => Assert.Empty(Failures(_ => { }));
+
+    [Theory]
+    [InlineData("EchoHost:Listeners:Echo:Port", "70000", "EchoHost:Listeners:Echo:Port: 70000 is out of range")]
+    [InlineData("EchoHost:Listeners:Echo:Port", "-1", "EchoHost:Listeners:Echo:Port: -1 is out of range")]
+    [InlineData("EchoHost:Http:Port", "65536", "EchoHost:Http:Port: 65536 is out of range")]
+    [InlineData("EchoHost:Listeners:Echo:Port", "abc", "EchoHost:Listeners:Echo:Port: 'abc' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Echo:Protocol", "Gopher", "EchoHost:Listeners:Echo:Protocol: unknown protocol 'Gopher'")]
+    [InlineData("EchoHost:Listeners:Echo:Protocol", "0", "EchoHost:Listeners:Echo:Protocol: unknown protocol '0'")]
+    [InlineData("EchoHost:Listeners:Echo:Protocol", "", "EchoHost:Listeners:Echo:Protocol: missing")]
+    [InlineData("EchoHost:Address", "example.com", "EchoHost:Address: 'example.com' is not a bind address")]
+    [InlineData("EchoHost:Listeners:Echo:Address", "1.2.3", "EchoHost:Listeners:Echo:Address: '1.2.3' is not a bind address")]
+    [InlineData("EchoHost:Http:Address", "nowhere", "EchoHost:Http:Address: 'nowhere' is not a bind address")]
+    [InlineData("EchoHost:Listeners:Echo:IdleTimeout", "5m", "EchoHost:Listeners:Echo:IdleTimeout: '5m' is not a duration")]
+    [InlineData("EchoHost:Listeners:Echo:IdleTimeout", "-00:00:01", "EchoHost:Listeners:Echo:IdleTimeout: must not be negative")]
+    [InlineData("EchoHost:Listeners:Echo:MaxConnections", "-5", "EchoHost:Listeners:Echo:MaxConnections: must not be negative")]
+    [InlineData("EchoHost:Listeners:Echo:MaxConnectionsPerIp", "many", "EchoHost:Listeners:Echo:MaxConnectionsPerIp: 'many' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Echo:Enabled", "maybe", "EchoHost:Listeners:Echo:Enabled: 'maybe' is not true or false")]
+    [InlineData("EchoHost:Listeners:Echo:Prot", "Echo", "EchoHost:Listeners:Echo:Prot: unknown key")]
+    [InlineData("EchoHost:Listner", "x", "EchoHost:Listner: unknown key")]
+    [InlineData("EchoHost:ShutdownTimeout", "-00:00:01", "EchoHost:ShutdownTimeout: must not be negative")]
+    [InlineData("EchoHost:ShutdownDrainDelay", "00:00:15", "EchoHost:ShutdownDrainDelay: must be from 0 to less than ShutdownTimeout (00:00:15)")]
+    [InlineData("EchoHost:Chat:MaxLineBytes", "0", "EchoHost:Chat:MaxLineBytes: 0 is too small; use at least 16")]
+    [InlineData("EchoHost:Chat:MaxQueuedBytes", "1000", "EchoHost:Chat:MaxQueuedBytes: 1000 is too small; use at least 4 x (MaxLineBytes + 64) = 8448")]
+    [InlineData("EchoHost:Chat:FloodLinesPerSecond", "0", "EchoHost:Chat:FloodLinesPerSecond: must be more than 0")]
+    [InlineData("EchoHost:Chat:FloodLinesPerSecond", "fast", "EchoHost:Chat:FloodLinesPerSecond: 'fast' is not a number")]
+    [InlineData("EchoHost:Chat:MaxUser", "5", "EchoHost:Chat:MaxUser: unknown key")]
+    [InlineData("EchoHost:Http:ConnectionsEndpoint", "maybe", "EchoHost:Http:ConnectionsEndpoint: 'maybe' is not true or false")]
+    [InlineData("EchoHost:Otlp:Endpoint", "localhost:4317", "EchoHost:Otlp:Endpoint: 'localhost:4317' is not an http:// or https:// URL")]
+    [InlineData("EchoHost:Otlp:Endpoint", "collector", "EchoHost:Otlp:Endpoint: 'collector' is not an http:// or https:// URL")]
+    [InlineData("EchoHost:Otlp:Protocol", "Zipkin", "EchoHost:Otlp:Protocol: 'Zipkin' is not one of Grpc, HttpProtobuf")]
+    [InlineData("EchoHost:Otlp:Protocol", "7", "EchoHost:Otlp:Protocol: use Grpc or HttpProtobuf")]
+    [InlineData("EchoHost:Otlp:ExportInterval", "00:00:00", "EchoHost:Otlp:ExportInterval: must be positive")]
+    [InlineData("EchoHost:Otlp:Endpont", "http://collector:4317", "EchoHost:Otlp:Endpont: unknown key")]
+    [InlineData("EchoHost:Listeners:Udp:DenySourcePorts:2", "x", "EchoHost:Listeners:Udp:DenySourcePorts:2: 'x' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Udp:DenySourcePorts:0", "70000", "EchoHost:Listeners:Udp:DenySourcePorts:0: 70000 is out of range; use 0 to 65535")]
+    [InlineData("EchoHost:Listeners:Udp:DenySourcePorts", "7,9", "EchoHost:Listeners:Udp:DenySourcePorts: '7,9' is not a list; write a JSON array")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramBytes", "65508", "EchoHost:Listeners:Udp:MaxDatagramBytes: 65508 is out of range; use 1 to 65507")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramBytes", "0", "EchoHost:Listeners:Udp:MaxDatagramBytes: 0 is out of range")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramBytes", "big", "EchoHost:Listeners:Udp:MaxDatagramBytes: 'big' is not a whole number")]
+    [InlineData("EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond", "-1", "EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond: must not be negative; use 0 for no limit")]
+    [InlineData("EchoHost:Listeners:Udp:IdleTimeout", "00:01:00", "EchoHost:Listeners:Udp:IdleTimeout: applies to TCP listeners only; remove it from this UdpEcho listener")]
+    [InlineData("EchoHost:Listeners:Udp:MaxConnections", "5", "EchoHost:Listeners:Udp:MaxConnections: applies to TCP listeners only")]
+    [InlineData("EchoHost:Listeners:Udp:MaxConnectionsPerIp", "5", "EchoHost:Listeners:Udp:MaxConnectionsPerIp: applies to TCP listeners only")]
+    [InlineData("EchoHost:Listeners:Udp:Banner", "hi", "EchoHost:Listeners:Udp:Banner: applies to TCP listeners only")]
+    [InlineData("EchoHost:Listeners:Echo:MaxDatagramBytes", "512", "EchoHost:Listeners:Echo:MaxDatagramBytes: applies to UDP listeners only; remove it from this Echo listener")]
+    [InlineData("EchoHost:Listeners:Echo:DenySourcePorts:0", "7", "EchoHost:Listeners:Echo:DenySourcePorts: applies to UDP listeners only")]
+    [InlineData("EchoHost:Listeners:Echo:PerSourceDatagramsPerSecond", "5", "EchoHost:Listeners:Echo:PerSourceDatagramsPerSecond: applies to UDP listeners only")]
+    public void A_bad_value_is_reported_with_its_key(string key, string value, string expectedStart)
+    {
+        var failures = Failures(c => c[key] = value);
+
+        Assert.Contains(failures, f => f.StartsWith(expectedStart, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("http://collector:4317", "Grpc")]
+    [InlineData("https://collector.example:4318/v1/metrics", "HttpProtobuf")]
+    public void An_otlp_collector_url_is_accepted(string endpoint, string protocol) => Assert.Empty(Failures(c =>
+    {
+        c["EchoHost:Otlp:Endpoint"] = endpoint;
+        c["EchoHost:Otlp:Protocol"] = protocol;
+    }));
+
+    [Fact]
+    public void Missing_port_is_reported()
+    {
+        var failures = Failures(c => c.Remove("EchoHost:Listeners:Echo:Port"));
+
+        Assert.Contains("EchoHost:Listeners:Echo:Port: missing; set a port from 0 to 65535", failures);
+    }
+
+    [Fact]
+    public void Two_listeners_on_one_port_name_the_second_and_the_first()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
+            c["EchoHost:Listeners:Other:Port"] = "65432";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Other:Port: 65432 is already used by listener 'Echo'; give each listener its own port", failures);
+    }
+
+    [Fact]
+    public void Two_udp_listeners_on_one_port_conflict()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Udp2:Protocol"] = "UdpEcho";
+            c["EchoHost:Listeners:Udp2:Port"] = "65400";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Udp2:Port: 65400 is already used by listener 'Udp'; give each listener its own port", failures);
+    }
+
+    [Fact]
+    public void A_udp_and_a_tcp_listener_may_share_a_port_number()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Udp:Port"] = "65432";
+            c["EchoHost:Listeners:UdpOnHttpPort:Protocol"] = "UdpEcho";
+            c["EchoHost:Listeners:UdpOnHttpPort:Port"] = "8080";
+        });
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Udp_port_zero_with_localhost_explains_what_to_use()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Udp:Address"] = "localhost";
+            c["EchoHost:Listeners:Udp:Port"] = "0";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Udp:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Listeners:Udp:Address to 127.0.0.1 or ::1", failures);
+    }
+
+    [Fact]
+    public void Udp_limits_default_when_unset_and_a_set_list_replaces_the_default()
+    {
+        var options = Bind(Valid());
+        var udp = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Udp");
+        Assert.Equal(ListenerTransport.Udp, udp.Transport);
+        Assert.Equal(65_507, udp.Udp.MaxDatagramBytes);
+        Assert.Equal([0, 7, 9, 13, 17, 19, 37], udp.Udp.DenySourcePorts);
+        Assert.Equal(10_000, udp.Udp.PerSourceDatagramsPerSecond);
+
+        var values = Valid();
+        values["EchoHost:Listeners:Udp:DenySourcePorts:0"] = "4000";
+        values["EchoHost:Listeners:Udp:DenySourcePorts:1"] = "4001";
+        values["EchoHost:Listeners:Udp:MaxDatagramBytes"] = "512";
+        values["EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond"] = "0";
+        udp = Assert.Single(ListenerSet.Of(Bind(values)).All, l => l.Name == "Udp");
+        Assert.Equal([4000, 4001], udp.Udp.DenySourcePorts);
+        Assert.Equal(512, udp.Udp.MaxDatagramBytes);
+        Assert.Equal(0, udp.Udp.PerSourceDatagramsPerSecond);
+    }
+
+    [Fact]
+    public void An_empty_deny_list_denies_no_port()
+    {
+        var values = Valid();
+        values["EchoHost:Listeners:Udp:DenySourcePorts"] = "";
+
+        Assert.Empty(Failures(c => c["EchoHost:Listeners:Udp:DenySourcePorts"] = ""));
+        Assert.Empty(Assert.Single(ListenerSet.Of(Bind(values)).All, l => l.Name == "Udp").Udp.DenySourcePorts);
+    }
+
+    [Fact]
+    public void A_listener_on_the_http_port_is_a_conflict()
+    {
+        var failures = Failures(c => c["EchoHost:Listeners:Echo:Port"] = "8080");
+
+        Assert.Contains(failures, f => f.StartsWith("EchoHost:Listeners:Echo:Port: 8080 is already used by the HTTP endpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Same_port_on_different_addresses_is_allowed()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Echo:Address"] = "127.0.0.1";
+            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
+            c["EchoHost:Listeners:Other:Port"] = "65432";
+            c["EchoHost:Listeners:Other:Address"] = "127.0.0.2";
+        });
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void A_disabled_listener_does_not_conflict()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
+            c["EchoHost:Listeners:Other:Port"] = "65432";
+            c["EchoHost:Listeners:Other:Enabled"] = "false";
+        });
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Port_zero_with_localhost_explains_what_to_use()
+    {
+        var failures = Failures(c =>
+        {
+            c["EchoHost:Address"] = "localhost";
+            c["EchoHost:Listeners:Echo:Port"] = "0";
+        });
+
+        Assert.Contains("EchoHost:Listeners:Echo:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Address to 127.0.0.1 or ::1", failures);
+    }
+
+    private static EchoHostOptions Bind(Dictionary<string, string?> values)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var options = new EchoHostOptions();
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        return options;
+    }
+
+    [Fact]
+    public void Defaults_apply_per_protocol_and_key()
+    {
+        var options = Bind(Valid());
+
+        var listener = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Echo");
+
+        Assert.Equal(TimeSpan.FromMinutes(5), listener.IdleTimeout);
+        Assert.Equal(10_000, listener.MaxConnections);
+        Assert.Equal(1_000, listener.MaxConnectionsPerIp);
+        Assert.Null(listener.Banner);
+        Assert.Equal(TimeSpan.FromSeconds(15), options.ShutdownTimeout);
+    }
+}

@@ -1,0 +1,50 @@
+using EchoHost.Configuration;
+using EchoHost.Tests.Infrastructure;
+
+namespace EchoHost.Tests.Configuration;
+
+/// <summary>The root appsettings.json is the user's file: its defaults are part of the contract.</summary>
+public sealed class ShippedConfigurationTests
+{
+    private static string RootAppSettings => Repository.Path("appsettings.json");
+
+    [Fact]
+    public void The_build_ships_the_root_file_unchanged() =>
+        Assert.Equal(File.ReadAllText(RootAppSettings), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
+
+    [Fact]
+    public void Root_file_defines_the_documented_defaults_and_is_valid()
+    {
+        var configuration = new ConfigurationBuilder().AddJsonFile(RootAppSettings).Build();
+        var options = new EchoHostOptions();
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+
+        Assert.True(new EchoHostOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal("localhost", options.Address);
+        Assert.Equal(8080, options.Http.Port);
+        var echo = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Echo");
+        Assert.Equal(ListenerProtocol.Echo, echo.Protocol);
+        Assert.Equal(65432, echo.Port);
+        Assert.Equal(TimeSpan.FromMinutes(5), echo.IdleTimeout);
+        var udp = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "UdpEcho");
+        Assert.Equal(ListenerProtocol.UdpEcho, udp.Protocol);
+        Assert.Equal(65400, udp.Port);
+        Assert.Equal(BindAddress.Localhost, udp.Address);
+        Assert.Equal(UdpLimits.Default.DenySourcePorts, udp.Udp.DenySourcePorts);
+        Assert.Equal(UdpLimits.Default.MaxDatagramBytes, udp.Udp.MaxDatagramBytes);
+        Assert.Equal(UdpLimits.Default.PerSourceDatagramsPerSecond, udp.Udp.PerSourceDatagramsPerSecond);
+    }
+
+    [Fact]
+    public async Task Environment_style_keys_override_the_file()
+    {
+        // What EchoHost__Listeners__Echo__Port=7000 becomes once the environment provider has read it.
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["EchoHost:Listeners:Echo:Banner"] = "from the environment",
+        });
+        using var socket = await SocketExtensions.ConnectAsync(host.EndPoint());
+
+        Assert.Equal("from the environment\r\n"u8.ToArray(), await socket.ReceiveExactlyAsync(22));
+    }
+}

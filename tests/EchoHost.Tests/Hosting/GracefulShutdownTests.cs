@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using EchoHost.Tests.Infrastructure;
+
+namespace EchoHost.Tests.Hosting;
+
+/// <summary>What an orchestrator sees when it stops a busy EchoHost with SIGTERM.</summary>
+public sealed class GracefulShutdownTests
+{
+    [Fact]
+    public async Task Sigterm_turns_readiness_off_drains_then_closes_echo_and_chat_and_exits_zero()
+    {
+        var httpPort = SocketExtensions.FreeLoopbackPort();
+        await using var process = HostProcess.Start([], new Dictionary<string, string>
+        {
+            ["EchoHost__Address"] = "127.0.0.1",
+            ["EchoHost__Listeners__Echo__Port"] = "0",
+            ["EchoHost__Listeners__Chat__Port"] = "0",
+            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
+            ["EchoHost__Http__Port"] = httpPort.ToString(),
+            ["EchoHost__ShutdownDrainDelay"] = "00:00:02",
+            // Far above what a clean shutdown needs: reaching it would abort connections and log a warning.
+            ["EchoHost__ShutdownTimeout"] = "00:01:00",
+        });
+        var echo = new IPEndPoint(IPAddress.Loopback, await process.ListenerPortAsync("Echo"));
+        var chat = new IPEndPoint(IPAddress.Loopback, await process.ListenerPortAsync("Chat"));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
+
+        var echoSockets = new List<Socket>();
+        for (var i = 0; i < 200; i++)
+        {
+            echoSockets.Add(await SocketExtensions.ConnectAsync(echo));
+        }
+
+        await Task.WhenAll(echoSockets.Select(s => s.AssertEchoesAsync()));
+        var users = new List<ChatClient>();
+        for (var i = 0; i < 5; i++)
+        {
+            users.Add(await ChatClient.ConnectAsync(chat));
+        }
+
+        foreach (var user in users)
+        {
+            await user.SyncAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz", TestTimeouts.Token())).StatusCode);
+
+        process.Signal(HostProcess.SIGTERM);
+
+        // Readiness turns 503 at once, while the listeners still serve during the drain.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await FirstNonOkAsync(http));
+        using (var duringDrain = await SocketExtensions.ConnectAsync(echo))
+        {
+            await duringDrain.AssertEchoesAsync();
+        }
+
+        // Then every chat user hears the notice and every echo connection is closed cleanly.
+        foreach (var user in users)
+        {
+            Assert.Equal("*** Server is shutting down. Goodbye!", (await user.ReadToEndAsync()).Last());
+        }
+
+        var closes = await Task.WhenAll(echoSockets.Select(s => s.ReceiveAsync(new byte[16], SocketFlags.None, TestTimeouts.Token(TestTimeouts.Long)).AsTask()));
+        Assert.All(closes, read => Assert.Equal(0, read));
+
+        // The listeners were closed before connections were asked to close: a newcomer is refused.
+        var refused = await Assert.ThrowsAsync<SocketException>(() => SocketExtensions.ConnectAsync(echo));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+
+        Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.Equal(205, Regex.Matches(process.StandardOutput, @"closed \(server shutdown\)").Count);
+        Assert.DoesNotContain("WRN", process.StandardOutput);
+        Assert.DoesNotContain("ERR", process.StandardOutput);
+        echoSockets.ForEach(s => s.Dispose());
+        users.ForEach(u => u.Dispose());
+    }
+
+    /// <summary>Polls /readyz until it stops answering 200 (bounded: the hang guard only).</summary>
+    private static async Task<HttpStatusCode> FirstNonOkAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = (await http.GetAsync("readyz", TestTimeouts.Token())).StatusCode;
+            if (status != HttpStatusCode.OK)
+            {
+                return status;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("/readyz kept answering 200 after SIGTERM");
+    }
+}

@@ -1,0 +1,350 @@
+using System.Text;
+using EchoHost.Configuration;
+using EchoHost.Protocols.Chat;
+using EchoHost.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EchoHost.Tests.Protocols.Chat;
+
+/// <summary>The chat core on its own: options, a clock, an outbox and an observer per user; no socket, pipe or meter.</summary>
+public sealed class ChatServerTests
+{
+    private readonly ManualTime _time = new();
+    private readonly Counts _counts = new();
+
+    private ChatServer Server(Action<ChatOptions>? configure = null)
+    {
+        var options = new ChatOptions();
+        configure?.Invoke(options);
+        return new ChatServer(options, _time, NullLogger<ChatServer>.Instance);
+    }
+
+    private (ChatUser User, Outbox Outbox) Join(ChatServer server, string? nick = null)
+    {
+        var outbox = new Outbox();
+        var user = server.Connect("c", "Chat", outbox, _counts)!;
+        if (nick is not null)
+        {
+            server.Handle(user, $"/nick {nick}");
+        }
+
+        outbox.Lines.Clear();
+        return (user, outbox);
+    }
+
+    [Fact]
+    public void A_new_user_is_welcomed_into_the_lobby_with_a_guest_nick()
+    {
+        var server = Server();
+        var outbox = new Outbox();
+
+        var user = server.Connect("c1", "Chat", outbox, _counts);
+
+        Assert.NotNull(user);
+        Assert.Equal("guest-1", user.Nick);
+        Assert.Equal(ChatServer.Lobby, user.Room!.Name);
+        Assert.Equal(["*** Welcome to EchoHost chat, guest-1! /help lists commands, %end% leaves.", "*** You are now in lobby (1 here)"], outbox.Lines);
+        Assert.Equal((1, 1), (_counts.Users, _counts.Rooms));
+    }
+
+    [Fact]
+    public void A_message_reaches_everyone_else_in_the_room_once_and_is_counted()
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+        var (_, bobBox) = Join(server, "bob");
+        var (_, eveBox) = Join(server, "eve");
+        anaBox.Lines.Clear();
+        bobBox.Lines.Clear();
+        eveBox.Lines.Clear();
+
+        Assert.Equal(ChatOutcome.Continue, server.Handle(ana, "hola a todos"));
+
+        Assert.Empty(anaBox.Lines);
+        Assert.Equal(["<ana> hola a todos"], bobBox.Lines);
+        Assert.Equal(["<ana> hola a todos"], eveBox.Lines);
+        Assert.Equal(2, _counts.Deliveries);
+    }
+
+    [Theory]
+    [InlineData("//not a command", "<ana> /not a command")]
+    [InlineData("%end% please", "<ana> %end% please")]
+    [InlineData("/me waves", "* ana waves")]
+    [InlineData("  spaced  ", "<ana>   spaced  ")]
+    public void Lines_that_are_messages(string line, string delivered)
+    {
+        var server = Server();
+        var (ana, _) = Join(server, "ana");
+        var (_, bobBox) = Join(server, "bob");
+
+        server.Handle(ana, line);
+
+        Assert.Equal([delivered], bobBox.Lines);
+    }
+
+    [Theory]
+    [InlineData("   ")]
+    [InlineData("")]
+    public void Blank_lines_go_nowhere(string line)
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+        var (_, bobBox) = Join(server, "bob");
+        anaBox.Lines.Clear();
+
+        server.Handle(ana, line);
+
+        Assert.Empty(anaBox.Lines);
+        Assert.Empty(bobBox.Lines);
+    }
+
+    [Theory]
+    [InlineData("/nick", "!!! Usage: /nick NAME")]
+    [InlineData("/nick two words", "!!! Usage: /nick NAME")]
+    [InlineData("/join", "!!! Usage: /join ROOM")]
+    [InlineData("/msg bob", "!!! Usage: /msg NICK TEXT")]
+    [InlineData("/msg bob   ", "!!! Usage: /msg NICK TEXT")]
+    [InlineData("/me", "!!! Usage: /me ACTION")]
+    [InlineData("/frobnicate now", "!!! Unknown command /frobnicate; /help lists commands.")]
+    [InlineData("/FROB", "!!! Unknown command /frob; /help lists commands.")]
+    [InlineData("/nick server", "!!! Cannot use nick 'server': that name is reserved.")]
+    [InlineData("/nick ana!", "!!! Cannot use nick 'ana!': a nick may only contain letters, digits, '_', '-' and '.'.")]
+    [InlineData("/msg nobody hi", "!!! No user named 'nobody'.")]
+    [InlineData("/join lobby", "!!! You are already in lobby.")]
+    public void Wrong_commands_get_one_line_back(string line, string answer)
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+
+        Assert.Equal(ChatOutcome.Continue, server.Handle(ana, line));
+
+        Assert.Equal([answer], anaBox.Lines);
+    }
+
+    [Theory]
+    [InlineData("%end%")]
+    [InlineData(" %end% ")]
+    [InlineData("/quit")]
+    [InlineData("/QUIT see you")]
+    public void Quitting_says_goodbye_and_ends_the_session(string line)
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+
+        Assert.True(ChatCommands.IsQuit(line));
+        Assert.Equal(ChatOutcome.Quit, server.Handle(ana, line));
+        Assert.Equal(["*** Goodbye, ana!"], anaBox.Lines);
+    }
+
+    [Fact]
+    public void A_nick_is_unique_in_any_case_and_a_change_is_announced()
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+        var (bob, bobBox) = Join(server);
+
+        server.Handle(bob, "/nick ANA");
+        server.Handle(bob, "/nick bob");
+
+        Assert.Equal(["!!! Cannot use nick 'ANA': it is taken.", "*** You are now known as bob"], bobBox.Lines);
+        Assert.Equal("bob", bob.Nick);
+        Assert.Contains("*** guest-2 is now known as bob", anaBox.Lines);
+        Assert.Equal("ana", ana.Nick);
+    }
+
+    [Fact]
+    public void Join_moves_to_a_new_room_which_closes_when_its_last_member_leaves()
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+        var (_, bobBox) = Join(server, "bob");
+        anaBox.Lines.Clear();
+
+        server.Handle(ana, "/join games");
+        Assert.Equal(["*** You are now in games (1 here)"], anaBox.Lines);
+        Assert.Equal(["*** ana left lobby (joined games)"], bobBox.Lines);
+        Assert.Equal(2, _counts.Rooms);
+
+        server.Handle(ana, "/join lobby");
+        Assert.Equal(1, _counts.Rooms);
+        anaBox.Lines.Clear();
+        server.Handle(ana, "/rooms");
+        Assert.Equal(["*** Rooms (1): lobby (2)"], anaBox.Lines);
+    }
+
+    [Fact]
+    public void Who_lists_the_room_and_msg_reaches_one_user_anywhere()
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+        var (bob, bobBox) = Join(server, "bob");
+        server.Handle(bob, "/join games");
+        anaBox.Lines.Clear();
+        bobBox.Lines.Clear();
+
+        server.Handle(ana, "/who");
+        server.Handle(ana, "/msg BOB psst  ");
+
+        Assert.Equal(["*** lobby (1): ana", "[msg to bob] psst"], anaBox.Lines);
+        Assert.Equal(["[msg from ana] psst"], bobBox.Lines);
+    }
+
+    [Fact]
+    public void Joining_a_room_replays_its_history_with_times()
+    {
+        var server = Server(o => o.HistorySize = 2);
+        var (ana, _) = Join(server, "ana");
+        foreach (var line in new[] { "one", "two", "three" })
+        {
+            server.Handle(ana, line);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var (_, bobBox) = Join(server);
+        var replay = new Outbox();
+        server.Connect("c", "Chat", replay, _counts);
+
+        Assert.Equal("*** Recent messages in lobby:", replay.Lines[1]);
+        Assert.Matches(@"^\[\d\d:\d\d:\d\d\] <ana> two$", replay.Lines[2]);
+        Assert.Matches(@"^\[\d\d:\d\d:\d\d\] <ana> three$", replay.Lines[3]);
+    }
+
+    [Fact]
+    public void A_full_server_refuses_with_a_notice_and_no_user()
+    {
+        var server = Server(o => o.MaxUsers = 1);
+        Join(server);
+        var outbox = new Outbox();
+
+        Assert.Null(server.Connect("c2", "Chat", outbox, _counts));
+        Assert.Equal(["!!! Server full (1 users); try again later."], outbox.Lines);
+        Assert.Equal(1, _counts.Users);
+    }
+
+    [Fact]
+    public void Room_count_is_capped()
+    {
+        var server = Server(o => o.MaxRooms = 2);
+        var (ana, anaBox) = Join(server, "ana");
+        var (bob, _) = Join(server, "bob");
+        server.Handle(bob, "/join one");
+        anaBox.Lines.Clear();
+
+        server.Handle(ana, "/join two");
+
+        Assert.Equal(["!!! Cannot join 'two': there are already 2 rooms (MaxRooms)."], anaBox.Lines);
+    }
+
+    [Fact]
+    public void Disconnect_tells_the_room_why_unless_the_server_is_shutting_down()
+    {
+        var server = Server();
+        var (ana, _) = Join(server, "ana");
+        var (bob, _) = Join(server, "bob");
+        var (_, eveBox) = Join(server, "eve");
+
+        server.Disconnect(ana, "quit");
+        server.Disconnect(bob, "server shutdown", announce: false);
+        server.Disconnect(bob, "twice");
+
+        Assert.Equal(["*** ana left lobby (quit)"], eveBox.Lines);
+        Assert.Equal(1, _counts.Users);
+    }
+
+    [Fact]
+    public void A_user_whose_outbox_refuses_is_not_counted_as_a_delivery()
+    {
+        var server = Server();
+        var (ana, _) = Join(server, "ana");
+        var (_, bobBox) = Join(server, "bob");
+        bobBox.Refuse = true;
+
+        server.Handle(ana, "anyone?");
+
+        Assert.Equal(0, _counts.Deliveries);
+    }
+
+    [Fact]
+    public void Help_is_generated_from_the_registry()
+    {
+        var server = Server();
+        var (ana, anaBox) = Join(server, "ana");
+
+        server.Handle(ana, "/help");
+
+        Assert.Equal(ChatCommands.Help, anaBox.Lines);
+        Assert.Equal("*** Commands:", anaBox.Lines[0]);
+        foreach (var command in ChatCommands.All.Where(c => c.Help is not null))
+        {
+            Assert.Single(anaBox.Lines, l => l.StartsWith($"***   {command.Syntax} ", StringComparison.Ordinal) && l.EndsWith(command.Help!, StringComparison.Ordinal));
+        }
+
+        Assert.Contains("***   /nick NAME       change your nick (1-24 letters, digits, _ - .)", anaBox.Lines);
+        Assert.Contains("***   /quit or %end%   leave", anaBox.Lines);
+    }
+
+    [Theory]
+    [InlineData("ana", null)]
+    [InlineData("A.n-a_9", null)]
+    [InlineData("abcdefghijklmnopqrstuvwx", null)]
+    [InlineData("abcdefghijklmnopqrstuvwxy", "a nick has 1 to 24 characters")]
+    [InlineData("", "a nick has 1 to 24 characters")]
+    [InlineData("ana!", "a nick may only contain letters, digits, '_', '-' and '.'")]
+    [InlineData("ñandú", "a nick may only contain letters, digits, '_', '-' and '.'")]
+    public void Name_rules(string name, string? problem) => Assert.Equal(problem, ChatNames.Problem(name, "nick"));
+
+    [Theory]
+    [InlineData("server")]
+    [InlineData("SERVER")]
+    [InlineData("Admin")]
+    [InlineData("echohost")]
+    public void Reserved_nicks_are_reserved_in_any_case(string nick) => Assert.True(ChatNames.IsReservedNick(nick));
+
+    /// <summary>What the chat sent one user, decoded line by line.</summary>
+    private sealed class Outbox : IChatOutbox
+    {
+        public List<string> Lines { get; } = [];
+
+        public bool Refuse { get; set; }
+
+        public bool TryEnqueue(byte[] line)
+        {
+            if (Refuse)
+            {
+                return false;
+            }
+
+            var text = Encoding.UTF8.GetString(line);
+            Assert.EndsWith("\r\n", text);
+            Lines.Add(text[..^2]);
+            return true;
+        }
+    }
+
+    private sealed class Counts : IChatObserver
+    {
+        public int Users { get; private set; }
+
+        public int Rooms { get; private set; }
+
+        public int Deliveries { get; private set; }
+
+        public void UserJoined() => Users++;
+
+        public void UserLeft() => Users--;
+
+        public void RoomOpened() => Rooms++;
+
+        public void RoomClosed() => Rooms--;
+
+        public void Delivered(int recipients) => Deliveries += recipients;
+
+        public void LineDropped(ChatLineDropReason reason)
+        {
+        }
+
+        public void SlowReaderDisconnected()
+        {
+        }
+    }
+}
