@@ -12,8 +12,6 @@ internal sealed class StartupPhase : ILogEventFilter
 {
     private volatile bool _started;
 
-    public bool Started => _started;
-
     public void MarkStarted() => _started = true;
 
     public bool IsEnabled(LogEvent logEvent) =>
