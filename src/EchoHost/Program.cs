@@ -14,7 +14,7 @@ return await Program.RunAsync(args);
 
 public partial class Program
 {
-    /// <summary>Runs the host until SIGTERM or Ctrl+C. Exit code 0 after a clean shutdown, 1 when it cannot start.</summary>
+    /// <summary>Runs the host until SIGTERM or Ctrl+C. Exit code 0 after a shutdown, 1 when it cannot start, 3 when stopping failed.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         if (args is [HealthProbe.Flag, .. var probeArgs])
@@ -43,9 +43,18 @@ public partial class Program
             return 1;
         }
 
-        await app.WaitForShutdownAsync();
-        await app.DisposeAsync();
-        return 0;
+        try
+        {
+            await app.WaitForShutdownAsync();
+            await app.DisposeAsync();
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            // Not expected; but a stop that fails is one line and exit code 3, never an unhandled exception.
+            await Console.Error.WriteLineAsync($"EchoHost: shutdown failed: {ex.GetType().Name}: {ex.Message}");
+            return 3;
+        }
     }
 
     /// <summary>The whole host: configuration → listeners → handlers → hosted services → HTTP endpoints.</summary>

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using EchoHost.Tests.Infrastructure;
 
@@ -75,6 +77,52 @@ public sealed class GracefulShutdownTests
         Assert.DoesNotContain("ERR", process.StandardOutput);
         echoSockets.ForEach(s => s.Dispose());
         users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task A_shutdown_that_reaches_the_timeout_still_exits_zero_with_no_unhandled_exception()
+    {
+        var httpPort = SocketExtensions.FreeLoopbackPort();
+        await using var process = HostProcess.Start([], new Dictionary<string, string>
+        {
+            ["EchoHost__Address"] = "127.0.0.1",
+            ["EchoHost__Listeners__Echo__Port"] = "0",
+            ["EchoHost__Listeners__Chat__Port"] = "0",
+            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
+            ["EchoHost__Http__Port"] = httpPort.ToString(),
+            ["EchoHost__ShutdownTimeout"] = "00:00:01",
+        });
+        var echo = new IPEndPoint(IPAddress.Loopback, await process.ListenerPortAsync("Echo"));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
+
+        // A client that sends and never reads: the server's socket keeps unsent bytes that nobody will take.
+        using var stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await stuck.ConnectAsync(echo);
+        using var stopSending = new CancellationTokenSource();
+        var sending = stuck.SendAsync(new byte[8 << 20], SocketFlags.None, stopSending.Token).AsTask();
+        await WaitUntilAsync(async () =>
+        {
+            var connections = await http.GetFromJsonAsync<JsonElement[]>("connections", TestTimeouts.Token());
+            return connections!.Any(c => c.GetProperty("bytesIn").GetInt64() > 1 << 20);
+        });
+
+        process.Signal(HostProcess.SIGTERM);
+
+        Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.DoesNotContain("Unhandled exception", process.StandardOutput + process.StandardError);
+        await stopSending.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => sending);
+    }
+
+    /// <summary>Bounded polling: the timeout only guards against a hang.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Polls /readyz until it stops answering 200 (bounded: the hang guard only).</summary>

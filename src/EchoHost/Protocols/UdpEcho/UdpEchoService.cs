@@ -91,7 +91,9 @@ internal sealed class UdpEchoService(
     {
         await _stopping.CancelAsync();
         CloseSockets();
-        await Task.WhenAll([.. _loops, _summaryLoop]).WaitAsync(cancellationToken);
+        // Closing a socket ends its loop at once, and the summary loop was cancelled: nothing here waits on a client,
+        // so this needs no timeout — and must not take the host's, which a slow Kestrel stop may already have used up.
+        await Task.WhenAll([.. _loops, _summaryLoop]);
 
         // What was dropped since the last summary still gets its line.
         _summaries.ForEach(s => s.Report());
