@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace EchoHost.Tests.Container;
+namespace EchoHost.Tests.Infrastructure;
 
 /// <summary>One Dockerfile instruction: keyword, flags such as <c>--from=build</c>, and arguments.</summary>
 internal sealed record DockerInstruction(string Keyword, IReadOnlyDictionary<string, string> Flags, string Arguments)

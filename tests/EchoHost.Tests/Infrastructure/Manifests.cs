@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using EchoHost.Tests.Infrastructure;
 
-namespace EchoHost.Tests.Deploy;
+namespace EchoHost.Tests.Infrastructure;
 
 /// <summary>
 /// The objects a kustomization renders to (<c>kubectl kustomize</c>), each checked against its schema by

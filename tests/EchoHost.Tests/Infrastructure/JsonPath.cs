@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace EchoHost.Tests.Deploy;
+namespace EchoHost.Tests.Infrastructure;
 
 /// <summary>Reading nested manifest fields with a clear failure naming the missing path.</summary>
 internal static class JsonPath
