@@ -37,7 +37,9 @@ internal sealed partial class ChatConnectionHandler(
         var user = server.Connect(connection.ConnectionId, listener.Name, outbox, _observer);
         if (user is null)
         {
+            // Server full: the notice gets the close grace to reach the client, like every last line.
             outbox.Complete();
+            close?.RequestClose(CloseReason.ServerClosed);
             await WhenWriterEndsAsync(writer);
             return;
         }
