@@ -14,13 +14,8 @@ public sealed class GracefulShutdownTests
     public async Task Sigterm_turns_readiness_off_drains_then_closes_echo_and_chat_and_exits_zero()
     {
         var httpPort = SocketExtensions.FreeLoopbackPort();
-        await using var process = HostProcess.Start([], new Dictionary<string, string>
+        await using var process = StartOnFreePorts(httpPort, new()
         {
-            ["EchoHost__Address"] = "127.0.0.1",
-            ["EchoHost__Listeners__Echo__Port"] = "0",
-            ["EchoHost__Listeners__Chat__Port"] = "0",
-            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
-            ["EchoHost__Http__Port"] = httpPort.ToString(),
             ["EchoHost__ShutdownDrainDelay"] = "00:00:02",
             // Far above what a clean shutdown needs: reaching it would abort connections and log a warning.
             ["EchoHost__ShutdownTimeout"] = "00:01:00",
@@ -83,15 +78,7 @@ public sealed class GracefulShutdownTests
     public async Task A_shutdown_that_reaches_the_timeout_still_exits_zero_with_no_unhandled_exception()
     {
         var httpPort = SocketExtensions.FreeLoopbackPort();
-        await using var process = HostProcess.Start([], new Dictionary<string, string>
-        {
-            ["EchoHost__Address"] = "127.0.0.1",
-            ["EchoHost__Listeners__Echo__Port"] = "0",
-            ["EchoHost__Listeners__Chat__Port"] = "0",
-            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
-            ["EchoHost__Http__Port"] = httpPort.ToString(),
-            ["EchoHost__ShutdownTimeout"] = "00:00:01",
-        });
+        await using var process = StartOnFreePorts(httpPort, new() { ["EchoHost__ShutdownTimeout"] = "00:00:01" });
         var echo = new IPEndPoint(IPAddress.Loopback, await process.ListenerPortAsync("Echo"));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
 
@@ -110,9 +97,20 @@ public sealed class GracefulShutdownTests
 
         Assert.Equal(0, await process.WaitForExitAsync());
         Assert.DoesNotContain("Unhandled exception", process.StandardOutput + process.StandardError);
+        // However the client's send ended (all in the kernel's buffers, reset, or cancelled here) is not under test.
         await stopSending.CancelAsync();
-        await Assert.ThrowsAnyAsync<Exception>(() => sending);
+        await sending.ContinueWith(_ => { }, TaskScheduler.Default);
     }
+
+    /// <summary>The built binary, configured by environment as a container would be, every listener on a free port.</summary>
+    private static HostProcess StartOnFreePorts(int httpPort, Dictionary<string, string> settings) => HostProcess.Start([], new Dictionary<string, string>(settings)
+    {
+        ["EchoHost__Address"] = "127.0.0.1",
+        ["EchoHost__Listeners__Echo__Port"] = "0",
+        ["EchoHost__Listeners__Chat__Port"] = "0",
+        ["EchoHost__Listeners__UdpEcho__Port"] = "0",
+        ["EchoHost__Http__Port"] = httpPort.ToString(),
+    });
 
     /// <summary>Bounded polling: the timeout only guards against a hang.</summary>
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
