@@ -1,4 +1,3 @@
-using System.Net;
 using EchoHost.Configuration;
 using EchoHost.Health;
 using EchoHost.Pipeline;

@@ -59,12 +59,13 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
     /// <summary>The grace timer of one connection: started by the first close request, stopped when the handler returns.</summary>
     private sealed class GraceState(CloseGraceMiddleware owner, ConnectionContext connection, ConnectionSession session)
     {
+        private readonly Lock _lock = new();
         private ITimer? _timer;
         private bool _finished;
 
         public void Start()
         {
-            lock (this)
+            lock (_lock)
             {
                 if (!_finished)
                 {
@@ -75,7 +76,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
 
         public void Finish()
         {
-            lock (this)
+            lock (_lock)
             {
                 _finished = true;
                 _timer?.Dispose();
@@ -84,7 +85,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
 
         private void Abort()
         {
-            lock (this)
+            lock (_lock)
             {
                 if (_finished)
                 {

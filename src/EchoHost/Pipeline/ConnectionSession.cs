@@ -17,6 +17,7 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
     internal static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
     private readonly CancellationTokenSource _closing = new();
+    private readonly Lock _detailsLock = new();
     private long _bytesIn;
     private long _bytesOut;
     private long _lastActivityMs;
@@ -102,7 +103,7 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
     public void SetDetail(string name, string? value)
     {
         // Copy-on-write: /connections reads without a lock.
-        lock (_closing)
+        lock (_detailsLock)
         {
             var details = _details.Where(d => d.Key != name);
             Volatile.Write(ref _details, value is null ? details.ToArray() : [.. details, KeyValuePair.Create(name, value)]);
