@@ -1,5 +1,7 @@
+using System.Net.Sockets;
 using EchoHost.Configuration;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace EchoHost.Pipeline;
@@ -8,9 +10,12 @@ namespace EchoHost.Pipeline;
 /// The one close path. Whoever wants a connection gone (shutdown, the idle timeout, a protocol such as chat with a
 /// slow reader) requests a close with a reason; the handler sees <c>ConnectionClosedRequested</c> and returns. A
 /// handler that has not returned within <see cref="ConnectionSession.CloseGrace"/> — a peer that never reads can
-/// hold a flush for ever — has its socket aborted, which completes that flush. The abort runs on a timer of its
-/// own, not on Kestrel's heartbeat, which stops as soon as the server starts shutting down. Transport errors that
-/// only mean the peer went away end the connection quietly.
+/// hold a flush for ever — has its socket aborted, which completes that flush. And once the handler has returned,
+/// the transport gets the same grace to deliver what is still queued; a socket still open after it (a client that
+/// stopped reading) is aborted, so no connection outlives its limits slot, its <c>/connections</c> entry and its
+/// metrics by more than the grace, nor holds up shutdown. The aborts run on a timer of their own, not on Kestrel's
+/// heartbeat, which stops as soon as the server starts shutting down. Transport errors that only mean the peer went
+/// away end the connection quietly.
 /// </summary>
 internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, ListenerDefinition listener, TimeProvider time, ILogger logger)
 {
@@ -21,7 +26,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
     {
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
         var state = new GraceState(this, connection, session);
-        using var closeRequested = session.ConnectionClosedRequested.Register(static s => ((GraceState)s!).Start(), state);
+        using var closeRequested = session.ConnectionClosedRequested.Register(static s => ((GraceState)s!).OnCloseRequested(), state);
         try
         {
             await next(connection);
@@ -37,7 +42,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         }
         finally
         {
-            state.Finish();
+            state.OnHandlerReturned(connection.Features.Get<IConnectionSocketFeature>()?.Socket);
         }
     }
 
@@ -53,41 +58,56 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         Message = "{Listener} connection {ConnectionId} did not finish within {Grace} of a close request; aborting")]
     private partial void LogAborting(string listener, string connectionId, TimeSpan grace);
 
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Listener} connection {ConnectionId} from {RemoteEndPoint}: the client took no more of what was sent within {Grace} of the end; aborting")]
+    private partial void LogAbortingUndelivered(string listener, string connectionId, System.Net.IPEndPoint? remoteEndPoint, TimeSpan grace);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "transport ended with {ErrorType}: {ErrorMessage}")]
     private partial void LogTransportError(string errorType, string errorMessage);
 
-    /// <summary>The grace timer of one connection: started by the first close request, stopped when the handler returns.</summary>
+    /// <summary>The grace timer of one connection: armed by a close request, and again when the handler returns.</summary>
     private sealed class GraceState(CloseGraceMiddleware owner, ConnectionContext connection, ConnectionSession session)
     {
         private readonly Lock _lock = new();
         private ITimer? _timer;
-        private bool _finished;
+        private bool _returned;
+        private Socket? _socket;
 
-        public void Start()
+        public void OnCloseRequested()
         {
             lock (_lock)
             {
-                if (!_finished)
+                if (!_returned)
                 {
-                    _timer = owner._time.CreateTimer(static s => ((GraceState)s!).Abort(), this, ConnectionSession.CloseGrace, Timeout.InfiniteTimeSpan);
+                    _timer = owner._time.CreateTimer(static s => ((GraceState)s!).AbortStuckHandler(), this, ConnectionSession.CloseGrace, Timeout.InfiniteTimeSpan);
                 }
             }
         }
 
-        public void Finish()
+        /// <summary>
+        /// Kestrel closes the socket once everything queued is sent, after this returns; if the socket is still open a
+        /// grace later, the client is not taking it. Without a socket (not Kestrel's socket transport) there is nothing to watch.
+        /// </summary>
+        public void OnHandlerReturned(Socket? socket)
         {
             lock (_lock)
             {
-                _finished = true;
+                _returned = true;
                 _timer?.Dispose();
+                _timer = null;
+                if (socket is not null)
+                {
+                    _socket = socket;
+                    _timer = owner._time.CreateTimer(static s => ((GraceState)s!).AbortUndelivered(), this, ConnectionSession.CloseGrace, Timeout.InfiniteTimeSpan);
+                }
             }
         }
 
-        private void Abort()
+        private void AbortStuckHandler()
         {
             lock (_lock)
             {
-                if (_finished)
+                if (_returned)
                 {
                     return;
                 }
@@ -95,6 +115,23 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
 
             owner.LogAborting(owner._listener, session.ConnectionId, ConnectionSession.CloseGrace);
             connection.Abort(new ConnectionAbortedException($"The connection did not close within {ConnectionSession.CloseGrace} of a close request."));
+        }
+
+        private void AbortUndelivered()
+        {
+            lock (_lock)
+            {
+                _timer?.Dispose();
+                _timer = null;
+            }
+
+            if (_socket is null || _socket.SafeHandle.IsClosed)
+            {
+                return;
+            }
+
+            owner.LogAbortingUndelivered(owner._listener, session.ConnectionId, session.RemoteEndPoint, ConnectionSession.CloseGrace);
+            connection.Abort(new ConnectionAbortedException($"The client took no more of what was sent within {ConnectionSession.CloseGrace} of the end."));
         }
     }
 }

@@ -79,27 +79,61 @@ public sealed class GracefulShutdownTests
     {
         var httpPort = SocketExtensions.FreeLoopbackPort();
         await using var process = StartOnFreePorts(httpPort, new() { ["EchoHost__ShutdownTimeout"] = "00:00:01" });
-        var echo = new IPEndPoint(IPAddress.Loopback, await process.ListenerPortAsync("Echo"));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
 
-        // A client that sends and never reads: the server's socket keeps unsent bytes that nobody will take.
-        using var stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await stuck.ConnectAsync(echo);
-        using var stopSending = new CancellationTokenSource();
-        var sending = stuck.SendAsync(new byte[8 << 20], SocketFlags.None, stopSending.Token).AsTask();
-        await WaitUntilAsync(async () =>
-        {
-            var connections = await http.GetFromJsonAsync<JsonElement[]>("connections", TestTimeouts.Token());
-            return connections!.Any(c => c.GetProperty("bytesIn").GetInt64() > 1 << 20);
-        });
-
+        await using var stuck = await StuckClient.ConnectAsync(process, httpPort);
         process.Signal(HostProcess.SIGTERM);
 
         Assert.Equal(0, await process.WaitForExitAsync());
         Assert.DoesNotContain("Unhandled exception", process.StandardOutput + process.StandardError);
-        // However the client's send ended (all in the kernel's buffers, reset, or cancelled here) is not under test.
-        await stopSending.CancelAsync();
-        await sending.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    [Fact]
+    public async Task A_client_that_never_reads_holds_shutdown_only_for_the_close_grace_not_the_shutdown_timeout()
+    {
+        var httpPort = SocketExtensions.FreeLoopbackPort();
+        // Far beyond the test's own hang guard: if shutdown waited for it, the wait below would fail.
+        await using var process = StartOnFreePorts(httpPort, new() { ["EchoHost__ShutdownTimeout"] = "00:10:00" });
+
+        await using var stuck = await StuckClient.ConnectAsync(process, httpPort);
+        process.Signal(HostProcess.SIGTERM);
+
+        Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.Contains("closed (server shutdown)", process.StandardOutput);
+        Assert.Contains("aborting", process.StandardOutput);
+    }
+
+    /// <summary>
+    /// An echo client that sends and never reads, connected once the server has taken a mebibyte from it: the
+    /// server's socket keeps unsent bytes that nobody will take.
+    /// </summary>
+    private sealed class StuckClient : IAsyncDisposable
+    {
+        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        private readonly CancellationTokenSource _stopSending = new();
+        private Task _sending = Task.CompletedTask;
+
+        public static async Task<StuckClient> ConnectAsync(HostProcess process, int httpPort)
+        {
+            var client = new StuckClient();
+            await client._socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, await process.ListenerPortAsync("Echo")));
+            client._sending = client._socket.SendAsync(new byte[8 << 20], SocketFlags.None, client._stopSending.Token).AsTask();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
+            await WaitUntilAsync(async () =>
+            {
+                var connections = await http.GetFromJsonAsync<JsonElement[]>("connections", TestTimeouts.Token());
+                return connections!.Any(c => c.GetProperty("bytesIn").GetInt64() > 1 << 20);
+            });
+            return client;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // However the send ended (all in the kernel's buffers, reset, or cancelled here) is not under test.
+            await _stopSending.CancelAsync();
+            await _sending.ContinueWith(_ => { }, TaskScheduler.Default);
+            _socket.Dispose();
+            _stopSending.Dispose();
+        }
     }
 
     /// <summary>The built binary, configured by environment as a container would be, every listener on a free port.</summary>

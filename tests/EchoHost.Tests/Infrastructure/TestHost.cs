@@ -43,15 +43,15 @@ internal sealed class TestHost : IAsyncDisposable
         ["Serilog:MinimumLevel:Default"] = "Fatal",
     };
 
-    public static async Task<TestHost> StartAsync(IDictionary<string, string?>? overrides = null)
+    public static async Task<TestHost> StartAsync(IDictionary<string, string?>? overrides = null, Action<WebApplicationBuilder>? customize = null)
     {
-        var host = Create(overrides);
+        var host = Create(overrides, customize);
         await host.StartAppAsync();
         return host;
     }
 
     /// <summary>The host built but not started: nothing is bound yet.</summary>
-    public static TestHost Create(IDictionary<string, string?>? overrides = null)
+    public static TestHost Create(IDictionary<string, string?>? overrides = null, Action<WebApplicationBuilder>? customize = null)
     {
         var config = BaseConfig();
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -65,6 +65,7 @@ internal sealed class TestHost : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.AddProvider(logs);
+            customize?.Invoke(builder);
         }, contentRoot);
         return new TestHost(app, logs, contentRoot);
     }
