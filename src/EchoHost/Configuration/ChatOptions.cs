@@ -3,7 +3,16 @@ namespace EchoHost.Configuration;
 /// <summary><c>EchoHost:Chat</c>: the limits of the chat protocol, shared by every chat listener.</summary>
 public sealed class ChatOptions
 {
-    /// <summary>Longest line accepted, in bytes without the line ending; a longer line is discarded with a notice.</summary>
+    /// <summary>
+    /// What a delivered line can add to its text, at most: the sender's nick and punctuation, a history timestamp,
+    /// CRLF. With <see cref="MaxLineBytes"/> bounding the text as delivered, a line costs at most the two together.
+    /// </summary>
+    internal const int LineOverheadBytes = 64;
+
+    /// <summary>
+    /// Longest line accepted, in bytes without the line ending, as delivered (characters made visible as U+FFFD
+    /// count as three); a longer line is discarded with a notice.
+    /// </summary>
     public int MaxLineBytes { get; set; } = 2048;
 
     /// <summary>Lines a user may send at once before flood control drops lines.</summary>

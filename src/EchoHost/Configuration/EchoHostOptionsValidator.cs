@@ -74,10 +74,18 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             failures.Add($"{path}:FloodLinesPerSecond: must be more than 0");
         }
 
-        // A queue smaller than a few full lines would disconnect a reader who is merely a little behind.
-        if (chat.MaxQueuedBytes < 4 * (chat.MaxLineBytes + 64))
+        // A queue smaller than a few full lines would disconnect a reader who is merely a little behind; and a join
+        // replays the room's history at once, so the history must fit in the queue with room to spare, or one user
+        // filling it with long lines would get every newcomer cut as a slow reader.
+        var line = (long)chat.MaxLineBytes + ChatOptions.LineOverheadBytes;
+        if (chat.MaxQueuedBytes < 4 * line)
         {
-            failures.Add($"{path}:MaxQueuedBytes: {chat.MaxQueuedBytes} is too small; use at least 4 x (MaxLineBytes + 64) = {4 * (chat.MaxLineBytes + 64)}");
+            failures.Add($"{path}:MaxQueuedBytes: {chat.MaxQueuedBytes} is too small; use at least 4 x (MaxLineBytes + 64) = {4 * line}");
+        }
+        else if (chat.MaxQueuedBytes < 2L * chat.HistorySize * line)
+        {
+            failures.Add($"{path}:MaxQueuedBytes: {chat.MaxQueuedBytes} is too small; use at least 2 x HistorySize x (MaxLineBytes + 64) = "
+                + $"{2L * chat.HistorySize * line}, so the history replayed on join fills at most half of a user's queue");
         }
 
         if (chat.IdleTimeout < TimeSpan.Zero)

@@ -59,6 +59,7 @@ public sealed class ConfigurationValidationTests
     [InlineData("EchoHost:ShutdownDrainDelay", "00:00:15", "EchoHost:ShutdownDrainDelay: must be from 0 to less than ShutdownTimeout (00:00:15)")]
     [InlineData("EchoHost:Chat:MaxLineBytes", "0", "EchoHost:Chat:MaxLineBytes: 0 is too small; use at least 16")]
     [InlineData("EchoHost:Chat:MaxQueuedBytes", "1000", "EchoHost:Chat:MaxQueuedBytes: 1000 is too small; use at least 4 x (MaxLineBytes + 64) = 8448")]
+    [InlineData("EchoHost:Chat:HistorySize", "100", "EchoHost:Chat:MaxQueuedBytes: 262144 is too small; use at least 2 x HistorySize x (MaxLineBytes + 64) = 422400, so the history replayed on join fills at most half of a user's queue")]
     [InlineData("EchoHost:Chat:FloodLinesPerSecond", "0", "EchoHost:Chat:FloodLinesPerSecond: must be more than 0")]
     [InlineData("EchoHost:Chat:FloodLinesPerSecond", "fast", "EchoHost:Chat:FloodLinesPerSecond: 'fast' is not a number")]
     [InlineData("EchoHost:Chat:MaxUser", "5", "EchoHost:Chat:MaxUser: unknown key")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 
@@ -132,25 +133,40 @@ internal sealed class ChatLineDecoder(int maxLineBytes)
 
         var line = _line.AsSpan(0, _length);
         _length = 0;
-        output.Add(Utf8.IsValid(line) ? ChatInput.Line(Sanitize(Encoding.UTF8.GetString(line))) : ChatInput.InvalidUtf8);
+        if (!Utf8.IsValid(line))
+        {
+            output.Add(ChatInput.InvalidUtf8);
+            return;
+        }
+
+        // The limit bounds what is delivered and kept in history, not only what came in: a made-visible character can
+        // take more bytes than the one it replaces.
+        var received = Encoding.UTF8.GetString(line);
+        var text = Sanitize(received);
+        output.Add(!ReferenceEquals(text, received) && Encoding.UTF8.GetByteCount(text) > maxLineBytes ? ChatInput.TooLong : ChatInput.Line(text));
     }
 
-    /// <summary>Control characters would let one user rewrite others' terminals; they become U+FFFD (tabs stay).</summary>
+    /// <summary>
+    /// Characters that would let one user rewrite or disguise what others see become U+FFFD: control characters
+    /// (tabs stay), and format characters — bidirectional overrides and isolates, zero-width spaces and joiners,
+    /// invisible tags — which reorder a terminal line or make one name look like another.
+    /// </summary>
     private static string Sanitize(string text)
     {
-        if (!text.Any(IsUnsafe))
+        if (!text.EnumerateRunes().Any(IsUnsafe))
         {
             return text;
         }
 
-        return string.Create(text.Length, text, static (span, source) =>
+        var visible = new StringBuilder(text.Length);
+        foreach (var rune in text.EnumerateRunes())
         {
-            for (var i = 0; i < source.Length; i++)
-            {
-                span[i] = IsUnsafe(source[i]) ? '\uFFFD' : source[i];
-            }
-        });
+            visible.Append(IsUnsafe(rune) ? "\uFFFD" : rune.ToString());
+        }
+
+        return visible.ToString();
     }
 
-    private static bool IsUnsafe(char c) => c != '\t' && char.IsControl(c);
+    private static bool IsUnsafe(Rune rune) =>
+        rune.Value != '\t' && (Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format);
 }

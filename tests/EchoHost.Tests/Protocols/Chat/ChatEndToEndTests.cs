@@ -310,6 +310,52 @@ public sealed class ChatEndToEndTests
     }
 
     [Fact]
+    public async Task One_user_filling_the_history_with_control_characters_cannot_get_newcomers_cut()
+    {
+        // Found by review: each 0x01 became a three-byte U+FFFD, so a line could cost three times MaxLineBytes, and a
+        // join replays the whole history at once against the newcomer's queue.
+        const int maxLineBytes = 8192, historySize = 20;
+        await using var host = await StartChatAsync(new()
+        {
+            ["EchoHost:Chat:MaxLineBytes"] = maxLineBytes.ToString(),
+            ["EchoHost:Chat:HistorySize"] = historySize.ToString(),
+            ["EchoHost:Chat:MaxQueuedBytes"] = (2 * historySize * (maxLineBytes + 64)).ToString(), // the least that is valid
+            ["EchoHost:Chat:FloodBurst"] = "100",
+        });
+        using var attacker = await Join(host);
+
+        // The costliest lines that are accepted, then lines that would have cost three times the limit.
+        for (var i = 0; i < historySize; i++)
+        {
+            await attacker.SendAsync(new string('\u0001', maxLineBytes / 3));
+        }
+
+        for (var i = 0; i < historySize; i++)
+        {
+            await attacker.SendAsync(new string('\u0001', maxLineBytes));
+        }
+
+        var answers = await attacker.SyncAsync();
+        Assert.Equal(historySize, answers.Count(l => l == $"!!! Line too long (max {maxLineBytes} bytes); discarded."));
+
+        var newcomers = new List<ChatClient>();
+        for (var i = 0; i < 10; i++)
+        {
+            var newcomer = await Join(host);
+            Assert.Equal(historySize, newcomer.Greeting.Count(l => l.EndsWith(new string('\uFFFD', maxLineBytes / 3), StringComparison.Ordinal)));
+            newcomers.Add(newcomer);
+        }
+
+        foreach (var newcomer in newcomers)
+        {
+            await newcomer.SyncAsync();
+            newcomer.Dispose();
+        }
+
+        Assert.DoesNotContain(host.Logs.Entries, e => e.Message.Contains("slow reader"));
+    }
+
+    [Fact]
     public async Task A_slow_reader_is_disconnected_without_slowing_anyone_else()
     {
         const int senders = 30, messagesEach = 200;

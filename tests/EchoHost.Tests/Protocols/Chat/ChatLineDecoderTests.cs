@@ -129,6 +129,25 @@ public sealed class ChatLineDecoderTests
     public void Control_characters_cannot_reach_other_terminals() =>
         Assert.Equal(["\uFFFD[2Jgone\tok\uFFFD"], Texts(Decode(B("\u001b[2Jgone\tok\u0007\n"))));
 
+    [Theory]
+    [InlineData("bidi \u202ERLO", "bidi \uFFFDRLO")] // right-to-left override: would reorder others' terminals
+    [InlineData("\u2066isolate\u2069", "\uFFFDisolate\uFFFD")]
+    [InlineData("ad\u200Bmin", "ad\uFFFDmin")] // zero-width space: "admin" that is not "admin"
+    [InlineData("\u200Ejoin\u200F", "\uFFFDjoin\uFFFD")]
+    [InlineData("tag\U000E0041", "tag\uFFFD")] // an invisible tag character, outside the BMP
+    [InlineData("plain ñandú 🙂", "plain ñandú 🙂")]
+    public void Format_characters_are_made_visible_like_control_characters(string sent, string delivered) =>
+        Assert.Equal([delivered], Texts(Decode(Encoding.UTF8.GetBytes(sent + "\n"))));
+
+    [Fact]
+    public void A_line_whose_made_visible_form_is_over_the_limit_is_too_long()
+    {
+        // Each 0x01 becomes U+FFFD, three bytes: MaxLineBytes bounds what is delivered and stored, not only what came in.
+        var inputs = Decode(60, [.. Enumerable.Repeat((byte)1, 21), (byte)'\n', .. Enumerable.Repeat((byte)1, 20), (byte)'\n']);
+
+        Assert.Equal(["TooLong", new string('\uFFFD', 20)], Texts(inputs));
+    }
+
     [Fact]
     public void Complete_delivers_a_last_line_without_a_line_ending()
     {
