@@ -6,7 +6,9 @@ namespace EchoHost.Protocols.UdpEcho;
 /// A token bucket per source IP: <c>perSecond</c> datagrams a second, bursts up to twice that. The buckets live in a
 /// fixed table (set-associative, four buckets a set, least recently seen replaced), so memory stays bounded however
 /// many sources there are and the hot path never allocates. A replaced bucket belonged to the quietest source of
-/// its set; its source starts again with a full bucket, which is what a long-quiet source would have anyway.
+/// its set. A source that gets a new bucket — new, or pushed out by others — does not start full: it draws its tokens
+/// from its set's newcomer allowance, which refills at the per-source rate. So forging sources to push a victim out
+/// never gives the victim more than it would have had, and a flood of forged sources is itself limited per set.
 /// </summary>
 internal sealed class SourceRateLimiter
 {
@@ -14,6 +16,7 @@ internal sealed class SourceRateLimiter
     private const int Ways = 4;
 
     private readonly Bucket[] _buckets;
+    private readonly Allowance[] _newcomers;
     private readonly int _setMask;
     private readonly double _tokensPerTick;
     private readonly double _burst;
@@ -26,10 +29,14 @@ internal sealed class SourceRateLimiter
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
         var sets = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity / Ways));
         _buckets = new Bucket[sets * Ways];
+        _newcomers = new Allowance[sets];
         _setMask = sets - 1;
         _time = time;
         _tokensPerTick = (double)perSecond / time.TimestampFrequency;
         _burst = 2.0 * perSecond;
+        var now = time.GetTimestamp();
+        // Room for a whole set of new sources at once: a few legitimate newcomers in one set each get their burst.
+        Array.Fill(_newcomers, new Allowance { Tokens = Ways * _burst, LastRefill = now });
     }
 
     /// <summary>How many sources the table can track at once.</summary>
@@ -39,7 +46,8 @@ internal sealed class SourceRateLimiter
     public bool TryAcquire(SourceIp source)
     {
         var now = _time.GetTimestamp();
-        var first = (source.GetHashCode() & _setMask) * Ways;
+        var set = source.GetHashCode() & _setMask;
+        var first = set * Ways;
         lock (_lock)
         {
             var use = ++_uses;
@@ -68,8 +76,14 @@ internal sealed class SourceRateLimiter
                 }
             }
 
-            _buckets[victim] = new Bucket { Source = source, LastRefill = now, LastUse = use, Tokens = _burst - 1 };
-            return true;
+            ref var newcomers = ref _newcomers[set];
+            newcomers.Tokens = Math.Min(Ways * _burst, newcomers.Tokens + ((now - newcomers.LastRefill) * _tokensPerTick));
+            newcomers.LastRefill = now;
+            var granted = Math.Min(_burst, newcomers.Tokens);
+            newcomers.Tokens -= granted;
+            var allowed = granted >= 1;
+            _buckets[victim] = new Bucket { Source = source, LastRefill = now, LastUse = use, Tokens = allowed ? granted - 1 : granted };
+            return allowed;
         }
     }
 
@@ -80,5 +94,12 @@ internal sealed class SourceRateLimiter
         /// <summary>When the source was last seen, counted in calls rather than time, so ties cannot happen; 0 when unused.</summary>
         public long LastUse;
         public double Tokens;
+    }
+
+    /// <summary>What a set can still give sources that get a new bucket.</summary>
+    private struct Allowance
+    {
+        public double Tokens;
+        public long LastRefill;
     }
 }

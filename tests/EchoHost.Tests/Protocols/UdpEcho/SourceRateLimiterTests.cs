@@ -63,9 +63,10 @@ public sealed class SourceRateLimiterTests
         Assert.Equal(10, Allowed(limiter, flooder, 50));
 
         // Far more sources than the table holds, each seen once, while the flooder keeps sending.
+        var forgedAnswered = 0;
         for (var i = 0; i < 10_000; i++)
         {
-            Assert.True(limiter.TryAcquire(Ip($"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}")));
+            forgedAnswered += limiter.TryAcquire(Forged(i)) ? 1 : 0;
             if (i % 2 == 0)
             {
                 limiter.TryAcquire(flooder);
@@ -73,7 +74,35 @@ public sealed class SourceRateLimiterTests
         }
 
         Assert.Equal(64, limiter.Capacity);
+        // New sources draw their first tokens from their set's shared allowance, so churn is limited too.
+        Assert.InRange(forgedAnswered, 1, 64 * 10);
         // Seen more recently than most sources in its set, the flooder's empty bucket survives.
         Assert.Equal(0, Allowed(limiter, flooder, 50));
     }
+
+    [Fact]
+    public void A_source_pushed_out_of_the_table_by_forged_sources_does_not_come_back_richer()
+    {
+        // Found by review: an evicted source came back with a full burst, so forging sources between a victim's bursts
+        // nearly doubled what the victim was answered.
+        const int perSecond = 50, seconds = 10;
+        var limiter = new SourceRateLimiter(perSecond, _time, capacity: 64);
+        var victim = Ip("192.0.2.7");
+        var answered = 0;
+        for (var second = 0; second < seconds; second++)
+        {
+            answered += Allowed(limiter, victim, 1000);
+            for (var i = 0; i < 10_000; i++)
+            {
+                limiter.TryAcquire(Forged(second * 10_000 + i));
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // Never more than a source that kept its bucket: one burst, then the rate.
+        Assert.InRange(answered, 1, (2 * perSecond) + ((seconds - 1) * perSecond));
+    }
+
+    private static SourceIp Forged(int i) => Ip($"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}");
 }
