@@ -10,6 +10,9 @@ public sealed class HttpEndpointOptions
     /// <summary>Overrides <see cref="EchoHostOptions.Address"/> for the HTTP endpoint.</summary>
     public string? Address { get; set; }
 
-    /// <summary>Serve <c>GET /connections</c>. It reveals client addresses, so it can be turned off.</summary>
-    public bool ConnectionsEndpoint { get; set; } = true;
+    /// <summary>
+    /// Serve <c>GET /connections</c>. Off unless enabled: it reveals client addresses, nicks and rooms to anyone who
+    /// reaches the HTTP port, and every shipped deployment exposes that port beyond the machine.
+    /// </summary>
+    public bool ConnectionsEndpoint { get; set; }
 }

@@ -154,6 +154,9 @@ public sealed class ContainerSmokeTests
                 {
                     var response = await http.GetAsync($"http://127.0.0.1:{port}/readyz", TestTimeouts.Token());
                     Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    // The image binds every interface: client addresses are not served there unless asked for.
+                    var connections = await http.GetAsync($"http://127.0.0.1:{port}/connections", TestTimeouts.Token());
+                    Assert.Equal(HttpStatusCode.NotFound, connections.StatusCode);
                 }
 
                 break;

@@ -144,6 +144,7 @@ public sealed class GracefulShutdownTests
         ["EchoHost__Listeners__Chat__Port"] = "0",
         ["EchoHost__Listeners__UdpEcho__Port"] = "0",
         ["EchoHost__Http__Port"] = httpPort.ToString(),
+        ["EchoHost__Http__ConnectionsEndpoint"] = "true",
     });
 
     /// <summary>Bounded polling: the timeout only guards against a hang.</summary>

@@ -11,7 +11,7 @@ public sealed class ConnectionsEndpointTests
     [Fact]
     public async Task Connections_lists_open_connections_with_their_counters()
     {
-        await using var host = await TestHost.StartAsync();
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?> { ["EchoHost:Http:ConnectionsEndpoint"] = "true" });
         using var http = host.CreateHttpClient();
         using var first = await SocketExtensions.ConnectAsync(host.EndPoint());
         using var second = await SocketExtensions.ConnectAsync(host.EndPoint());
@@ -51,6 +51,7 @@ public sealed class ConnectionsEndpointTests
         {
             ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
             ["EchoHost:Listeners:Chat:Port"] = "0",
+            ["EchoHost:Http:ConnectionsEndpoint"] = "true",
         });
         using var http = host.CreateHttpClient();
         using var ada = await ChatClient.ConnectAsync(host.EndPoint("Chat"));
@@ -64,14 +65,17 @@ public sealed class ConnectionsEndpointTests
         Assert.Equal("games", connection.GetProperty("room").GetString());
     }
 
-    [Fact]
-    public async Task Connections_endpoint_can_be_turned_off()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("false")]
+    public async Task Connections_endpoint_is_off_unless_enabled(string? setting)
     {
-        await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["EchoHost:Http:ConnectionsEndpoint"] = "false",
-        });
+        // Found by review: it was on by default, and the image binds every interface, so anyone who reached the
+        // HTTP port saw every client's address, nick and room.
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?> { ["EchoHost:Http:ConnectionsEndpoint"] = setting });
         using var http = host.CreateHttpClient();
+        using var client = await SocketExtensions.ConnectAsync(host.EndPoint());
+        await client.AssertEchoesAsync();
 
         using var response = await http.GetAsync("connections");
 
