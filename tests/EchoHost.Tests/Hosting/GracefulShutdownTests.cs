@@ -88,18 +88,52 @@ public sealed class GracefulShutdownTests
     }
 
     [Fact]
-    public async Task A_client_that_never_reads_holds_shutdown_only_for_the_close_grace_not_the_shutdown_timeout()
+    public async Task Clients_that_never_read_hold_shutdown_under_load_only_for_the_close_grace_not_the_shutdown_timeout()
     {
         var httpPort = SocketExtensions.FreeLoopbackPort();
         // Far beyond the test's own hang guard: if shutdown waited for it, the wait below would fail.
         await using var process = StartOnFreePorts(httpPort, new() { ["EchoHost__ShutdownTimeout"] = "00:10:00" });
-
+        var echo = new IPEndPoint(IPAddress.Loopback, await process.ListenerPortAsync("Echo"));
         await using var stuck = await StuckClient.ConnectAsync(process, httpPort);
+        await using var alsoStuck = await StuckClient.ConnectAsync(process, httpPort);
+
+        // A load run in progress: clients exchanging verified messages until the server closes their connection.
+        using var stop = new CancellationTokenSource();
+        var exchanges = 0;
+        var load = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            using var socket = await SocketExtensions.ConnectAsync(echo);
+            var probe = "ping\n"u8.ToArray();
+            try
+            {
+                while (true)
+                {
+                    await socket.SendAllAsync(probe);
+                    var back = await socket.ReceiveExactlyAsync(probe.Length);
+                    // What came back is the probe, or the start of it when the server closed the connection.
+                    Assert.Equal(probe[..back.Length], back);
+                    if (back.Length < probe.Length)
+                    {
+                        return;
+                    }
+
+                    Interlocked.Increment(ref exchanges);
+                }
+            }
+            catch (SocketException)
+            {
+                // Reset after the server closed it.
+            }
+        })).ToList();
+        await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref exchanges) > 200));
+
         process.Signal(HostProcess.SIGTERM);
 
         Assert.Equal(0, await process.WaitForExitAsync());
+        await Task.WhenAll(load).WaitAsync(TestTimeouts.Default);
         Assert.Contains("closed (server shutdown)", process.StandardOutput);
         Assert.Contains("aborting", process.StandardOutput);
+        Assert.DoesNotContain("WRN", process.StandardOutput);
     }
 
     /// <summary>
