@@ -10,12 +10,13 @@ namespace EchoHost.Pipeline;
 /// The one close path. Whoever wants a connection gone (shutdown, the idle timeout, a protocol such as chat with a
 /// slow reader) requests a close with a reason; the handler sees <c>ConnectionClosedRequested</c> and returns. A
 /// handler that has not returned within <see cref="ConnectionSession.CloseGrace"/> — a peer that never reads can
-/// hold a flush for ever — has its socket aborted, which completes that flush. And once the handler has returned,
-/// the transport gets the same grace to deliver what is still queued; a socket still open after it (a client that
-/// stopped reading) is aborted, so no connection outlives its limits slot, its <c>/connections</c> entry and its
-/// metrics by more than the grace, nor holds up shutdown. The aborts run on a timer of their own, not on Kestrel's
-/// heartbeat, which stops as soon as the server starts shutting down. Transport errors that only mean the peer went
-/// away end the connection quietly.
+/// hold a flush for ever — has its socket aborted, which completes that flush; that abort runs on a timer of its own,
+/// since Kestrel's heartbeat stops as soon as the server starts shutting down. And once the handler has returned,
+/// the transport gets the same grace to deliver what is still queued: a connection Kestrel still holds after it (a
+/// client that stopped reading) is aborted, so none outlives its limits slot, its <c>/connections</c> entry and its
+/// metrics by more than the grace, nor holds up shutdown. That check rides Kestrel's heartbeat, which ticks for a
+/// connection until Kestrel has let it go, so it costs no timer and keeps nothing alive — except during shutdown,
+/// when a timer does it. Transport errors that only mean the peer went away end the connection quietly.
 /// </summary>
 internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, ListenerDefinition listener, TimeProvider time, ILogger logger)
 {
@@ -26,6 +27,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
     {
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
         var state = new GraceState(this, connection, session);
+        connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static s => ((GraceState)s).OnHeartbeat(), state);
         using var closeRequested = session.ConnectionClosedRequested.Register(static s => ((GraceState)s!).OnCloseRequested(), state);
         try
         {
@@ -65,41 +67,49 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
     [LoggerMessage(Level = LogLevel.Debug, Message = "transport ended with {ErrorType}: {ErrorMessage}")]
     private partial void LogTransportError(string errorType, string errorMessage);
 
-    /// <summary>The grace timer of one connection: armed by a close request, and again when the handler returns.</summary>
+    /// <summary>One connection's grace: from a close request until the handler returns, then until Kestrel lets it go.</summary>
     private sealed class GraceState(CloseGraceMiddleware owner, ConnectionContext connection, ConnectionSession session)
     {
         private readonly Lock _lock = new();
         private ITimer? _timer;
-        private bool _returned;
+        private long _returnedAtMs;
+        private bool _aborted;
         private Socket? _socket;
 
         public void OnCloseRequested()
         {
             lock (_lock)
             {
-                if (!_returned)
+                if (_returnedAtMs == 0)
                 {
                     _timer = owner._time.CreateTimer(static s => ((GraceState)s!).AbortStuckHandler(), this, ConnectionSession.CloseGrace, Timeout.InfiniteTimeSpan);
                 }
             }
         }
 
-        /// <summary>
-        /// Kestrel closes the socket once everything queued is sent, after this returns; if the socket is still open a
-        /// grace later, the client is not taking it. Without a socket (not Kestrel's socket transport) there is nothing to watch.
-        /// </summary>
         public void OnHandlerReturned(Socket? socket)
         {
             lock (_lock)
             {
-                _returned = true;
+                _returnedAtMs = Environment.TickCount64;
                 _timer?.Dispose();
                 _timer = null;
-                if (socket is not null)
+                // Kestrel's heartbeat has stopped once shutdown began: then a timer watches the socket instead.
+                if (socket is not null && session.CloseRequestReason == CloseReason.Shutdown)
                 {
                     _socket = socket;
-                    _timer = owner._time.CreateTimer(static s => ((GraceState)s!).AbortUndelivered(), this, ConnectionSession.CloseGrace, Timeout.InfiniteTimeSpan);
+                    _timer = owner._time.CreateTimer(static s => ((GraceState)s!).AbortUndeliveredAtShutdown(), this, ConnectionSession.CloseGrace, Timeout.InfiniteTimeSpan);
                 }
+            }
+        }
+
+        /// <summary>About once a second, for as long as Kestrel holds the connection.</summary>
+        public void OnHeartbeat()
+        {
+            var returnedAt = Volatile.Read(ref _returnedAtMs);
+            if (returnedAt != 0 && Environment.TickCount64 - returnedAt >= (long)ConnectionSession.CloseGrace.TotalMilliseconds)
+            {
+                AbortUndelivered();
             }
         }
 
@@ -107,27 +117,38 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         {
             lock (_lock)
             {
-                if (_returned)
+                if (_returnedAtMs != 0 || _aborted)
                 {
                     return;
                 }
+
+                _aborted = true;
             }
 
             owner.LogAborting(owner._listener, session.ConnectionId, ConnectionSession.CloseGrace);
             connection.Abort(new ConnectionAbortedException($"The connection did not close within {ConnectionSession.CloseGrace} of a close request."));
         }
 
+        private void AbortUndeliveredAtShutdown()
+        {
+            if (_socket is { SafeHandle.IsClosed: false })
+            {
+                AbortUndelivered();
+            }
+        }
+
         private void AbortUndelivered()
         {
             lock (_lock)
             {
+                if (_aborted)
+                {
+                    return;
+                }
+
+                _aborted = true;
                 _timer?.Dispose();
                 _timer = null;
-            }
-
-            if (_socket is null || _socket.SafeHandle.IsClosed)
-            {
-                return;
             }
 
             owner.LogAbortingUndelivered(owner._listener, session.ConnectionId, session.RemoteEndPoint, ConnectionSession.CloseGrace);

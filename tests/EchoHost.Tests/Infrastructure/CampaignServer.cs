@@ -63,6 +63,8 @@ internal sealed class CampaignServer : IAsyncDisposable
         return ProcessStats.Of(Process.Id);
     }
 
+    public Task<string> MetricsTextAsync() => _http.GetStringAsync("metrics");
+
     public async Task<double> ActiveConnectionsAsync() =>
         PrometheusSamples.Parse(await _http.GetStringAsync("metrics")).Value("echohost_connections_active", EchoListener);
 
