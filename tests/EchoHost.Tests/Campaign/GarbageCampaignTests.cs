@@ -14,16 +14,15 @@ using Xunit.Abstractions;
 namespace EchoHost.Tests.Campaign;
 
 // Inside the namespace: here a bare "Campaign" would name this namespace, not the campaign's sizes and seed.
-using Campaign = EchoHost.Tests.Infrastructure.Campaign;
 
 /// <summary>
 /// The "Garbage" item of the reliability campaign: hundreds (thousands in a long run) of sessions of random and
 /// structured garbage against echo and chat, and UDP datagrams of random sizes. Each session checks what its protocol
 /// promises byte for byte; afterwards the log holds no error and no unexpected exception, every connection has its
 /// "closed (…)" line with the reason the session's ending implies, and fresh clients are served. Every input comes from
-/// <see cref="Campaign.Seed"/>, so a failure names the seed and session that reproduce it.
+/// <see cref="CampaignRun.Seed"/>, so a failure names the seed and session that reproduce it.
 /// </summary>
-[Trait("Category", Campaign.Category)]
+[Trait("Category", CampaignRun.Category)]
 [Collection(nameof(GarbageCampaignTests))]
 [CollectionDefinition(nameof(GarbageCampaignTests), DisableParallelization = true)]
 public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
@@ -54,7 +53,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
     [Fact]
     public async Task Echo_and_chat_survive_hundreds_of_garbage_sessions_each_answered_exactly_or_closed_cleanly()
     {
-        var sessions = Campaign.Size(400, 20_000);
+        var sessions = CampaignRun.Size(400, 20_000);
         var problems = new ProblemLog();
         await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
         {
@@ -67,12 +66,12 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             ["EchoHost:Chat:FloodLinesPerSecond"] = "1000000",
         }, builder => builder.Logging.AddProvider(problems));
 
-        var master = new Random(Campaign.Seed);
+        var master = new Random(CampaignRun.Seed);
         var seeds = Enumerable.Range(0, sessions).Select(_ => master.Next()).ToArray();
         var started = new ConcurrentQueue<Connection>();
         var failures = new ConcurrentQueue<string>();
         var tally = new ConcurrentDictionary<string, int>();
-        using var deadline = new CancellationTokenSource(Campaign.Long ? TimeSpan.FromMinutes(40) : TimeSpan.FromMinutes(5));
+        using var deadline = new CancellationTokenSource(CampaignRun.Long ? TimeSpan.FromMinutes(40) : TimeSpan.FromMinutes(5));
         var clock = Stopwatch.StartNew();
 
         var next = -1;
@@ -91,11 +90,11 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
                 }
                 catch (Exception ex)
                 {
-                    failures.Enqueue($"seed {Campaign.Seed}, session {index} (session seed {seeds[index]}, {session}), {session.Progress}: {ex.GetType().Name}: {ex.Message}");
+                    failures.Enqueue($"seed {CampaignRun.Seed}, session {index} (session seed {seeds[index]}, {session}), {session.Progress}: {ex.GetType().Name}: {ex.Message}");
                 }
             }
         })));
-        output.WriteLine($"{sessions} sessions in {clock.Elapsed}, seed {Campaign.Seed}, {Concurrency} at once:");
+        output.WriteLine($"{sessions} sessions in {clock.Elapsed}, seed {CampaignRun.Seed}, {Concurrency} at once:");
         foreach (var (plan, count) in tally.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             output.WriteLine($"  {count,5} {plan}");
@@ -116,7 +115,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
     public async Task Udp_datagrams_of_random_sizes_come_back_byte_exact_up_to_MaxDatagramBytes_and_are_dropped_as_too_large_beyond()
     {
         const int maxDatagramBytes = 1200;
-        var datagrams = Campaign.Size(3_000, 100_000);
+        var datagrams = CampaignRun.Size(3_000, 100_000);
         var problems = new ProblemLog();
         await using var host = await TestHost.StartAsync(UdpConfig.Listener(settings: new Dictionary<string, string?>
         {
@@ -126,7 +125,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         }), builder => builder.Logging.AddProvider(problems));
         var server = host.UdpEndPoint();
         using var client = UdpTestSockets.Bind(IPAddress.Loopback);
-        var rng = new Random(Campaign.Seed);
+        var rng = new Random(CampaignRun.Seed);
         var boundary = new[] { 0, 1, maxDatagramBytes - 1, maxDatagramBytes, maxDatagramBytes + 1, maxDatagramBytes + 100 };
 
         var echoed = 0;
@@ -147,7 +146,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             // would arrive here instead of this one's.
             var (reply, from) = await client.ReceiveDatagramAsync();
             Assert.True(payload.AsSpan().SequenceEqual(reply),
-                $"seed {Campaign.Seed}, datagram {i}: sent {size} bytes, got {reply.Length} bytes back that differ");
+                $"seed {CampaignRun.Seed}, datagram {i}: sent {size} bytes, got {reply.Length} bytes back that differ");
             Assert.Equal(server, from);
             echoed++;
         }
@@ -159,13 +158,13 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         echoed++;
 
         var stats = await host.UdpStats("UdpEcho").SettledAsync();
-        output.WriteLine($"{datagrams + 1} datagrams, seed {Campaign.Seed}: {echoed} echoed, {tooLarge} too large");
+        output.WriteLine($"{datagrams + 1} datagrams, seed {CampaignRun.Seed}: {echoed} echoed, {tooLarge} too large");
         Assert.Equal(datagrams + 1, stats.DatagramsReceived);
         Assert.Equal(echoed, stats.DatagramsSent);
         Assert.Equal(tooLarge, stats.Dropped(UdpDropReason.TooLarge));
         Assert.Equal(tooLarge, stats.DroppedTotal);
         Assert.Equal(0, stats.SocketErrors);
-        Assert.True(tooLarge > 0, $"seed {Campaign.Seed}: no datagram was over MaxDatagramBytes");
+        Assert.True(tooLarge > 0, $"seed {CampaignRun.Seed}: no datagram was over MaxDatagramBytes");
 
         // Still serving TCP as well.
         using var echo = await SocketExtensions.ConnectAsync(host.EndPoint());
@@ -185,7 +184,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         using var socket = await SocketExtensions.ConnectAsync(host.EndPoint());
         var local = socket.LocalEndPoint!.ToString();
         var chunk = new byte[64 * 1024];
-        new Random(Campaign.Seed).NextBytes(chunk);
+        new Random(CampaignRun.Seed).NextBytes(chunk);
         long accepted = 0;
         var writing = Task.Run(async () =>
         {
@@ -280,7 +279,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             output.WriteLine($"  {count,5} {kind}");
         }
 
-        Assert.True(mismatches.Count == 0, $"seed {Campaign.Seed}:{Environment.NewLine}{string.Join(Environment.NewLine, mismatches.Take(20))}");
+        Assert.True(mismatches.Count == 0, $"seed {CampaignRun.Seed}:{Environment.NewLine}{string.Join(Environment.NewLine, mismatches.Take(20))}");
     }
 
     /// <summary>A new echo client gets its bytes back; a new chat user is alone in the lobby, which is the only room left.</summary>
@@ -655,7 +654,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
                 }
                 case GarbageKind.SlashMegabytes:
                 {
-                    var body = new byte[(1 + rng.Next(Campaign.Size(1, 4))) * 1024 * 1024 + rng.Next(1024)];
+                    var body = new byte[(1 + rng.Next(CampaignRun.Size(1, 4))) * 1024 * 1024 + rng.Next(1024)];
                     rng.NextBytes(body);
                     for (var i = 0; i < body.Length; i++)
                     {

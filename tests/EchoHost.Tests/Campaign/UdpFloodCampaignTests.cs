@@ -10,14 +10,13 @@ using Xunit.Abstractions;
 namespace EchoHost.Tests.Campaign;
 
 // Inside the namespace: here a bare "Campaign" would name this namespace, not the campaign's sizes and seed.
-using Campaign = EchoHost.Tests.Infrastructure.Campaign;
 
 /// <summary>
 /// The "UDP flood" item of the reliability campaign: one source sends as fast as it can, far above its
 /// <c>PerSourceDatagramsPerSecond</c>, while another source sends at a modest rate. The flooder is rate limited; the
 /// modest source keeps getting its answers (README: the limit "keeps one flooding source from starving the others").
 /// </summary>
-[Trait("Category", Campaign.Category)]
+[Trait("Category", CampaignRun.Category)]
 [Collection(nameof(UdpFloodCampaignTests))]
 [CollectionDefinition(nameof(UdpFloodCampaignTests), DisableParallelization = true)]
 public sealed class UdpFloodCampaignTests(ITestOutputHelper output)
@@ -43,8 +42,8 @@ public sealed class UdpFloodCampaignTests(ITestOutputHelper output)
 
     private async Task FloodAsync(int? floodPerSecond)
     {
-        var modestDatagrams = Campaign.Size(500, 10_000);
-        var floodCap = Campaign.Size(50_000_000, 2_000_000_000);
+        var modestDatagrams = CampaignRun.Size(500, 10_000);
+        var floodCap = CampaignRun.Size(50_000_000, 2_000_000_000);
         await using var host = await TestHost.StartAsync(
             UdpConfig.Listener(settings: new Dictionary<string, string?>
             {
@@ -53,7 +52,7 @@ public sealed class UdpFloodCampaignTests(ITestOutputHelper output)
             // Verbose off, as in production: a line per datagram would have the log capture hold millions of entries.
             builder => builder.Logging.AddFilter("EchoHost.UdpEcho", LogLevel.Debug));
         var server = host.UdpEndPoint();
-        var rng = new Random(Campaign.Seed);
+        var rng = new Random(CampaignRun.Seed);
 
         using var flooder = UdpTestSockets.Bind(IPAddress.Loopback);
         using var modest = UdpTestSockets.Bind(IPAddress.Parse("127.0.0.2"));
@@ -170,16 +169,16 @@ public sealed class UdpFloodCampaignTests(ITestOutputHelper output)
         var got = Volatile.Read(ref answeredCount);
         // Sent by the two sources but never read by the listener: dropped by the kernel from the socket's full receive queue.
         var neverRead = Interlocked.Read(ref flooded) + modestDatagrams - stats.DatagramsReceived;
-        output.WriteLine($"seed {Campaign.Seed}, flood {(floodPerSecond is { } rate ? $"paced at {rate}/s" : "unpaced")}: flooder sent {Interlocked.Read(ref flooded)} ({floodedDuring} while the modest source sent {modestDatagrams} in {sendingTook}); "
+        output.WriteLine($"seed {CampaignRun.Seed}, flood {(floodPerSecond is { } rate ? $"paced at {rate}/s" : "unpaced")}: flooder sent {Interlocked.Read(ref flooded)} ({floodedDuring} while the modest source sent {modestDatagrams} in {sendingTook}); "
             + $"server received {stats.DatagramsReceived}, sent {stats.DatagramsSent}, rate_limited {stats.Dropped(UdpDropReason.RateLimited)}, socket errors {stats.SocketErrors}; "
             + $"never read (dropped by the kernel) {neverRead}; modest source answered {got}/{modestDatagrams}");
 
-        Assert.True(wrong.Count == 0, $"seed {Campaign.Seed}: replies that match nothing sent: {string.Join("; ", wrong.Take(10))}");
-        Assert.True(floodStillOn, $"seed {Campaign.Seed}: the flood ended (cap {floodCap}) before the modest source was done; raise the cap");
-        Assert.True(floodedDuring > 10 * modestDatagrams, $"seed {Campaign.Seed}: the flooder sent only {floodedDuring} datagrams while the modest source sent {modestDatagrams}");
+        Assert.True(wrong.Count == 0, $"seed {CampaignRun.Seed}: replies that match nothing sent: {string.Join("; ", wrong.Take(10))}");
+        Assert.True(floodStillOn, $"seed {CampaignRun.Seed}: the flood ended (cap {floodCap}) before the modest source was done; raise the cap");
+        Assert.True(floodedDuring > 10 * modestDatagrams, $"seed {CampaignRun.Seed}: the flooder sent only {floodedDuring} datagrams while the modest source sent {modestDatagrams}");
         Assert.True(stats.Dropped(UdpDropReason.RateLimited) > 0, "the flooder was never rate limited");
         Assert.True(got * 100L >= modestDatagrams * 95L,
-            $"seed {Campaign.Seed}: the modest source got {got} of {modestDatagrams} datagrams answered ({100.0 * got / modestDatagrams:0.0} %), under 95 %; "
+            $"seed {CampaignRun.Seed}: the modest source got {got} of {modestDatagrams} datagrams answered ({100.0 * got / modestDatagrams:0.0} %), under 95 %; "
             + $"missing sequence numbers: {string.Join(", ", Enumerable.Range(0, modestDatagrams).Where(s => !answered[s]).Take(20))}; "
             + $"the listener read {stats.DatagramsReceived} of the {Interlocked.Read(ref flooded) + modestDatagrams} datagrams sent to it, so the kernel dropped {neverRead} "
             + "from its receive queue before the per-source limit could tell the sources apart");

@@ -63,6 +63,9 @@ internal static partial class UdpListenerSockets
         return sockets.Count > 0 ? sockets : throw firstFailure!;
     }
 
+    /// <summary>The receive queue asked for each UDP socket; the kernel may grant less (net.core.rmem_max).</summary>
+    internal const int ReceiveQueueBytes = 4 << 20;
+
     private static Socket Open(ListenerDefinition listener, IPAddress address)
     {
         var endPoint = new IPEndPoint(address, listener.Port);
@@ -73,6 +76,11 @@ internal static partial class UdpListenerSockets
             {
                 socket.DualMode = true;
             }
+
+            // A flood fills the default receive queue (about 200 KiB, a few milliseconds of small datagrams) whenever the
+            // receive loop is not running, and the kernel then drops from every source alike, before the per-source
+            // limit can tell the flooder from the rest. Linux caps this at net.core.rmem_max.
+            socket.ReceiveBufferSize = ReceiveQueueBytes;
 
             // No SO_REUSEADDR: a port another program holds must fail here, not be shared silently.
             socket.Bind(endPoint);
