@@ -108,7 +108,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
         public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
-            inner.FlushAsync(cancellationToken);
+            Observe(inner.FlushAsync(cancellationToken));
 
         public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
         {
@@ -118,7 +118,39 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
                 metrics?.BytesSent(source.Length);
             }
 
-            return inner.WriteAsync(source, cancellationToken);
+            return Observe(inner.WriteAsync(source, cancellationToken));
+        }
+
+        private ValueTask<FlushResult> Observe(ValueTask<FlushResult> pending)
+        {
+            if (pending.IsCompletedSuccessfully)
+            {
+                var result = pending.Result;
+                OnFlushed(result);
+                return new ValueTask<FlushResult>(result);
+            }
+
+            return AwaitFlush(pending);
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<FlushResult> AwaitFlush(ValueTask<FlushResult> pending)
+        {
+            var result = await pending.ConfigureAwait(false);
+            OnFlushed(result);
+            return result;
+        }
+
+        /// <summary>
+        /// The transport stopped taking what we write only when the peer went away under us (a reset): nothing else
+        /// completes it while the handler still writes. Otherwise the disconnect line would say "closed by server".
+        /// </summary>
+        private void OnFlushed(in FlushResult result)
+        {
+            if (result.IsCompleted)
+            {
+                session.MarkReset();
+            }
         }
 
         public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
