@@ -54,7 +54,6 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
     public async Task Echo_and_chat_survive_hundreds_of_garbage_sessions_each_answered_exactly_or_closed_cleanly()
     {
         var sessions = CampaignRun.Size(400, 20_000);
-        var problems = new ProblemLog();
         await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
         {
             ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
@@ -64,7 +63,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             // tests cover it). Every other chat limit keeps the README's default.
             ["EchoHost:Chat:FloodBurst"] = "1000000",
             ["EchoHost:Chat:FloodLinesPerSecond"] = "1000000",
-        }, builder => builder.Logging.AddProvider(problems));
+        });
 
         var master = new Random(CampaignRun.Seed);
         var seeds = Enumerable.Range(0, sessions).Select(_ => master.Next()).ToArray();
@@ -108,7 +107,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         AssertEachConnectionClosedAsExpected(host, connections);
 
         await AssertStillServesAsync(host);
-        AssertNoProblemsLogged(host, problems);
+        AssertNoProblemsLogged(host);
     }
 
     [Fact]
@@ -116,13 +115,12 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
     {
         const int maxDatagramBytes = 1200;
         var datagrams = CampaignRun.Size(3_000, 100_000);
-        var problems = new ProblemLog();
         await using var host = await TestHost.StartAsync(UdpConfig.Listener(settings: new Dictionary<string, string?>
         {
             ["MaxDatagramBytes"] = maxDatagramBytes.ToString(CultureInfo.InvariantCulture),
             // Far above what one socket sending in lockstep can reach: nothing here is rate limited.
             ["PerSourceDatagramsPerSecond"] = "1000000",
-        }), builder => builder.Logging.AddProvider(problems));
+        }));
         var server = host.UdpEndPoint();
         using var client = UdpTestSockets.Bind(IPAddress.Loopback);
         var rng = new Random(CampaignRun.Seed);
@@ -169,7 +167,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         // Still serving TCP as well.
         using var echo = await SocketExtensions.ConnectAsync(host.EndPoint());
         await echo.AssertEchoesAsync();
-        AssertNoProblemsLogged(host, problems);
+        AssertNoProblemsLogged(host);
     }
 
     /// <summary>
@@ -301,16 +299,17 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
     /// No error, and no exception at any level: a client resetting or vanishing is a network event, which Kestrel and
     /// the connection pipeline report at Debug without one (none came in any run, short or long). Warnings are shown.
     /// </summary>
-    private void AssertNoProblemsLogged(TestHost host, ProblemLog problems)
+    private void AssertNoProblemsLogged(TestHost host)
     {
         var errors = host.Logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Level} {e.Category}: {e.Message}").ToList();
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
 
-        var withException = problems.Entries.Where(e => e.Exception is not null).Take(20).Select(e => e.ToString()).ToList();
+        var withException = host.Logs.Entries.Where(e => e.Exception is not null).Take(20)
+            .Select(e => $"{e.Level} {e.Category}: {e.Message} — {e.Exception!.GetType().Name}: {e.Exception.Message}").ToList();
         Assert.True(withException.Count == 0, string.Join(Environment.NewLine, withException));
 
-        var warnings = problems.Entries.Where(e => e.Level == LogLevel.Warning).ToList();
-        output.WriteLine($"{warnings.Count} warnings logged{(warnings.Count == 0 ? "" : ", e.g.: " + warnings[0])}");
+        var warnings = host.Logs.Entries.Where(e => e.Level == LogLevel.Warning).ToList();
+        output.WriteLine($"{warnings.Count} warnings logged{(warnings.Count == 0 ? "" : $", e.g.: {warnings[0].Category}: {warnings[0].Message}")}");
     }
 
     /// <summary>One TCP connection a session opened, and the reason its closing log line must give.</summary>
@@ -939,42 +938,6 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         }
 
         private static string Show(List<string> lines) => "[" + string.Join(" | ", lines.Take(8)) + "]";
-    }
-
-    /// <summary>A log entry with an exception, or at Warning or above.</summary>
-    private sealed record Problem(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception)
-    {
-        public override string ToString() =>
-            $"{Level} {Category} [{EventId.Name}]: {Message}{(Exception is null ? "" : $" — {Exception.GetType().Name}: {Exception.Message}")}";
-    }
-
-    /// <summary>Keeps the exception object of every entry that has one, which <see cref="LogCapture"/> does not keep.</summary>
-    private sealed class ProblemLog : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<Problem> _entries = new();
-
-        public IReadOnlyList<Problem> Entries => _entries.ToArray();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ProblemLog owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (exception is not null || logLevel >= LogLevel.Warning)
-                {
-                    owner._entries.Enqueue(new Problem(category, logLevel, eventId, formatter(state, exception), exception));
-                }
-            }
-        }
     }
 
     [GeneratedRegex(@"^\*\*\* Welcome to EchoHost chat, (guest-\d+)! /help lists commands, %end% leaves\.$")]

@@ -7,7 +7,8 @@ internal sealed record CapturedLog(
     LogLevel Level,
     string Message,
     IReadOnlyDictionary<string, object?> State,
-    IReadOnlyDictionary<string, object?> Scope);
+    IReadOnlyDictionary<string, object?> Scope,
+    Exception? Exception = null);
 
 /// <summary>An <see cref="ILoggerProvider"/> that keeps every entry, with its structured state and scope, for assertions.</summary>
 internal sealed class LogCapture : ILoggerProvider, ISupportExternalScope
@@ -86,7 +87,7 @@ internal sealed class LogCapture : ILoggerProvider, ISupportExternalScope
                 }
             }, scope);
 
-            owner._entries.Enqueue(new CapturedLog(category, logLevel, formatter(state, exception), values, scope));
+            owner._entries.Enqueue(new CapturedLog(category, logLevel, formatter(state, exception), values, scope, exception));
             owner.Logged?.Invoke();
         }
     }
