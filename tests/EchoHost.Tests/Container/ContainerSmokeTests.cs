@@ -35,18 +35,29 @@ public sealed class ContainerSmokeTests
         var exposed = dockerfile.ExposedPorts().ToList();
         Assert.Equal(endpoints.Keys.Order(), exposed.Order());
 
-        using var host = StartAsAppUser(app, entrypoint.ExecForm(entrypoint.Arguments)!, environment);
+        // The app gets other ports through the environment, as a user's `docker run -e` would, so the test passes
+        // whatever holds the exposed ports on this machine — and it holds the free ones itself to prove it.
+        using var occupied = new PortOccupier(exposed);
+        var published = new Dictionary<string, string>(environment);
+        var ports = new Dictionary<(int Port, string Transport), int>();
+        foreach (var (key, endpoint) in endpoints)
+        {
+            ports[key] = key.Transport == "udp" ? FreeUdpPort() : SocketExtensions.FreeLoopbackPort();
+            published[endpoint.PortVariable] = ports[key].ToString();
+        }
+
+        using var host = StartAsAppUser(app, entrypoint.ExecForm(entrypoint.Arguments)!, published);
         try
         {
             await host.StartedAsync();
-            foreach (var (port, transport) in exposed)
+            foreach (var key in exposed)
             {
-                await AssertAnswersAsync(endpoints[(port, transport)], port);
+                await AssertAnswersAsync(endpoints[key].Protocol, ports[key]);
             }
 
             var healthcheck = dockerfile.Final.Single(i => i.Keyword == "HEALTHCHECK");
             var command = healthcheck.Arguments[(healthcheck.Arguments.IndexOf("CMD", StringComparison.Ordinal) + 3)..];
-            using var probe = StartAsAppUser(app, healthcheck.ExecForm(command)!, environment);
+            using var probe = StartAsAppUser(app, healthcheck.ExecForm(command)!, published);
             Assert.Equal(0, await probe.ExitCodeAsync());
 
             host.Terminate();
@@ -101,8 +112,11 @@ public sealed class ContainerSmokeTests
         return app;
     }
 
-    /// <summary>What the shipped configuration, with the image's ENV applied, puts on each port.</summary>
-    private static Dictionary<(int Port, string Transport), string> ConfiguredEndpoints(string app, Dictionary<string, string> environment)
+    /// <summary>
+    /// What the shipped configuration, with the image's ENV applied, puts on each port, and the environment variable
+    /// that moves it.
+    /// </summary>
+    private static Dictionary<(int Port, string Transport), (string Protocol, string PortVariable)> ConfiguredEndpoints(string app, Dictionary<string, string> environment)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(app, "appsettings.json"))
@@ -111,13 +125,52 @@ public sealed class ContainerSmokeTests
         var options = new EchoHostOptions();
         ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
         var endpoints = ListenerSet.Of(options).All
-            .ToDictionary(l => (l.Port, l.Protocol.ToString() == "UdpEcho" ? "udp" : "tcp"), l => l.Protocol.ToString());
+            .ToDictionary(l => (l.Port, l.TransportName), l => (l.Protocol.ToString(), $"EchoHost__Listeners__{l.Name}__Port"));
         if (options.Http.Enabled)
         {
-            endpoints.Add((options.Http.Port, "tcp"), "Http");
+            endpoints.Add((options.Http.Port, "tcp"), ("Http", "EchoHost__Http__Port"));
         }
 
         return endpoints;
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    /// <summary>Binds every one of the given ports that is free, on all interfaces, until disposed.</summary>
+    private sealed class PortOccupier : IDisposable
+    {
+        private readonly List<Socket> _sockets = [];
+
+        public PortOccupier(IEnumerable<(int Port, string Transport)> ports)
+        {
+            foreach (var (port, transport) in ports)
+            {
+                var socket = transport == "udp"
+                    ? new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true }
+                    : new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+                    if (transport == "tcp")
+                    {
+                        socket.Listen();
+                    }
+
+                    _sockets.Add(socket);
+                }
+                catch (SocketException)
+                {
+                    socket.Dispose(); // taken already, which is just as good
+                }
+            }
+        }
+
+        public void Dispose() => _sockets.ForEach(s => s.Dispose());
     }
 
     private static async Task AssertAnswersAsync(string protocol, int port)
