@@ -14,12 +14,20 @@ return await Program.RunAsync(args);
 
 public partial class Program
 {
-    /// <summary>Runs the host until SIGTERM or Ctrl+C. Exit code 0 after a shutdown, 1 when it cannot start, 3 when stopping failed.</summary>
+    /// <summary>
+    /// Runs the host until SIGTERM or Ctrl+C. Exit code 0 after a shutdown (or --help, --version), 1 when it cannot
+    /// start, 2 for an unknown option, 3 when stopping failed.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         if (args is [HealthProbe.Flag, .. var probeArgs])
         {
             return await HealthProbe.RunAsync(probeArgs);
+        }
+
+        if (CommandLine.Answer(args, Console.Out, Console.Error) is { } answered)
+        {
+            return answered;
         }
 
         WebApplication? app = null;

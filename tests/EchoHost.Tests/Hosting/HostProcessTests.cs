@@ -138,6 +138,43 @@ public sealed class HostProcessTests
         Assert.Equal(0, await process.WaitForExitAsync());
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task Help_prints_usage_and_exits_zero_without_starting_anything(string flag)
+    {
+        // The default ports may well be in use (the README's server): --help must not care.
+        await using var process = HostProcess.Start([flag]);
+
+        Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.StartsWith("EchoHost: a TCP and UDP echo and chat server", process.StandardOutput);
+        Assert.Contains("EchoHost --health", process.StandardOutput);
+        Assert.Contains("EchoHost__Listeners__Echo__Port=7007", process.StandardOutput);
+        Assert.DoesNotContain("listening", process.StandardOutput);
+        Assert.Empty(process.StandardError);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version_and_exits_zero()
+    {
+        await using var process = HostProcess.Start(["--version"]);
+
+        Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.Matches(@"^EchoHost \d+\.\d+\.\d+$", process.StandardOutput.Trim());
+    }
+
+    [Theory]
+    [InlineData("--verbose", "EchoHost: unknown option '--verbose'; configuration keys are written --Section:Key=value, such as --EchoHost:Address=*; --help lists the options")]
+    [InlineData("--urls=http://*:9000", "EchoHost: --urls is not used; the HTTP endpoint is EchoHost:Http:Port (and EchoHost:Http:Address), e.g. --EchoHost:Http:Port=9090")]
+    public async Task An_unknown_option_is_one_line_and_exit_code_2(string option, string expectedLine)
+    {
+        await using var process = HostProcess.Start([.. LoopbackPortZero, option]);
+
+        Assert.Equal(2, await process.WaitForExitAsync());
+        Assert.Equal(expectedLine, process.StandardError.Trim());
+        Assert.DoesNotContain("listening", process.StandardOutput);
+    }
+
     /// <summary>The process exits with code 1 and prints exactly <paramref name="expectedLine"/> on stderr, no stack trace.</summary>
     private static async Task AssertFailsToStartAsync(string[] args, string expectedLine)
     {
