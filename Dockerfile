@@ -24,7 +24,9 @@ COPY --from=build /app .
 
 # Listen on every interface inside the container; anything else in appsettings.json is an env var away
 # (EchoHost__Listeners__Echo__Port=7000, Serilog__MinimumLevel__Default=Debug, ...).
-ENV EchoHost__Address="*"
+# The base image's ASPNETCORE_HTTP_PORTS=8080 means nothing to EchoHost (its HTTP port is EchoHost__Http__Port);
+# cleared, so a default start says nothing about it.
+ENV EchoHost__Address="*" ASPNETCORE_HTTP_PORTS=""
 
 # echo, chat, HTTP (/metrics, /healthz, /readyz), UDP echo
 EXPOSE 65432 65433 8080 65400/udp

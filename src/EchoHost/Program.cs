@@ -68,6 +68,7 @@ public partial class Program
     /// <summary>The whole host: configuration → listeners → handlers → hosted services → HTTP endpoints.</summary>
     internal static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? customize = null, string? contentRoot = null)
     {
+        var serverUrls = ServerUrls.TakeOverEnvironment();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             // Nothing reacts to a changed file at run time, so no file watchers.
@@ -77,6 +78,8 @@ public partial class Program
         });
         builder.Logging.ClearProviders();
         customize?.Invoke(builder);
+        // Every endpoint comes from EchoHost's configuration: ASP.NET Core's URL settings are taken over (Hosting/).
+        builder.Services.AddSingleton(serverUrls.TakeOver(builder));
 
         // Configuration: the EchoHost section, validated at start with one line per bad key, and the listener set
         // computed from it once (Configuration/).

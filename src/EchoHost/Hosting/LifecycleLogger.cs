@@ -13,6 +13,7 @@ internal sealed partial class LifecycleLogger(
     ListenerSet listeners,
     ListenerEndpoints endpoints,
     StartupPhase startupPhase,
+    ServerUrls serverUrls,
     ILogger<LifecycleLogger> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -38,6 +39,7 @@ internal sealed partial class LifecycleLogger(
             LogHttp(endpoints.DescribeHttp());
         }
 
+        serverUrls.LogIfIgnored(logger, endpoints.DescribeHttp());
         LogStarted();
     }
 

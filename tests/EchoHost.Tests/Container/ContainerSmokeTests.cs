@@ -18,6 +18,14 @@ public sealed class ContainerSmokeTests
     /// <summary>The dotnet base images' non-root user (<c>$APP_UID</c>).</summary>
     private const int AppUid = 1654;
 
+    /// <summary>The environment mcr.microsoft.com/dotnet/aspnet images set (their Dockerfiles' ENV lines).</summary>
+    private static readonly Dictionary<string, string> BaseImageEnvironment = new()
+    {
+        ["APP_UID"] = AppUid.ToString(),
+        ["ASPNETCORE_HTTP_PORTS"] = "8080",
+        ["DOTNET_RUNNING_IN_CONTAINER"] = "true",
+    };
+
     private static readonly string[] IgnoredFolders = ["bin", "obj", "TestResults"];
 
     [Fact]
@@ -27,7 +35,13 @@ public sealed class ContainerSmokeTests
         using var scratch = new ScratchFolder();
         var app = await BuildAsync(dockerfile, scratch);
 
-        var environment = Dockerfile.EnvironmentOf(dockerfile.Final).ToDictionary();
+        // What the base image sets, then what our Dockerfile sets over it, as the engine would.
+        var environment = new Dictionary<string, string>(BaseImageEnvironment);
+        foreach (var (key, value) in Dockerfile.EnvironmentOf(dockerfile.Final))
+        {
+            environment[key] = value;
+        }
+
         var entrypoint = dockerfile.Final.Single(i => i.Keyword == "ENTRYPOINT");
         var user = dockerfile.Final.Single(i => i.Keyword == "USER").Arguments;
         Assert.Equal("$APP_UID", user);
@@ -62,6 +76,8 @@ public sealed class ContainerSmokeTests
 
             host.Terminate();
             Assert.Equal(0, await host.ExitCodeAsync());
+            // A default start in the image has nothing to warn about (the base image's ASPNETCORE_HTTP_PORTS included).
+            Assert.DoesNotContain(" WRN]", host.Output);
         }
         finally
         {
@@ -326,6 +342,17 @@ public sealed class ContainerSmokeTests
             if (line.Contains("EchoHost started", StringComparison.Ordinal))
             {
                 _started.TrySetResult();
+            }
+        }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
             }
         }
 

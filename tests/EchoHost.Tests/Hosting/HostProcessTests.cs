@@ -175,6 +175,21 @@ public sealed class HostProcessTests
         Assert.DoesNotContain("listening", process.StandardOutput);
     }
 
+    [Fact]
+    public async Task Aspnetcore_urls_is_answered_with_one_line_naming_the_keys_to_use_not_a_kestrel_warning()
+    {
+        await using var process = HostProcess.Start(LoopbackPortZero, new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://*:9000" });
+
+        var line = await process.WaitForOutputAsync(new Regex(@"WRN\] Not used by EchoHost: ASPNETCORE_URLS=http://\*:9000\. The HTTP endpoint is EchoHost:Http:Port and EchoHost:Http:Address \(now 127\.0\.0\.1:\d+\); listeners are EchoHost:Listeners$"));
+        await process.WaitForOutputAsync(new Regex("EchoHost started"));
+        process.Signal(HostProcess.SIGTERM);
+
+        Assert.Equal(0, await process.WaitForExitAsync());
+        Assert.True(line.Success);
+        Assert.DoesNotContain("Overriding address", process.StandardOutput);
+        Assert.Single(process.StandardOutput.Split('\n'), l => l.Contains(" WRN]", StringComparison.Ordinal));
+    }
+
     /// <summary>The process exits with code 1 and prints exactly <paramref name="expectedLine"/> on stderr, no stack trace.</summary>
     private static async Task AssertFailsToStartAsync(string[] args, string expectedLine)
     {
