@@ -17,6 +17,8 @@ public sealed class EchoHostOptions
 
     public OtlpOptions Otlp { get; set; } = new();
 
+    public LoggingOptions Logging { get; set; } = new();
+
     /// <summary>How long shutdown may take in all: the drain delay, then closing connections; the rest are aborted.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text.Json;
+using EchoHost.Tests.Infrastructure;
+
+namespace EchoHost.Tests.Logging;
+
+/// <summary>Structured logs by one environment variable, as a container would set it; every line parses.</summary>
+public sealed class JsonLogTests
+{
+    [Fact]
+    public async Task One_variable_makes_every_line_a_json_object_with_the_message_its_template_and_every_property()
+    {
+        await using var process = HostProcess.Start([], new Dictionary<string, string>
+        {
+            ["EchoHost__Logging__Format"] = "Json",
+            ["EchoHost__Address"] = "127.0.0.1",
+            ["EchoHost__Listeners__Echo__Port"] = "0",
+            ["EchoHost__Listeners__Chat__Port"] = "0",
+            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
+            ["EchoHost__Http__Port"] = "0",
+        });
+        var port = int.Parse((await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"""Listener"":""Echo"",.*""EndPoint"":""127\.0\.0\.1:(?<port>\d+)"""))).Groups["port"].Value);
+        using (var client = await SocketExtensions.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            await client.AssertEchoesAsync();
+        }
+
+        await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"closed \(closed by client\)"));
+        process.Signal(HostProcess.SIGTERM);
+        Assert.Equal(0, await process.WaitForExitAsync());
+
+        var lines = process.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(lines, line =>
+        {
+            Assert.True(DateTimeOffset.TryParse(line.GetProperty("Timestamp").GetString(), out _));
+            Assert.Contains(line.GetProperty("Level").GetString(), new[] { "Information", "Warning", "Error" });
+            Assert.False(string.IsNullOrEmpty(line.GetProperty("MessageTemplate").GetString()));
+            Assert.False(string.IsNullOrEmpty(line.GetProperty("Message").GetString()));
+        });
+        var accepted = Assert.Single(lines, l => l.GetProperty("MessageTemplate").GetString()!.Contains("accepted from", StringComparison.Ordinal));
+        var properties = accepted.GetProperty("Properties");
+        Assert.Equal("Echo", properties.GetProperty("Listener").GetString());
+        Assert.StartsWith("127.0.0.1:", properties.GetProperty("RemoteEndPoint").GetString());
+        var id = properties.GetProperty("ConnectionId").GetString();
+        Assert.Equal($"Echo connection {id} accepted from {properties.GetProperty("RemoteEndPoint").GetString()}", accepted.GetProperty("Message").GetString());
+        Assert.Contains(lines, l => l.GetProperty("Message").GetString()!.StartsWith($"Echo connection {id} from ", StringComparison.Ordinal)
+            && l.GetProperty("Message").GetString()!.Contains("closed (closed by client)", StringComparison.Ordinal));
+    }
+}
