@@ -15,6 +15,9 @@ internal static class TelemetrySetup
     public const string KestrelMeterName = "Microsoft.AspNetCore.Server.Kestrel";
     public const string RuntimeMeterName = "System.Runtime";
 
+    /// <summary>Either of these turns on OTLP export as in any OpenTelemetry SDK; <c>EchoHost:Otlp:Endpoint</c>, when set, wins.</summary>
+    private static readonly string[] OtlpEndpointVariables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];
+
     /// <summary>
     /// The EchoHost meter and the OpenTelemetry SDK that reads it (with Kestrel's and the runtime's) for
     /// <c>/metrics</c> and optionally OTLP.
@@ -55,7 +58,10 @@ internal static class TelemetrySetup
         var version = typeof(TelemetrySetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
 
         return OpenTelemetrySdk.Create(otel => otel
-            .ConfigureResource(resource => resource.AddService(ServiceName, serviceVersion: version, autoGenerateServiceInstanceId: true))
+            // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read last, win over the defaults, as the specification says.
+            .ConfigureResource(resource => resource
+                .AddService(ServiceName, serviceVersion: version, autoGenerateServiceInstanceId: true)
+                .AddEnvironmentVariableDetector())
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(EchoHostMetrics.MeterName, KestrelMeterName, RuntimeMeterName)
@@ -66,6 +72,11 @@ internal static class TelemetrySetup
                 if (!string.IsNullOrWhiteSpace(otlp.Endpoint))
                 {
                     metrics.AddOtlpExporter((exporter, reader) => ConfigureOtlp(otlp, exporter, reader));
+                }
+                else if (OtlpEndpointVariables.Any(v => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(v))))
+                {
+                    // The standard variables alone: the exporter reads endpoint, protocol, headers and interval from them.
+                    metrics.AddOtlpExporter((_, reader) => reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative);
                 }
             }));
     }

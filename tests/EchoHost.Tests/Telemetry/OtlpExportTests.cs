@@ -32,6 +32,32 @@ public sealed class OtlpExportTests
         Assert.Contains("echohost", export.Body);
     }
 
+    [Fact]
+    public async Task The_standard_opentelemetry_variables_alone_enable_and_shape_the_export()
+    {
+        // A process of its own: the variables are process-wide, and other tests' hosts must not see them.
+        await using var collector = await FakeCollector.StartAsync();
+        await using var process = HostProcess.Start(
+            ["--EchoHost:Address=127.0.0.1", "--EchoHost:Listeners:Echo:Port=0", "--EchoHost:Listeners:Chat:Port=0", "--EchoHost:Listeners:UdpEcho:Port=0", "--EchoHost:Http:Port=0"],
+            new Dictionary<string, string>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseAddress,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
+                ["OTEL_SERVICE_NAME"] = "edge-echo",
+                ["OTEL_RESOURCE_ATTRIBUTES"] = "deployment.environment=campaign,team=network",
+            });
+        await process.ListenerPortAsync("Echo");
+
+        var export = await collector.WaitForAsync(body => body.Contains("echohost.connections.active"));
+
+        Assert.Equal("/v1/metrics", export.Path);
+        Assert.Contains("edge-echo", export.Body);
+        Assert.Contains("deployment.environment", export.Body);
+        Assert.Contains("campaign", export.Body);
+        Assert.Contains("team", export.Body);
+    }
+
     private sealed record Export(string Path, string? ContentType, string Body);
 
     /// <summary>An OTLP/HTTP receiver on a free loopback port that keeps every request.</summary>
