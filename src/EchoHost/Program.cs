@@ -30,6 +30,8 @@ public partial class Program
             return answered;
         }
 
+        // The log goes to standard output in batches, not one write per line (Logging/BufferedConsoleWriter).
+        using var console = BufferedConsoleWriter.InstallForConsole();
         WebApplication? app = null;
         try
         {
@@ -38,6 +40,8 @@ public partial class Program
         }
         catch (Exception ex)
         {
+            // Whatever was logged before the failure comes first.
+            console.Dispose();
             foreach (var line in StartupErrors.Describe(ex, app?.Services))
             {
                 await Console.Error.WriteLineAsync(line);

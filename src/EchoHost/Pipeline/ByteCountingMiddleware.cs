@@ -6,22 +6,16 @@ namespace EchoHost.Pipeline;
 
 /// <summary>
 /// Puts a <see cref="CountingDuplexPipe"/> in front of the transport while the handler runs, so the session's byte
-/// counts and activity clock, and the listener's byte counters, move without any handler's help.
+/// counts and activity clock, and the listener's byte counters, move without any handler's help. The wrapper stays:
+/// nothing after the handler reads the transport.
 /// </summary>
 internal sealed class ByteCountingMiddleware(ConnectionDelegate next, ListenerMetrics metrics, ILogger logger)
 {
-    public async Task InvokeAsync(ConnectionContext connection)
+    public Task InvokeAsync(ConnectionContext connection)
     {
+        // Kestrel completes and disposes the transport it created, whatever Transport says by then.
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
-        var transport = connection.Transport;
-        connection.Transport = new CountingDuplexPipe(transport, session, logger, metrics);
-        try
-        {
-            await next(connection);
-        }
-        finally
-        {
-            connection.Transport = transport;
-        }
+        connection.Transport = new CountingDuplexPipe(connection.Transport, session, logger, metrics);
+        return next(connection);
     }
 }

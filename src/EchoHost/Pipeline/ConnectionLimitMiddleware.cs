@@ -9,7 +9,7 @@ namespace EchoHost.Pipeline;
 /// <summary>
 /// Admits a connection while the listener is under <c>MaxConnections</c> and its client IP under
 /// <c>MaxConnectionsPerIp</c>; otherwise logs and counts the refusal and returns, which makes Kestrel close the
-/// socket at once.
+/// socket at once. The slot is released once the connection has ended.
 /// </summary>
 internal sealed partial class ConnectionLimitMiddleware(
     ConnectionDelegate next,
@@ -18,8 +18,9 @@ internal sealed partial class ConnectionLimitMiddleware(
     ILogger logger)
 {
     private readonly ConnectionLimiter _limiter = new(listener.MaxConnections, listener.MaxConnectionsPerIp);
+    private Func<object, Task>? _release;
 
-    public async Task InvokeAsync(ConnectionContext connection)
+    public Task InvokeAsync(ConnectionContext connection)
     {
         var remote = connection.Features.GetRequiredFeature<ConnectionSession>().RemoteEndPoint;
         var refusal = _limiter.TryAcquire(remote?.Address);
@@ -35,17 +36,15 @@ internal sealed partial class ConnectionLimitMiddleware(
                 LogRefusedMaxConnections(listener.Name, remote, listener.MaxConnections);
             }
 
-            return;
+            return Task.CompletedTask;
         }
 
-        try
+        _release ??= session =>
         {
-            await next(connection);
-        }
-        finally
-        {
-            _limiter.Release(remote?.Address);
-        }
+            _limiter.Release(((ConnectionSession)session).RemoteEndPoint?.Address);
+            return Task.CompletedTask;
+        };
+        return next.ThenOnEnd(connection, _release, connection.Features.GetRequiredFeature<ConnectionSession>());
     }
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -7,9 +7,12 @@ using Microsoft.AspNetCore.Connections.Features;
 namespace EchoHost.Pipeline;
 
 /// <summary>
-/// The access log: one line when a connection is admitted, one when it has ended with why, how long and how many
-/// bytes. The closing line is written once Kestrel reports the connection complete, so every other middleware
-/// (limits, metrics, <c>/connections</c>) has finished with it by the time the line appears.
+/// The access log: one line per connection at Information, written when it has ended — who, why, how long, how many
+/// bytes — as HAProxy and nginx log a connection or request once it is done. The line when a connection is admitted
+/// is Debug: a second line per connection at Information cost a sixth of a short connection's CPU (see the README's
+/// Performance section), and what is open now is on <c>/connections</c> and in the metrics. The closing line is
+/// written once Kestrel reports the connection complete, so every other middleware (limits, metrics,
+/// <c>/connections</c>) has finished with it by the time the line appears.
 /// </summary>
 internal sealed partial class ConnectionLoggingMiddleware(ConnectionDelegate next, ListenerDefinition listener, ILogger logger)
 {
@@ -46,7 +49,7 @@ internal sealed partial class ConnectionLoggingMiddleware(ConnectionDelegate nex
     private void LogEnded(ConnectionSession session) => LogClosed(
         listener.Name, session.ConnectionId, session.RemoteEndPoint, session.EndReason.Describe(), session.Duration.TotalSeconds, session.BytesIn, session.BytesOut);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} connection {ConnectionId} accepted from {RemoteEndPoint}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Listener} connection {ConnectionId} accepted from {RemoteEndPoint}")]
     private partial void LogAccepted(string listener, string connectionId, IPEndPoint? remoteEndPoint);
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -31,7 +31,9 @@ public sealed class BindAddressEndToEndTests
         await v6.AssertEchoesAsync("over IPv6\n");
 
         // Dual-stack sockets report IPv4 peers as ::ffff:127.0.0.1; logs and per-IP limits use the plain IPv4 form.
-        var accepted = await host.Logs.WaitForAsync(e => e.Message.Contains("accepted from 127.0.0.1:"));
-        Assert.Equal(LogLevel.Information, accepted.Level);
+        v4.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        await v4.ReceiveToEndAsync();
+        var closed = await host.Logs.WaitForAsync(e => e.Message.Contains(" from 127.0.0.1:") && e.Message.Contains("closed ("));
+        Assert.Equal(LogLevel.Information, closed.Level);
     }
 }

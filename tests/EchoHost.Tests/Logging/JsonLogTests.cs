@@ -37,13 +37,14 @@ public sealed class JsonLogTests
             Assert.False(string.IsNullOrEmpty(line.GetProperty("MessageTemplate").GetString()));
             Assert.False(string.IsNullOrEmpty(line.GetProperty("Message").GetString()));
         });
-        var accepted = Assert.Single(lines, l => l.GetProperty("MessageTemplate").GetString()!.Contains("accepted from", StringComparison.Ordinal));
-        var properties = accepted.GetProperty("Properties");
+        Assert.DoesNotContain(lines, l => l.GetProperty("MessageTemplate").GetString()!.Contains("accepted from", StringComparison.Ordinal));
+        var closed = Assert.Single(lines, l => l.GetProperty("MessageTemplate").GetString()!.Contains("closed ({Reason})", StringComparison.Ordinal));
+        var properties = closed.GetProperty("Properties");
         Assert.Equal("Echo", properties.GetProperty("Listener").GetString());
         Assert.StartsWith("127.0.0.1:", properties.GetProperty("RemoteEndPoint").GetString());
+        Assert.Equal("closed by client", properties.GetProperty("Reason").GetString());
         var id = properties.GetProperty("ConnectionId").GetString();
-        Assert.Equal($"Echo connection {id} accepted from {properties.GetProperty("RemoteEndPoint").GetString()}", accepted.GetProperty("Message").GetString());
-        Assert.Contains(lines, l => l.GetProperty("Message").GetString()!.StartsWith($"Echo connection {id} from ", StringComparison.Ordinal)
-            && l.GetProperty("Message").GetString()!.Contains("closed (closed by client)", StringComparison.Ordinal));
+        Assert.StartsWith($"Echo connection {id} from {properties.GetProperty("RemoteEndPoint").GetString()} closed (closed by client) after ",
+            closed.GetProperty("Message").GetString());
     }
 }

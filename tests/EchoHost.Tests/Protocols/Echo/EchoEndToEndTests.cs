@@ -213,9 +213,15 @@ public sealed class EchoEndToEndTests
 
         var accepted = await host.Logs.WaitForAsync(e => e.Message.Contains("accepted from"));
         var payload = await host.Logs.WaitForAsync(e => e.Message.StartsWith("received b'"));
-        await host.Logs.WaitForAsync(e => e.Message.Contains("closed ("));
+        var closed = await host.Logs.WaitForAsync(e => e.Message.Contains("closed ("));
 
-        Assert.Equal(LogLevel.Information, accepted.Level);
+        // One access-log line per connection at Information, when it ends; the admission is Debug.
+        Assert.Equal(LogLevel.Debug, accepted.Level);
+        Assert.Equal(LogLevel.Information, closed.Level);
+        var connectionId = accepted.Scope["ConnectionId"];
+        Assert.Equal(connectionId, closed.State["ConnectionId"]);
+        Assert.Single(host.Logs.Entries, e => e.Level >= LogLevel.Information
+            && (Equals(e.Scope.GetValueOrDefault("ConnectionId"), connectionId) || Equals(e.State.GetValueOrDefault("ConnectionId"), connectionId)));
         Assert.Equal("Echo", accepted.Scope["Listener"]);
         Assert.False(string.IsNullOrEmpty(accepted.Scope["ConnectionId"] as string));
         Assert.StartsWith("127.0.0.1:", accepted.Scope["RemoteEndPoint"] as string);
