@@ -92,4 +92,22 @@ public sealed class LoadModesTests
         Assert.Equal(1, run.ExitCode);
         Assert.True(run.Json.GetProperty("chat").GetProperty("missing").GetInt64() > 0, run.ToString());
     }
+
+    [Fact]
+    public async Task Chat_in_another_room_joins_it_first()
+    {
+        await using var host = await TestHost.StartAsync(AllListeners());
+        var run = await LoadClientRun.RunAsync("chat", "--target", host.EndPoint("Chat").ToString(), "--connections", "5", "--room", "games", "--rate", "10", "--duration", "1", "--json");
+        run.AssertClean(minOps: 10);
+        Assert.Equal(0, run.Json.GetProperty("chat").GetProperty("missing").GetInt64());
+    }
+
+    [Fact]
+    public async Task Progress_shows_ops_per_second_on_stderr_while_it_runs()
+    {
+        await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var run = await LoadClientRun.RunAsync("pingpong", "--target", server.EndPoint.ToString(), "--duration", "1.6", "--progress");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"pingpong +\d+\.\ds +[\d,]+ ops/s +[\d,]+ ops  errors 0  mismatches 0", run.Error);
+    }
 }
