@@ -80,7 +80,7 @@ internal static class HelpText
 
         Benchmark (builds nothing; src/EchoHost.Load/benchmark.sh builds in Release and runs it):
           echohost-load benchmark [--rounds N] [--duration TIME] [--warmup TIME] [--quick] [--json]
-                                  [--only ROWS] [--echohost PATH] [--baseline PATH] [--inspircd PATH]
+                                  [--only ROWS] [--hold N] [--progress] [--echohost PATH] [--baseline PATH] [--inspircd PATH]
           Starts the bare baseline (EchoHost.Baseline.dll tcp and udp) and EchoHost (EchoHost.dll, with the
           appsettings.json beside it, only MaxConnectionsPerIp raised) on free ports below 32768, runs every load
           against both in turn, reads each server's CPU time and RSS from /proc, and prints a Markdown table of the
@@ -94,6 +94,7 @@ internal static class HelpText
           --baseline PATH   EchoHost.Baseline.dll (default: beside echohost-load.dll).
           --inspircd PATH   The InspIRCd binary for the chat anchor (default: inspircd on PATH or /usr/sbin).
           --json            The table as JSON.
+          --progress        Each load's live progress line on stderr (one line per load is always printed there).
           Without InspIRCd the chat anchor row says: not installed: sudo apt-get install inspircd
           A row with any error, mismatch, lost datagram or missing delivery makes the exit code 1.
 
