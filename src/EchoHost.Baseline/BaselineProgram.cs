@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Net;
+
+namespace EchoHost.Baseline;
+
+/// <summary>
+/// The floor EchoHost is measured against: the least a .NET echo server can do. <c>tcp</c> is a Kestrel
+/// <c>ConnectionHandler</c> that copies input to output and nothing else; <c>udp</c> is a plain socket
+/// ReceiveFrom/SendTo loop. Usage: <c>EchoHost.Baseline tcp|udp [--port N] [--address IP]</c>; port 0 (the default)
+/// picks a free one. Prints one line with the bound endpoint, runs until SIGTERM or Ctrl+C.
+/// </summary>
+public static class BaselineProgram
+{
+    public const string Usage = "usage: EchoHost.Baseline tcp|udp [--port N (default 0: a free port)] [--address IP (default 127.0.0.1)]";
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["--help" or "-h", ..])
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        if (args.Length == 0 || args[0] is not ("tcp" or "udp"))
+        {
+            await Console.Error.WriteLineAsync($"EchoHost.Baseline: {(args.Length == 0 ? "" : $"unknown mode '{args[0]}'; ")}{Usage}");
+            return 2;
+        }
+
+        if (!TryParse(args[1..], out var address, out var port, out var problem))
+        {
+            await Console.Error.WriteLineAsync($"EchoHost.Baseline: {problem}");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+
+        if (args[0] == "tcp")
+        {
+            await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(address, port));
+            Console.WriteLine($"EchoHost.Baseline listening on {server.EndPoint}/tcp");
+            await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        else
+        {
+            using var server = UdpEchoServer.Start(new IPEndPoint(address, port));
+            Console.WriteLine($"EchoHost.Baseline listening on {server.EndPoint}/udp");
+            await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        return 0;
+    }
+
+    private static bool TryParse(string[] args, out IPAddress address, out int port, out string? problem)
+    {
+        address = IPAddress.Loopback;
+        port = 0;
+        problem = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--port" when value is not null && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535:
+                case "--address" when value is not null && IPAddress.TryParse(value, out address!):
+                    i++;
+                    break;
+                default:
+                    problem = $"bad argument '{args[i]}{(value is null ? "" : " " + value)}'; {Usage}";
+                    return false;
+            }
+        }
+
+        return true;
+    }
+}

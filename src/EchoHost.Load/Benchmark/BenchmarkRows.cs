@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Net;
+
+namespace EchoHost.Load.Benchmark;
+
+/// <summary>One run of one load against one server, with the server's figures around the measured phase.</summary>
+internal sealed record Sample(LoadResult Result, double CpuSeconds, long RssBeforeKiB, long RssAfterKiB)
+{
+    public double CpuMicrosecondsPer(double units) => units > 0 ? CpuSeconds * 1e6 / units : double.NaN;
+}
+
+/// <summary>A figure the table shows for a load, computed from each sample; the table shows the median over rounds.</summary>
+internal sealed record Figure(string Name, Func<Sample, double> Value, string Format = "N1");
+
+/// <summary>A load of the benchmark: what it runs and which figures it yields.</summary>
+internal sealed record BenchmarkRow(string Key, string Title, IReadOnlyList<Figure> Figures, Func<IPEndPoint, LoadOptions> Load, bool IsChat = false);
+
+internal static class BenchmarkRows
+{
+    public static IReadOnlyList<BenchmarkRow> Create(BenchmarkOptions o)
+    {
+        var q = o.Quick;
+        var holdSources = LoadOptionsParser.ParseSources("127.0.0.2-127.0.0.41", System.Net.Sockets.AddressFamily.InterNetwork);
+        int pp64 = q ? 4 : 64, pp1k = q ? 8 : 256, streams = q ? 2 : 8, churn = q ? 4 : 16, udp = q ? 4 : 32, users = q ? 20 : 500;
+        var perUser = q ? 2.0 : 0.4;
+        LoadOptions Base(LoadMode mode, IPEndPoint target, int connections, int size) => new()
+        {
+            Mode = mode,
+            Target = target,
+            TargetText = target.ToString(),
+            Connections = connections,
+            Size = size,
+            Duration = o.Duration,
+            Warmup = o.Warmup,
+        };
+
+        var msg = new[]
+        {
+            new Figure("CPU µs/msg", s => s.CpuMicrosecondsPer(s.Result.Ops)),
+            new Figure("msgs/s", s => s.Result.OpsPerSecond, "N0"),
+            new Figure("p99 round trip µs", s => s.Result.Latency.P99, "N0"),
+        };
+        return new BenchmarkRow[]
+        {
+            new("pingpong64", $"pingpong {pp64} conns × 64 B", msg, t => Base(LoadMode.PingPong, t, pp64, 64)),
+            new("pingpong1k", $"pingpong {pp1k} conns × 1 KiB", msg, t => Base(LoadMode.PingPong, t, pp1k, 1024)),
+            new("stream", $"stream {streams} conns × 64 KiB writes",
+            [
+                new("throughput MiB/s", s => s.Result.BytesPerSecond / (1 << 20)),
+                new("CPU µs/MiB", s => s.CpuMicrosecondsPer(s.Result.Bytes / (double)(1 << 20)), "N0"),
+            ], t => Base(LoadMode.Stream, t, streams, 65536)),
+            new("churn", $"churn {churn} at a time: connect, echo 32 B, close",
+            [
+                new("CPU µs/conn", s => s.CpuMicrosecondsPer(s.Result.Ops)),
+                new("conns/s", s => s.Result.OpsPerSecond, "N0"),
+            ], t => Base(LoadMode.Churn, t, churn, 32)),
+            new("hold", $"{o.Hold:N0} idle connections from {Math.Min(o.Hold, holdSources.Count)} addresses",
+            [
+                new("RSS KiB/conn beyond idle", s => s.Result.Ops > 0 ? (s.RssAfterKiB - s.RssBeforeKiB) / (double)s.Result.Ops : double.NaN, "N2"),
+                new("idle RSS MiB", s => s.RssBeforeKiB / 1024.0),
+            ], t => Base(LoadMode.Hold, t, o.Hold, 16) with { Sources = holdSources, Duration = TimeSpan.FromSeconds(Math.Min(o.Duration.TotalSeconds, q ? 1 : 3)), Warmup = TimeSpan.Zero }),
+            new("udp", $"UDP {udp} senders × 512 B",
+            [
+                new("CPU µs/datagram", s => s.CpuMicrosecondsPer(s.Result.Ops)),
+                new("datagrams/s", s => s.Result.OpsPerSecond, "N0"),
+            ], t => Base(LoadMode.Udp, t, udp, 512) with { Sources = holdSources.Take(udp).ToArray() }),
+            new("chat", $"chat: {users} users, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each",
+            [
+                new("CPU µs/delivery", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
+                new("deliveries/s", s => s.Result.OpsPerSecond, "N0"),
+                new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
+                new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
+                new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
+            ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true),
+        }.Where(row => o.Rows.Contains(row.Key)).ToArray();
+    }
+}

@@ -1,0 +1,102 @@
+namespace EchoHost.Load;
+
+internal static class HelpText
+{
+    public const string Text = """
+        echohost-load: a load client for any TCP or UDP echo server (RFC 862) and any line chat server
+        (EchoHost chat or IRC), and the benchmark that measures EchoHost against a bare baseline.
+
+        Usage:
+          echohost-load MODE [options]
+          echohost-load benchmark [benchmark options]
+          echohost-load --help
+
+        Modes (an "op" is what the throughput and the latency count):
+          pingpong  Request/response. Each connection sends a --size message, reads the whole echo, checks it,
+                    sends the next. op = one message echoed; latency = send to last echoed byte.
+          stream    Bulk. Each connection writes --size writes as fast as the server takes them while reading the
+                    echo; at the end it shuts down its sending side (half-close) and reads until the server closes;
+                    the echo must be exactly as long as what was sent. op = one write echoed in full.
+          churn     Connection rate. Each of --connections workers connects, sends --size bytes, half-closes, reads
+                    the echo until the server closes, checks it, closes; then again. op = one connection.
+          hold      Idle connections. Opens --connections connections (256 connects at a time, spread over
+                    --sources), holds them silent for --duration, then checks each one still echoes a --size
+                    message. op = one connection opened; latency = connect time. No warm-up.
+          udp       Datagram ping-pong. Each of --connections sockets sends a --size datagram (an 8-byte sequence
+                    number, then the pattern) and waits for its echo. No reply within --timeout is a lost datagram;
+                    a late reply to an earlier datagram is counted and skipped. op = one datagram echoed.
+          chat      Chat fan-out. --connections users join one room; once all are in, they send lines in turn at
+                    --rate lines/s in all; every user checks every line from the others (content, sequence, no
+                    loss, no duplicate, order per sender) and times its delivery. op = one delivery.
+                    --dialect echohost: EchoHost's chat (users land in lobby with guest nicks; "/join ROOM" for
+                    another --room; lines "<nick> text"). --dialect irc: NICK, USER, JOIN, PRIVMSG, PING/PONG.
+                    EchoHost's flood control allows 5 lines/s per user (burst 20): keep --rate / --connections
+                    below 5.
+
+        Every echoed byte is checked. Each connection sends a deterministic pseudo-random byte stream of its own
+        (all 256 byte values), so a wrong, missing, extra or foreign byte is reported with its offset.
+
+        Options (defaults per mode: pingpong 16 connections x 64 B, stream 4 x 65536 B, churn 16 x 32 B,
+        hold 1000 x 16 B, udp 16 x 512 B, chat 50 users x 64 B at 0.4 lines/s per user):
+          --target HOST:PORT  The server. Default localhost:65432 (udp: localhost:65400, chat: localhost:65433,
+                              chat --dialect irc: localhost:6667). IPv6: [::1]:7. localhost means 127.0.0.1.
+          --connections N     Connections (udp: sockets; chat: users).
+          --size BYTES        Message, write, datagram (8-65507) or chat text (40-8192) size; 1k = 1024, 1m = 1 MiB.
+          --duration TIME     Length of the measured phase (hold: how long the connections are held). Default 10s.
+                              TIME is seconds (2.5) or 500ms, 10s, 2m.
+          --count N           Instead of a duration: this many ops in all (chat: lines sent), then stop.
+          --rate R            Ops per second over all connections (chat: lines per second over all users);
+                              default: as fast as possible (chat: 0.4 per user). Latency is measured from when an
+                              op was due, so a server stall shows up as latency, not as fewer samples.
+          --warmup TIME       Run this long before measuring (not counted; errors still are). Default 0.
+          --sources LIST      Source addresses to connect from, in turn: 127.0.0.2-127.0.0.9 or 127.0.0.2-9 or
+                              127.0.0.2,127.0.0.3. On Linux all of 127.0.0.0/8 is loopback, so a server's per-IP
+                              limit can stay on while many connections are held.
+          --timeout TIME      An op (or connect) not done within it is an error; udp: a datagram not answered
+                              within it is lost. Default 10s (udp 1s).
+          --allow-loss        udp: lost datagrams are reported but do not fail the run.
+          --dialect D         chat: echohost (default) or irc.
+          --room NAME         chat: the room. Default lobby (irc: #load).
+          --json              Print the summary as JSON (same fields).
+          --progress          Live progress on stderr even when stderr is not a terminal (it is shown on a terminal).
+
+        Output: ops, throughput (ops/s and bytes/s), latency percentiles p50/p90/p99/p99.9/max in microseconds
+        (HDR-style histogram, within 1.6 %), errors, mismatches; udp: lost and late; chat: lines sent, deliveries
+        made of expected, missing, duplicated, out of order. The first error is named.
+        Exit code: 0 all good; 1 any error, mismatch, lost datagram (unless --allow-loss), missing or duplicated
+        delivery; 2 bad arguments.
+
+        Examples:
+          echohost-load pingpong --target localhost:65432 --connections 64 --size 64 --duration 10s --warmup 2s
+          echohost-load stream --connections 8 --size 64k --duration 10s
+          echohost-load churn --connections 16 --duration 10s --json
+          echohost-load hold --connections 10000 --sources 127.0.0.2-127.0.0.11 --duration 30s
+          echohost-load udp --target localhost:65400 --connections 32 --size 512 --duration 10s
+          echohost-load chat --target localhost:65433 --connections 500 --rate 200 --duration 10s
+          echohost-load chat --dialect irc --target localhost:6667 --connections 100 --rate 40
+          Any echo server works, e.g. socat:  socat TCP-LISTEN:7007,fork,reuseaddr EXEC:cat
+            then:  echohost-load pingpong --target 127.0.0.1:7007 --connections 4
+          or ncat: ncat -l -k 127.0.0.1 7007 -e /bin/cat  (one process per connection)
+
+        Benchmark (builds nothing; src/EchoHost.Load/benchmark.sh builds in Release and runs it):
+          echohost-load benchmark [--rounds N] [--duration TIME] [--warmup TIME] [--quick] [--json]
+                                  [--only ROWS] [--hold N] [--progress] [--echohost PATH] [--baseline PATH] [--inspircd PATH]
+          Starts the bare baseline (EchoHost.Baseline.dll tcp and udp) and EchoHost (EchoHost.dll, with the
+          appsettings.json beside it, only MaxConnectionsPerIp raised) on free ports below 32768, runs every load
+          against both in turn, reads each server's CPU time and RSS from /proc, and prints a Markdown table of the
+          medians over the rounds with the EchoHost/baseline ratio, plus the machine it ran on.
+          --rounds N        Rounds (default 3); the table shows medians.
+          --duration TIME   Measured time per load (default 10s); --warmup TIME before each (default 2s).
+          --quick           Tiny loads, 1 round, about 1 s each: a smoke test of the whole benchmark.
+          --only ROWS       Comma-separated rows: pingpong64, pingpong1k, stream, churn, hold, udp, chat.
+          --hold N          Idle connections in the hold row (default 10000).
+          --echohost PATH   EchoHost.dll (default: beside echohost-load.dll).
+          --baseline PATH   EchoHost.Baseline.dll (default: beside echohost-load.dll).
+          --inspircd PATH   The InspIRCd binary for the chat anchor (default: inspircd on PATH or /usr/sbin).
+          --json            The table as JSON.
+          --progress        Each load's live progress line on stderr (one line per load is always printed there).
+          Without InspIRCd the chat anchor row says: not installed: sudo apt-get install inspircd
+          A row with any error, mismatch, lost datagram or missing delivery makes the exit code 1.
+
+        """;
+}

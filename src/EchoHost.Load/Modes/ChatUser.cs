@@ -1,0 +1,414 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace EchoHost.Load.Modes;
+
+/// <summary>
+/// One chat user: its connection, its join handshake (EchoHost chat or minimal IRC), the lines it sends and the
+/// bookkeeping of the lines it receives. A message line's text is <c>L&lt;sender&gt; &lt;seq&gt; &lt;timestamp&gt; &lt;padding&gt;</c>;
+/// the padding is derived from sender and sequence, so a changed byte is a mismatch.
+/// </summary>
+internal sealed class ChatUser
+{
+    private readonly LoadRun _run;
+    private readonly WorkerStats _worker;
+    private readonly int _id;
+    private readonly int _users;
+    private readonly string _nick;
+    private readonly Socket _socket;
+    private readonly byte[] _sendBuffer;
+    private readonly byte[] _prefix;
+    private readonly byte[] _room;
+    private readonly long[] _highest;
+    private readonly ulong[] _window;
+    private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _receiving = Task.CompletedTask;
+    private volatile bool _closing;
+    private bool _sawLobby;
+    private long _sequence;
+
+    public long Sent;
+    public long Delivered;
+    public long Duplicates;
+    public long OutOfOrder;
+
+    public ChatUser(LoadRun run, WorkerStats worker, int id, int users, string tag)
+    {
+        _run = run;
+        _worker = worker;
+        _id = id;
+        _users = users;
+        _nick = $"ld{tag}x{id}";
+        _socket = Tcp.NewSocket(run.Options.Target, Tcp.SourceFor(run.Options, id));
+        _worker.Socket = _socket;
+        _sendBuffer = new byte[run.Options.Size + 512];
+        _room = Encoding.UTF8.GetBytes(run.Options.RoomName);
+        _prefix = run.Options.Dialect == ChatDialect.Irc ? Encoding.UTF8.GetBytes($"PRIVMSG {run.Options.RoomName} :") : [];
+        _highest = new long[users];
+        _window = new ulong[users];
+    }
+
+    private bool Irc => _run.Options.Dialect == ChatDialect.Irc;
+
+    public bool IsJoined => _joined.Task.IsCompletedSuccessfully;
+
+    public bool IsClosed { get; private set; }
+
+    private string Who => $"user {_id} ({_nick})";
+
+    /// <summary>Connects, starts reading, and waits until the user is in the room.</summary>
+    public async Task JoinAsync()
+    {
+        _worker.Begin();
+        try
+        {
+            await _socket.ConnectAsync(_run.Options.Target);
+            _receiving = Task.Run(ReceiveLoopAsync);
+            if (Irc)
+            {
+                Send($"NICK {_nick}\r\nUSER {_nick} 0 * :echohost-load\r\n");
+            }
+
+            await _joined.Task.WaitAsync(_run.Options.Timeout);
+            _worker.OpStarted = 0;
+        }
+        catch (TimeoutException)
+        {
+            Fail($"{Who}: not in {_run.Options.RoomName} within the timeout");
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Fail(Tcp.Describe(ex, _worker, Who, "connecting"));
+        }
+    }
+
+    /// <summary>Sends this user's next message line (called by the one sender loop).</summary>
+    public void SendLine()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        var seq = ++_sequence;
+        var span = _sendBuffer.AsSpan();
+        _prefix.CopyTo(span);
+        var n = _prefix.Length;
+        var textStart = n;
+        span[n++] = (byte)'L';
+        Utf8Formatter.TryFormat(_id, span[n..], out var w);
+        n += w;
+        span[n++] = (byte)' ';
+        Utf8Formatter.TryFormat(seq, span[n..], out w);
+        n += w;
+        span[n++] = (byte)' ';
+        Utf8Formatter.TryFormat(Stopwatch.GetTimestamp(), span[n..], out w);
+        n += w;
+        span[n++] = (byte)' ';
+        var padding = Math.Max(1, _run.Options.Size - (n - textStart));
+        for (var j = 0; j < padding; j++)
+        {
+            span[n++] = PaddingByte(_id, seq, j);
+        }
+
+        span[n++] = (byte)'\r';
+        span[n++] = (byte)'\n';
+        try
+        {
+            lock (_socket)
+            {
+                _socket.Send(span[..n]);
+            }
+
+            Sent++;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Fail(Tcp.Describe(ex, _worker, Who, "sending"));
+        }
+    }
+
+    private static byte PaddingByte(long sender, long seq, int j) => (byte)('a' + (int)((sender * 31 + seq * 7 + j) % 26));
+
+    private void Send(string text)
+    {
+        lock (_socket)
+        {
+            _socket.Send(Encoding.UTF8.GetBytes(text));
+        }
+    }
+
+    private void Fail(string message)
+    {
+        if (!_closing)
+        {
+            _worker.Error(message);
+        }
+
+        _joined.TrySetException(new InvalidOperationException(message));
+        IsClosed = true;
+        _socket.Dispose();
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[65536];
+        var filled = 0;
+        try
+        {
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    Fail($"{Who}: a line longer than {buffer.Length} bytes");
+                    return;
+                }
+
+                var n = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+                if (n == 0)
+                {
+                    if (!_closing)
+                    {
+                        Fail($"{Who}: the server closed the connection");
+                    }
+
+                    IsClosed = true;
+                    return;
+                }
+
+                filled += n;
+                var consumed = 0;
+                int newline;
+                while ((newline = buffer.AsSpan(consumed, filled - consumed).IndexOf((byte)'\n')) >= 0)
+                {
+                    var line = buffer.AsSpan(consumed, newline);
+                    if (line.Length > 0 && line[^1] == '\r')
+                    {
+                        line = line[..^1];
+                    }
+
+                    OnLine(line);
+                    consumed += newline + 1;
+                }
+
+                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                filled -= consumed;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            if (!_closing)
+            {
+                Fail(Tcp.Describe(ex, _worker, Who, "reading"));
+            }
+
+            IsClosed = true;
+        }
+    }
+
+    private void OnLine(ReadOnlySpan<byte> line)
+    {
+        if (Irc)
+        {
+            OnIrcLine(line);
+            return;
+        }
+
+        if (line.StartsWith("<"u8))
+        {
+            var end = line.IndexOf("> "u8);
+            if (end > 0)
+            {
+                OnMessage(line[(end + 2)..]);
+            }
+        }
+        else if (line.StartsWith("*** You are now in "u8))
+        {
+            var rest = line["*** You are now in "u8.Length..];
+            if (Ascii.EqualsIgnoreCase(rest[..Math.Min(rest.Length, _room.Length)], _room) && rest.Length > _room.Length && rest[_room.Length] == ' ')
+            {
+                _joined.TrySetResult();
+            }
+            else if (!_sawLobby)
+            {
+                _sawLobby = true;
+                Send($"/join {_run.Options.RoomName}\r\n");
+            }
+        }
+        else if (line.StartsWith("!!!"u8))
+        {
+            _worker.Error($"{Who}: the server said: {Encoding.UTF8.GetString(line)}");
+        }
+    }
+
+    private void OnIrcLine(ReadOnlySpan<byte> line)
+    {
+        if (line.StartsWith("PING"u8))
+        {
+            Send($"PONG{Encoding.UTF8.GetString(line[4..])}\r\n");
+            return;
+        }
+
+        if (line.StartsWith("ERROR"u8))
+        {
+            Fail($"{Who}: the server said: {Encoding.UTF8.GetString(line)}");
+            return;
+        }
+
+        if (!line.StartsWith(":"u8))
+        {
+            return;
+        }
+
+        // ":prefix COMMAND params"; the command is the second word.
+        var space = line.IndexOf((byte)' ');
+        if (space < 0)
+        {
+            return;
+        }
+
+        var rest = line[(space + 1)..];
+        if (rest.StartsWith("PRIVMSG "u8))
+        {
+            var text = rest.IndexOf(" :"u8);
+            if (text > 0)
+            {
+                OnMessage(rest[(text + 2)..]);
+            }
+        }
+        else if (rest.Length >= 4 && rest[3] == ' ' && Utf8Parser.TryParse(rest[..3], out int numeric, out _))
+        {
+            switch (numeric)
+            {
+                case 1:
+                    Send($"JOIN {_run.Options.RoomName}\r\n");
+                    break;
+                case 366:
+                    _joined.TrySetResult();
+                    break;
+                case >= 400 and < 600:
+                    Fail($"{Who}: the server said: {Encoding.UTF8.GetString(line)}");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A message from another user: check it and count the delivery.</summary>
+    private void OnMessage(ReadOnlySpan<byte> text)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (text.Length < 2 || text[0] != 'L')
+        {
+            return; // not one of ours (someone else in the room)
+        }
+
+        if (!Utf8Parser.TryParse(text[1..], out int sender, out var used) || sender < 0 || sender >= _users)
+        {
+            _worker.Mismatch($"{Who}: unreadable message line '{Encoding.UTF8.GetString(text)}'");
+            return;
+        }
+
+        var rest = text[(1 + used)..];
+        if (rest.Length < 2 || rest[0] != ' ' || !Utf8Parser.TryParse(rest[1..], out long seq, out used) || seq < 1)
+        {
+            _worker.Mismatch($"{Who}: unreadable sequence in '{Encoding.UTF8.GetString(text)}'");
+            return;
+        }
+
+        rest = rest[(1 + used)..];
+        if (rest.Length < 2 || rest[0] != ' ' || !Utf8Parser.TryParse(rest[1..], out long sentAt, out used))
+        {
+            _worker.Mismatch($"{Who}: unreadable timestamp in '{Encoding.UTF8.GetString(text)}'");
+            return;
+        }
+
+        var padding = rest[(1 + used)..];
+        if (padding.Length < 2 || padding[0] != ' ')
+        {
+            _worker.Mismatch($"{Who}: message {sender}/{seq} has lost its padding");
+            return;
+        }
+
+        padding = padding[1..];
+        var expectedLength = Math.Max(1, _run.Options.Size - (text.Length - padding.Length));
+        for (var j = 0; j < padding.Length; j++)
+        {
+            if (padding[j] != PaddingByte(sender, seq, j))
+            {
+                _worker.Mismatch($"{Who}: message {sender}/{seq}: byte {text.Length - padding.Length + j} of the text is 0x{padding[j]:x2}, sent 0x{PaddingByte(sender, seq, j):x2}");
+                return;
+            }
+        }
+
+        if (padding.Length != expectedLength)
+        {
+            _worker.Mismatch($"{Who}: message {sender}/{seq} arrived with {padding.Length} padding bytes, {expectedLength} sent");
+            return;
+        }
+
+        // Per sender: the highest sequence seen and a 64-bit window below it tell new, late and duplicated apart.
+        var highest = _highest[sender];
+        if (seq > highest)
+        {
+            var shift = seq - highest;
+            _window[sender] = shift >= 64 ? 1UL : (_window[sender] << (int)shift) | 1UL;
+            _highest[sender] = seq;
+        }
+        else
+        {
+            var back = highest - seq;
+            if (back < 64 && (_window[sender] & (1UL << (int)back)) != 0)
+            {
+                Duplicates++;
+                _run.NoteError($"{Who}: message {sender}/{seq} delivered twice");
+                return;
+            }
+
+            if (back < 64)
+            {
+                _window[sender] |= 1UL << (int)back;
+            }
+
+            OutOfOrder++;
+        }
+
+        Volatile.Write(ref Delivered, Delivered + 1);
+        if (_run.Measuring)
+        {
+            _worker.Ops++;
+            _worker.Bytes += text.Length;
+            _worker.Latency.RecordTicks(now - sentAt);
+        }
+    }
+
+    public async Task CloseAsync()
+    {
+        _closing = true;
+        if (!IsClosed)
+        {
+            try
+            {
+                if (Irc)
+                {
+                    Send("QUIT :done\r\n");
+                }
+
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        _socket.Dispose();
+        try
+        {
+            await _receiving;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+}

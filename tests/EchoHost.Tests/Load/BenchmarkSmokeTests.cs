@@ -1,0 +1,31 @@
+using EchoHost.Tests.Infrastructure;
+using System.Text.Json;
+
+namespace EchoHost.Tests.Load;
+
+/// <summary>
+/// The benchmark script end to end with --quick: every row runs against real server processes and none may have an
+/// error, a mismatch, a lost datagram or a missing delivery. Never a speed. It runs the binaries this test build
+/// already made (--prebuilt), because a Release build of three projects inside a test would take longer than the
+/// whole smoke; the script's build step is the same `dotnet build -c Release` as everywhere else.
+/// </summary>
+public sealed class BenchmarkSmokeTests
+{
+    [Fact]
+    public async Task Benchmark_script_quick_completes_every_row_without_failures()
+    {
+        var result = await ExternalTools.RunAsync("bash", [Repository.Path("src/EchoHost.Load/benchmark.sh"), "--prebuilt", AppContext.BaseDirectory, "--quick", "--json"]);
+        result.EnsureSuccess();
+        var root = JsonDocument.Parse(result.StandardOutput).RootElement;
+        var rows = root.GetProperty("rows").EnumerateArray().ToList();
+        var loads = rows.Select(r => r.GetProperty("load").GetString()!).Distinct().ToList();
+        Assert.Equal(7, loads.Count); // pingpong ×2, stream, churn, hold, udp, chat
+        foreach (var row in rows)
+        {
+            Assert.True(row.GetProperty("baselineFailures").GetInt64() == 0 && row.GetProperty("echoHostFailures").GetInt64() == 0, $"{row}\n{result.StandardError}");
+            Assert.True(row.GetProperty("echoHostValue").ValueKind == JsonValueKind.Number, $"EchoHost has no figure: {row}\n{result.StandardError}");
+        }
+
+        Assert.True(root.GetProperty("machine").GetProperty("cores").GetInt32() > 0);
+    }
+}

@@ -1,0 +1,49 @@
+using EchoHost.Tests.Infrastructure;
+namespace EchoHost.Tests.Load;
+
+public sealed class CommandLineTests
+{
+    [Fact]
+    public async Task Help_documents_every_mode_and_option_and_exits_0()
+    {
+        var run = await LoadClientRun.RunAsync("--help");
+        Assert.Equal(0, run.ExitCode);
+        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--json", "--progress", "--rounds", "--quick", "--only", "--hold", "Exit code", "Examples" })
+        {
+            Assert.Contains(word, run.Output);
+        }
+
+        Assert.Equal(run.Output, (await LoadClientRun.RunAsync("chat", "--help")).Output);
+    }
+
+    [Theory]
+    [InlineData(new[] { "gopher" }, "unknown mode 'gopher'")]
+    [InlineData(new[] { "pingpong", "--conections", "4" }, "unknown option '--conections'")]
+    [InlineData(new[] { "pingpong", "--connections", "0" }, "--connections: '0' is not a whole number from 1")]
+    [InlineData(new[] { "pingpong", "--target", "localhost" }, "--target: 'localhost' is not host:port")]
+    [InlineData(new[] { "pingpong", "--duration", "soon" }, "--duration: 'soon' is not a duration")]
+    [InlineData(new[] { "pingpong", "--size" }, "--size needs a value")]
+    [InlineData(new[] { "udp", "--size", "4" }, "--size: '4' is not a whole number from 8 to 65507")]
+    [InlineData(new[] { "hold", "--sources", "127.0.0.9-127.0.0.2" }, "--sources: '127.0.0.9-127.0.0.2' is not an ascending range")]
+    [InlineData(new[] { "chat", "--dialect", "xmpp" }, "--dialect: 'xmpp' is not echohost or irc")]
+    [InlineData(new[] { "pingpong", "--dialect", "irc" }, "--dialect and --room apply to chat only")]
+    [InlineData(new[] { "benchmark", "--rounds", "zero" }, "--rounds: 'zero' is not a whole number")]
+    [InlineData(new[] { "benchmark", "--only", "pingpong64,ftp" }, "--only: unknown row 'ftp'")]
+    public async Task A_bad_argument_is_one_line_and_exit_code_2(string[] args, string message)
+    {
+        var run = await LoadClientRun.RunAsync(args);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        var line = Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("echohost-load: ", line);
+        Assert.Contains(message, line);
+    }
+
+    [Fact]
+    public async Task No_arguments_prints_the_usage_and_exits_2()
+    {
+        var run = await LoadClientRun.RunAsync();
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Usage:", run.Output);
+    }
+}
