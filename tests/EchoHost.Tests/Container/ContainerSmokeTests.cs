@@ -359,7 +359,7 @@ public sealed class ContainerSmokeTests
         public async Task StartedAsync()
         {
             var exited = _process.WaitForExitAsync();
-            if (await Task.WhenAny(_started.Task, exited).WaitAsync(TestTimeouts.Long) != _started.Task)
+            if (await Task.WhenAny(_started.Task, exited).WaitAsync(TestTimeouts.Process) != _started.Task)
             {
                 Assert.Fail($"EchoHost exited before it started:\n{_output}");
             }
@@ -367,7 +367,7 @@ public sealed class ContainerSmokeTests
 
         public async Task<int> ExitCodeAsync()
         {
-            await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Long));
+            await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Process));
             return _process.ExitCode;
         }
 
