@@ -56,7 +56,7 @@ public sealed class ContainerSmokeTests
         var ports = new Dictionary<(int Port, string Transport), int>();
         foreach (var (key, endpoint) in endpoints)
         {
-            ports[key] = key.Transport == "udp" ? FreeUdpPort() : SocketExtensions.FreeLoopbackPort();
+            ports[key] = key.Transport == "udp" ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
             published[endpoint.PortVariable] = ports[key].ToString();
         }
 
@@ -148,13 +148,6 @@ public sealed class ContainerSmokeTests
         }
 
         return endpoints;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     /// <summary>Binds every one of the given ports that is free, on all interfaces, until disposed.</summary>
