@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.IO.Compression;
 using System.Reflection;
 using EchoHost.Configuration;
 using Microsoft.Extensions.Options;
@@ -32,21 +33,36 @@ internal static class TelemetrySetup
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, TelemetryStartup>());
     }
 
-    /// <summary><c>GET /metrics</c>: Prometheus text.</summary>
+    /// <summary>
+    /// <c>GET /metrics</c>: OpenMetrics 1.0 or Prometheus text 0.0.4 as the scraper's <c>Accept</c> prefers
+    /// (<see cref="MetricsNegotiation"/>), gzip-compressed when its <c>Accept-Encoding</c> allows.
+    /// </summary>
     public static void MapMetrics(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/metrics", async (HttpContext context, PrometheusScraper scraper) =>
         {
-            var text = await scraper.ScrapeAsync(context.RequestAborted);
+            var request = context.Request.GetTypedHeaders();
+            var openMetrics = MetricsNegotiation.PrefersOpenMetrics(request.Accept);
+            var text = await scraper.ScrapeAsync(context.RequestAborted, openMetrics);
             if (text is null)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 return;
             }
 
-            context.Response.ContentType = PrometheusTextWriter.ContentType;
-            context.Response.Headers.CacheControl = "no-store";
-            await context.Response.Body.WriteAsync(text, context.RequestAborted);
+            var response = context.Response;
+            response.ContentType = openMetrics ? PrometheusTextWriter.OpenMetricsContentType : PrometheusTextWriter.ContentType;
+            response.Headers.CacheControl = "no-store";
+            response.Headers.Vary = "Accept, Accept-Encoding";
+            if (!MetricsNegotiation.AcceptsGzip(request.AcceptEncoding))
+            {
+                await response.Body.WriteAsync(text, context.RequestAborted);
+                return;
+            }
+
+            response.Headers.ContentEncoding = "gzip";
+            await using var gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
+            await gzip.WriteAsync(text, context.RequestAborted);
         });
     }
 
