@@ -15,6 +15,7 @@ internal static class TelemetrySetup
     public const string ServiceName = "echohost";
     public const string KestrelMeterName = "Microsoft.AspNetCore.Server.Kestrel";
     public const string RuntimeMeterName = "System.Runtime";
+    private const string KestrelConnectionDuration = "kestrel.connection.duration";
 
     /// <summary>Either of these turns on OTLP export as in any OpenTelemetry SDK; <c>EchoHost:Otlp:Endpoint</c>, when set, wins.</summary>
     private static readonly string[] OtlpEndpointVariables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];
@@ -83,7 +84,10 @@ internal static class TelemetrySetup
                 metrics.AddMeter(EchoHostMetrics.MeterName, KestrelMeterName, RuntimeMeterName)
                     // Meters are matched by name process-wide; keep only this host's (its IMeterFactory's) and the
                     // process-wide runtime meter, so two hosts in one process (as in tests) never mix their figures.
-                    .AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop : null)
+                    // Kestrel's connection duration is EchoHost's, tagged per listener: it gets buckets for long sessions.
+                    .AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop
+                        : instrument is { Name: KestrelConnectionDuration, Meter.Name: KestrelMeterName } ? new ExplicitBucketHistogramConfiguration { Boundaries = EchoHostMetrics.ConnectionDurationBuckets }
+                        : null)
                     .AddReader(scraper.Reader);
                 if (!string.IsNullOrWhiteSpace(otlp.Endpoint))
                 {
