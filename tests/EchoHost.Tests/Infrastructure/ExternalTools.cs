@@ -118,6 +118,13 @@ internal static class ExternalTools
     /// <summary>Runs one of the scripts in .ci/node with node.</summary>
     public static Task<ToolResult> RunNodeScriptAsync(string script, string standardInput) =>
         RunAsync("node", [Repository.Path($".ci/node/{script}")], standardInput);
+
+    /// <summary>A one-document YAML file of the repository as JSON, read by .ci/node's YAML parser.</summary>
+    public static async Task<System.Text.Json.Nodes.JsonNode> ReadYamlAsync(string relativePath)
+    {
+        var json = (await RunNodeScriptAsync("yaml-to-json.mjs", await File.ReadAllTextAsync(Repository.Path(relativePath)))).EnsureSuccess();
+        return Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(json)!.AsArray())!;
+    }
 }
 
 internal sealed record ToolResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError)
