@@ -167,7 +167,7 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
         pid=$!
         exec 3> session.in
         seen() {
-          for _ in $(seq 1 1200); do
+          for _ in $(seq 1 800); do
             grep -qF -- "$1" session.out && return 0
             kill -0 $pid 2>/dev/null || break
             sleep 0.1
@@ -305,7 +305,7 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
 
         /// <summary>Runs the script in this folder; a command that never returns (exit 124) is what the README must not have.</summary>
         public Task<ToolResult> BashAsync(string script) =>
-            RunAsync("timeout", ["--kill-after=5", "60", "bash", "-c", $"cd '{Root}' && {script}"]);
+            RunAsync("timeout", ["--kill-after=2", "85", "bash", "-c", $"cd '{Root}' && {script}"]);
 
         public void Dispose() => Directory.Delete(Root, recursive: true);
     }
