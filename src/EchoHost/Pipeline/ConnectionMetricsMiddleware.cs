@@ -1,15 +1,25 @@
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace EchoHost.Pipeline;
 
-/// <summary>Counts an admitted connection as opened and active, and records its duration once it ends.</summary>
+/// <summary>
+/// Counts an admitted connection as opened and active until it ends, and tags Kestrel's own measurement of it with
+/// the listener: Kestrel reads <see cref="IConnectionMetricsTagsFeature"/> when the connection ends and adds its tags
+/// to <c>kestrel.connection.duration</c> (not to <c>kestrel.active_connections</c>, whose tags are fixed at the start).
+/// Connections refused by the limits never get here, so they stay untagged.
+/// </summary>
 internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, ListenerMetrics metrics)
 {
     public async Task InvokeAsync(ConnectionContext connection)
     {
-        var session = connection.Features.GetRequiredFeature<ConnectionSession>();
+        // Absent while nothing listens to Kestrel's duration histogram.
+        if (connection.Features.Get<IConnectionMetricsTagsFeature>() is { } kestrelTags)
+        {
+            metrics.TagConnection(kestrelTags.Tags);
+        }
+
         metrics.ConnectionOpened();
         try
         {
@@ -17,7 +27,7 @@ internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, Liste
         }
         finally
         {
-            metrics.ConnectionClosed(session.Duration);
+            metrics.ConnectionClosed();
         }
     }
 }

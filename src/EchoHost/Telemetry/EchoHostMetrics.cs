@@ -12,6 +12,12 @@ internal sealed class EchoHostMetrics
 {
     public const string MeterName = "EchoHost";
 
+    /// <summary>
+    /// Buckets for Kestrel's <c>kestrel.connection.duration</c>, which measures EchoHost's connections (tagged with
+    /// the listener): from 5 ms to 1 h, as echo and chat sessions last far longer than an HTTP connection.
+    /// </summary>
+    public static readonly double[] ConnectionDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
     private readonly ConcurrentDictionary<string, ListenerMetrics> _listeners = new(StringComparer.Ordinal);
     private bool _started;
 
@@ -21,8 +27,6 @@ internal sealed class EchoHostMetrics
 
         ConnectionsActive = meter.CreateUpDownCounter<long>("echohost.connections.active", "{connection}", "TCP connections open now.");
         ConnectionsOpened = meter.CreateCounter<long>("echohost.connections.opened", "{connection}", "TCP connections accepted (after the connection limits).");
-        ConnectionDuration = meter.CreateHistogram("echohost.connection.duration", "s", "How long TCP connections stayed open.", tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] });
         BytesReceived = meter.CreateCounter<long>("echohost.io.received", "By", "Bytes received from TCP clients.");
         BytesSent = meter.CreateCounter<long>("echohost.io.sent", "By", "Bytes sent to TCP clients.");
         ConnectionsRefused = meter.CreateCounter<long>("echohost.connections.refused", "{connection}", "TCP connections closed at once because a connection limit was reached.");
@@ -43,7 +47,6 @@ internal sealed class EchoHostMetrics
 
     internal UpDownCounter<long> ConnectionsActive { get; }
     internal Counter<long> ConnectionsOpened { get; }
-    internal Histogram<double> ConnectionDuration { get; }
     internal Counter<long> BytesReceived { get; }
     internal Counter<long> BytesSent { get; }
     internal Counter<long> ConnectionsRefused { get; }

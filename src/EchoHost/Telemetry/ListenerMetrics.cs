@@ -33,10 +33,18 @@ internal sealed class ListenerMetrics
         _metrics.ConnectionsActive.Add(1, _tags);
     }
 
-    public void ConnectionClosed(TimeSpan duration)
+    public void ConnectionClosed() => _metrics.ConnectionsActive.Add(-1, _tags);
+
+    /// <summary>
+    /// Adds the listener's tags to a connection's metric tags as Kestrel collects them (its
+    /// <c>IConnectionMetricsTagsFeature</c>), so Kestrel's <c>kestrel.connection.duration</c> is per listener.
+    /// </summary>
+    public void TagConnection(ICollection<KeyValuePair<string, object?>> connectionTags)
     {
-        _metrics.ConnectionsActive.Add(-1, _tags);
-        _metrics.ConnectionDuration.Record(duration.TotalSeconds, _tags);
+        foreach (var tag in _tags)
+        {
+            connectionTags.Add(tag);
+        }
     }
 
     public void ConnectionRefused(string reason) => _metrics.ConnectionsRefused.Add(1, WithReason(reason));

@@ -25,13 +25,15 @@ internal sealed class PrometheusScraper
     /// <summary>Added to the meter provider, which owns and disposes it.</summary>
     public MetricReader Reader { get; }
 
-    /// <summary>The current metrics as UTF-8 Prometheus text, or null once the meter provider has shut down.</summary>
-    public async Task<byte[]?> ScrapeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The current metrics as UTF-8 Prometheus text (or OpenMetrics text), or null once the meter provider has shut down.
+    /// </summary>
+    public async Task<byte[]?> ScrapeAsync(CancellationToken cancellationToken, bool openMetrics = false)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return _exporter.Scrape(CollectTimeoutMilliseconds);
+            return _exporter.Scrape(CollectTimeoutMilliseconds, openMetrics);
         }
         finally
         {
@@ -48,12 +50,14 @@ internal sealed class PrometheusScraper
     {
         private readonly StringBuilder _text = new();
         private bool _collecting;
+        private bool _openMetrics;
 
         public Func<int, bool>? Collect { get; set; }
 
-        public byte[]? Scrape(int timeoutMilliseconds)
+        public byte[]? Scrape(int timeoutMilliseconds, bool openMetrics)
         {
             _text.Clear();
+            _openMetrics = openMetrics;
             _collecting = true;
             try
             {
@@ -72,7 +76,7 @@ internal sealed class PrometheusScraper
                 return ExportResult.Failure;
             }
 
-            PrometheusTextWriter.Write(_text, ParentProvider?.GetResource() ?? Resource.Empty, batch);
+            PrometheusTextWriter.Write(_text, ParentProvider?.GetResource() ?? Resource.Empty, batch, _openMetrics);
             return ExportResult.Success;
         }
     }

@@ -8,21 +8,30 @@ using OpenTelemetry.Resources;
 namespace EchoHost.Telemetry;
 
 /// <summary>
-/// Writes one collection of cumulative metrics in the Prometheus text format, version 0.0.4: <c>target_info</c> from
-/// the resource first, then the metric families sorted by name, each with its <c># TYPE</c> line, its <c># HELP</c>
-/// line when the instrument has a description, and its samples labelled with the instrument scope
-/// (<c>otel_scope_name</c>, <c>otel_scope_version</c>) and the point's attributes.
+/// Writes one collection of cumulative metrics in the Prometheus text format, version 0.0.4, or in OpenMetrics 1.0
+/// text: <c>target_info</c> from the resource first, then the metric families sorted by name, each with its
+/// <c># TYPE</c> line, its <c># HELP</c> line when the instrument has a description, and its samples labelled with the
+/// instrument scope (<c>otel_scope_name</c>, <c>otel_scope_version</c>) and the point's attributes.
 /// </summary>
+/// <remarks>
+/// OpenMetrics as the official OpenTelemetry .NET exporter writes it: a counter's family (its <c># TYPE</c>, <c># UNIT</c>
+/// and <c># HELP</c>) is named without <c>_total</c>, which only its samples carry; <c># UNIT</c> when the name ends
+/// with the unit; counters and histograms get <c>_created</c> (the start of their cumulative count, in Unix seconds);
+/// <c>le</c> in canonical form (<c>1.0</c>); <c>target_info</c> is an info family; <c>unknown</c> replaces
+/// <c>untyped</c>; <c># EOF</c> ends it.
+/// </remarks>
 internal static class PrometheusTextWriter
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+    public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
     // Names depend only on the instrument: compute them once per metric stream, not per scrape.
     private static readonly ConditionalWeakTable<Metric, Family> Families = new();
 
-    public static void Write(StringBuilder text, Resource resource, in Batch<Metric> batch)
+    public static void Write(StringBuilder text, Resource resource, in Batch<Metric> batch, bool openMetrics = false)
     {
-        WriteTargetInfo(text, resource);
+        WriteTargetInfo(text, resource, openMetrics);
 
         // One # TYPE and # HELP per family; the first description wins. Two instruments that map to one name with
         // different types cannot be told apart by Prometheus, so that family is left out.
@@ -69,11 +78,18 @@ internal static class PrometheusTextWriter
 
             if (family.Name != previous)
             {
-                text.Append("# TYPE ").Append(family.Name).Append(' ').Append(PrometheusNaming.TypeName(family.Type)).Append('\n');
+                var metadataName = openMetrics ? family.MetadataName : family.Name;
+                var typeName = openMetrics && family.Type == PrometheusType.Untyped ? "unknown" : PrometheusNaming.TypeName(family.Type);
+                text.Append("# TYPE ").Append(metadataName).Append(' ').Append(typeName).Append('\n');
+                if (openMetrics && family.Unit is { } unit)
+                {
+                    text.Append("# UNIT ").Append(metadataName).Append(' ').Append(unit).Append('\n');
+                }
+
                 if (help[family.Name] is { } description)
                 {
-                    text.Append("# HELP ").Append(family.Name).Append(' ');
-                    AppendEscaped(text, description, escapeQuotes: false);
+                    text.Append("# HELP ").Append(metadataName).Append(' ');
+                    AppendEscaped(text, description, escapeQuotes: openMetrics);
                     text.Append('\n');
                 }
 
@@ -82,16 +98,21 @@ internal static class PrometheusTextWriter
 
             if (family.Type == PrometheusType.Histogram)
             {
-                WriteHistogram(text, metric, family);
+                WriteHistogram(text, metric, family, openMetrics);
             }
             else
             {
-                WriteSamples(text, metric, family);
+                WriteSamples(text, metric, family, openMetrics);
             }
+        }
+
+        if (openMetrics)
+        {
+            text.Append("# EOF\n");
         }
     }
 
-    private static void WriteTargetInfo(StringBuilder text, Resource resource)
+    private static void WriteTargetInfo(StringBuilder text, Resource resource, bool openMetrics)
     {
         var labels = new List<Label>();
         foreach (var (key, value) in resource.Attributes)
@@ -104,17 +125,19 @@ internal static class PrometheusTextWriter
             return;
         }
 
-        text.Append("# TYPE target_info gauge\n# HELP target_info Target metadata\ntarget_info");
+        // OpenMetrics has the info type: family "target", sample "target_info".
+        text.Append(openMetrics ? "# TYPE target info\n# HELP target Target metadata\ntarget_info" : "# TYPE target_info gauge\n# HELP target_info Target metadata\ntarget_info");
         AppendLabels(text, labels, le: null);
         text.Append(" 1\n");
     }
 
-    private static void WriteSamples(StringBuilder text, Metric metric, Family family)
+    private static void WriteSamples(StringBuilder text, Metric metric, Family family, bool openMetrics)
     {
         foreach (ref readonly var point in metric.GetMetricPoints())
         {
+            var labels = Labels(family, point.Tags, dropLe: false);
             text.Append(family.Name);
-            AppendLabels(text, Labels(family, point.Tags, dropLe: false), le: null);
+            AppendLabels(text, labels, le: null);
             text.Append(' ');
             switch (metric.MetricType)
             {
@@ -133,32 +156,55 @@ internal static class PrometheusTextWriter
             }
 
             text.Append('\n');
+            if (openMetrics && family.Type == PrometheusType.Counter)
+            {
+                WriteCreated(text, family, labels, point.StartTime);
+            }
         }
     }
 
-    private static void WriteHistogram(StringBuilder text, Metric metric, Family family)
+    private static void WriteHistogram(StringBuilder text, Metric metric, Family family, bool openMetrics)
     {
         foreach (ref readonly var point in metric.GetMetricPoints())
         {
             // "le" belongs to the buckets: an attribute of that name would make them ambiguous, so it is dropped.
             var labels = Labels(family, point.Tags, dropLe: true);
             long cumulative = 0;
+            var negativeBounds = false;
             foreach (var bucket in point.GetHistogramBuckets())
             {
                 cumulative += bucket.BucketCount;
+                negativeBounds |= bucket.ExplicitBound < 0;
                 text.Append(family.Name).Append("_bucket");
-                AppendLabels(text, labels, le: PrometheusNaming.SampleValue(bucket.ExplicitBound));
+                AppendLabels(text, labels, le: openMetrics ? PrometheusNaming.CanonicalNumber(bucket.ExplicitBound) : PrometheusNaming.SampleValue(bucket.ExplicitBound));
                 text.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
             }
 
-            text.Append(family.Name).Append("_sum");
-            AppendLabels(text, labels, le: null);
-            text.Append(' ').Append(PrometheusNaming.SampleValue(point.GetHistogramSum())).Append('\n');
+            // OpenMetrics: a histogram with a negative bucket bound has no _sum, and then no _count.
+            if (!(openMetrics && negativeBounds))
+            {
+                text.Append(family.Name).Append("_sum");
+                AppendLabels(text, labels, le: null);
+                text.Append(' ').Append(PrometheusNaming.SampleValue(point.GetHistogramSum())).Append('\n');
 
-            text.Append(family.Name).Append("_count");
-            AppendLabels(text, labels, le: null);
-            text.Append(' ').Append(point.GetHistogramCount().ToString(CultureInfo.InvariantCulture)).Append('\n');
+                text.Append(family.Name).Append("_count");
+                AppendLabels(text, labels, le: null);
+                text.Append(' ').Append(point.GetHistogramCount().ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+
+            if (openMetrics)
+            {
+                WriteCreated(text, family, labels, point.StartTime);
+            }
         }
+    }
+
+    /// <summary>OpenMetrics' <c>_created</c>: when the cumulative count of a counter or histogram started, in Unix seconds.</summary>
+    private static void WriteCreated(StringBuilder text, Family family, List<Label> labels, DateTimeOffset start)
+    {
+        text.Append(family.MetadataName).Append("_created");
+        AppendLabels(text, labels, le: null);
+        text.Append(' ').Append(PrometheusNaming.SampleValue(start.ToUnixTimeMilliseconds() / 1000.0)).Append('\n');
     }
 
     /// <summary>The instrument scope's labels, then the point's attributes.</summary>
@@ -247,8 +293,11 @@ internal static class PrometheusTextWriter
 
     private readonly record struct Label(string Key, string Name, string Value);
 
-    /// <summary>A metric stream's Prometheus name and type, and the labels of its instrument scope.</summary>
-    private sealed record Family(string Name, PrometheusType Type, List<Label> ScopeLabels)
+    /// <summary>
+    /// A metric stream's Prometheus name and type, and the labels of its instrument scope; for OpenMetrics, the
+    /// family's name in its metadata (a counter's without <c>_total</c>) and its unit when the name ends with it.
+    /// </summary>
+    private sealed record Family(string Name, PrometheusType Type, List<Label> ScopeLabels, string MetadataName, string? Unit)
     {
         public static Family Of(Metric metric)
         {
@@ -273,7 +322,10 @@ internal static class PrometheusTextWriter
                 }
             }
 
-            return new Family(PrometheusNaming.MetricName(metric.Name, metric.Unit, type), type, scope);
+            var familyName = PrometheusNaming.MetricName(metric.Name, metric.Unit, type);
+            var metadataName = type == PrometheusType.Counter ? familyName[..^"_total".Length] : familyName;
+            var unit = string.IsNullOrEmpty(metric.Unit) ? string.Empty : PrometheusNaming.UnitSuffix(metric.Unit);
+            return new Family(familyName, type, scope, metadataName, unit.Length > 0 && metadataName.EndsWith("_" + unit, StringComparison.Ordinal) ? unit : null);
         }
     }
 }

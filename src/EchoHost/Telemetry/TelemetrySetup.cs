@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.IO.Compression;
 using System.Reflection;
 using EchoHost.Configuration;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ internal static class TelemetrySetup
     public const string ServiceName = "echohost";
     public const string KestrelMeterName = "Microsoft.AspNetCore.Server.Kestrel";
     public const string RuntimeMeterName = "System.Runtime";
+    private const string KestrelConnectionDuration = "kestrel.connection.duration";
 
     /// <summary>Either of these turns on OTLP export as in any OpenTelemetry SDK; <c>EchoHost:Otlp:Endpoint</c>, when set, wins.</summary>
     private static readonly string[] OtlpEndpointVariables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];
@@ -32,21 +34,36 @@ internal static class TelemetrySetup
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, TelemetryStartup>());
     }
 
-    /// <summary><c>GET /metrics</c>: Prometheus text.</summary>
+    /// <summary>
+    /// <c>GET /metrics</c>: OpenMetrics 1.0 or Prometheus text 0.0.4 as the scraper's <c>Accept</c> prefers
+    /// (<see cref="MetricsNegotiation"/>), gzip-compressed when its <c>Accept-Encoding</c> allows.
+    /// </summary>
     public static void MapMetrics(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/metrics", async (HttpContext context, PrometheusScraper scraper) =>
         {
-            var text = await scraper.ScrapeAsync(context.RequestAborted);
+            var request = context.Request.GetTypedHeaders();
+            var openMetrics = MetricsNegotiation.PrefersOpenMetrics(request.Accept);
+            var text = await scraper.ScrapeAsync(context.RequestAborted, openMetrics);
             if (text is null)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 return;
             }
 
-            context.Response.ContentType = PrometheusTextWriter.ContentType;
-            context.Response.Headers.CacheControl = "no-store";
-            await context.Response.Body.WriteAsync(text, context.RequestAborted);
+            var response = context.Response;
+            response.ContentType = openMetrics ? PrometheusTextWriter.OpenMetricsContentType : PrometheusTextWriter.ContentType;
+            response.Headers.CacheControl = "no-store";
+            response.Headers.Vary = "Accept, Accept-Encoding";
+            if (!MetricsNegotiation.AcceptsGzip(request.AcceptEncoding))
+            {
+                await response.Body.WriteAsync(text, context.RequestAborted);
+                return;
+            }
+
+            response.Headers.ContentEncoding = "gzip";
+            await using var gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
+            await gzip.WriteAsync(text, context.RequestAborted);
         });
     }
 
@@ -67,7 +84,10 @@ internal static class TelemetrySetup
                 metrics.AddMeter(EchoHostMetrics.MeterName, KestrelMeterName, RuntimeMeterName)
                     // Meters are matched by name process-wide; keep only this host's (its IMeterFactory's) and the
                     // process-wide runtime meter, so two hosts in one process (as in tests) never mix their figures.
-                    .AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop : null)
+                    // Kestrel's connection duration is EchoHost's, tagged per listener: it gets buckets for long sessions.
+                    .AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop
+                        : instrument is { Name: KestrelConnectionDuration, Meter.Name: KestrelMeterName } ? new ExplicitBucketHistogramConfiguration { Boundaries = EchoHostMetrics.ConnectionDurationBuckets }
+                        : null)
                     .AddReader(scraper.Reader);
                 if (!string.IsNullOrWhiteSpace(otlp.Endpoint))
                 {

@@ -28,8 +28,56 @@ public sealed class ContainerSmokeTests
 
     private static readonly string[] IgnoredFolders = ["bin", "obj", "TestResults"];
 
+    /// <summary>
+    /// Also the proof that the tests need none of the default ports: a server runs on them first, as the README's
+    /// <c>dotnet run</c> would (when one is already running there, or anything holds a default port, that is the very
+    /// situation, and it is used as it is), and the image still passes beside it, which keeps serving.
+    /// </summary>
     [Fact]
-    public async Task Image_steps_build_and_every_exposed_port_answers_as_the_app_user()
+    public async Task Image_steps_build_and_every_exposed_port_answers_as_the_app_user_beside_a_server_on_the_default_ports()
+    {
+        await using var defaultServer = await StartOnTheDefaultPortsAsync();
+
+        await SmokeTestAsync();
+
+        if (defaultServer is not null)
+        {
+            using (var echo = await SocketExtensions.ConnectAsync(new IPEndPoint(IPAddress.Loopback, DefaultEchoPort())))
+            {
+                await echo.AssertEchoesAsync("still here\n");
+            }
+
+            defaultServer.Signal(HostProcess.SIGTERM);
+            Assert.Equal(0, await defaultServer.WaitForExitAsync());
+        }
+    }
+
+    /// <summary>The built EchoHost with the shipped configuration, or null when a default port was taken already.</summary>
+    private static async Task<HostProcess?> StartOnTheDefaultPortsAsync()
+    {
+        var server = HostProcess.Start([]);
+        try
+        {
+            await server.WaitForOutputAsync(new System.Text.RegularExpressions.Regex("EchoHost started"));
+            return server;
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited: only "a default port is in use" is acceptable, by a server of the user's or anything else.
+            Assert.Equal(1, await server.WaitForExitAsync());
+            Assert.Contains("address already in use", server.StandardError);
+            await server.DisposeAsync();
+            return null;
+        }
+    }
+
+    private static int DefaultEchoPort()
+    {
+        var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
+        return configuration.GetValue<int>("EchoHost:Listeners:Echo:Port");
+    }
+
+    private static async Task SmokeTestAsync()
     {
         var dockerfile = Dockerfile.Load(Repository.Path("Dockerfile"));
         using var scratch = new ScratchFolder();
@@ -56,7 +104,7 @@ public sealed class ContainerSmokeTests
         var ports = new Dictionary<(int Port, string Transport), int>();
         foreach (var (key, endpoint) in endpoints)
         {
-            ports[key] = key.Transport == "udp" ? FreeUdpPort() : SocketExtensions.FreeLoopbackPort();
+            ports[key] = key.Transport == "udp" ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
             published[endpoint.PortVariable] = ports[key].ToString();
         }
 
@@ -148,13 +196,6 @@ public sealed class ContainerSmokeTests
         }
 
         return endpoints;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     /// <summary>Binds every one of the given ports that is free, on all interfaces, until disposed.</summary>
@@ -359,7 +400,7 @@ public sealed class ContainerSmokeTests
         public async Task StartedAsync()
         {
             var exited = _process.WaitForExitAsync();
-            if (await Task.WhenAny(_started.Task, exited).WaitAsync(TestTimeouts.Long) != _started.Task)
+            if (await Task.WhenAny(_started.Task, exited).WaitAsync(TestTimeouts.Process) != _started.Task)
             {
                 Assert.Fail($"EchoHost exited before it started:\n{_output}");
             }
@@ -367,7 +408,7 @@ public sealed class ContainerSmokeTests
 
         public async Task<int> ExitCodeAsync()
         {
-            await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Long));
+            await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Process));
             return _process.ExitCode;
         }
 

@@ -97,10 +97,4 @@ public sealed class ComposeAndPrometheusTests
         // On the compose network Prometheus reaches the container's own port, whatever the host publishes.
         Assert.Contains(compose.At("services", "echohost", "ports").AsArray(), p => ParsePort(p!.GetValue<string>()).Target == 8080);
     }
-
-    private static async Task<JsonNode> ReadYamlAsync(string relativePath)
-    {
-        var json = (await RunNodeScriptAsync("yaml-to-json.mjs", await File.ReadAllTextAsync(Repository.Path(relativePath)))).EnsureSuccess();
-        return Assert.Single(JsonNode.Parse(json)!.AsArray())!;
-    }
 }

@@ -59,7 +59,7 @@ public sealed class GracefulShutdownTests
             Assert.Equal("*** Server is shutting down. Goodbye!", (await user.ReadToEndAsync()).Last());
         }
 
-        var closes = await Task.WhenAll(echoSockets.Select(s => s.ReceiveAsync(new byte[16], SocketFlags.None, TestTimeouts.Token(TestTimeouts.Long)).AsTask()));
+        var closes = await Task.WhenAll(echoSockets.Select(s => s.ReceiveAsync(new byte[16], SocketFlags.None, TestTimeouts.Token(TestTimeouts.Process)).AsTask()));
         Assert.All(closes, read => Assert.Equal(0, read));
 
         // The listeners were closed before connections were asked to close: a newcomer is refused.
@@ -130,7 +130,7 @@ public sealed class GracefulShutdownTests
         process.Signal(HostProcess.SIGTERM);
 
         Assert.Equal(0, await process.WaitForExitAsync());
-        await Task.WhenAll(load).WaitAsync(TestTimeouts.Default);
+        await Task.WhenAll(load).WaitAsync(TestTimeouts.Process);
         Assert.Contains("closed (server shutdown)", process.StandardOutput);
         Assert.Contains("aborting", process.StandardOutput);
         Assert.DoesNotContain("WRN", process.StandardOutput);
@@ -184,7 +184,7 @@ public sealed class GracefulShutdownTests
     /// <summary>Bounded polling: the timeout only guards against a hang.</summary>
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        var deadline = DateTime.UtcNow + TestTimeouts.Process;
         while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "the condition never held");
@@ -195,7 +195,7 @@ public sealed class GracefulShutdownTests
     /// <summary>Polls /readyz until it stops answering 200 (bounded: the hang guard only).</summary>
     private static async Task<HttpStatusCode> FirstNonOkAsync(HttpClient http)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        var deadline = DateTime.UtcNow + TestTimeouts.Process;
         while (DateTime.UtcNow < deadline)
         {
             var status = (await http.GetAsync("readyz", TestTimeouts.Token())).StatusCode;

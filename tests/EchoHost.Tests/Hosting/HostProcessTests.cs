@@ -114,7 +114,7 @@ public sealed class HostProcessTests
 
         process.Signal(HostProcess.SIGTERM);
 
-        var closes = await Task.WhenAll(sockets.Select(s => s.ReceiveAsync(new byte[16], SocketFlags.None, TestTimeouts.Token(TestTimeouts.Long)).AsTask()));
+        var closes = await Task.WhenAll(sockets.Select(s => s.ReceiveAsync(new byte[16], SocketFlags.None, TestTimeouts.Token(TestTimeouts.Process)).AsTask()));
         Assert.All(closes, read => Assert.Equal(0, read));
         Assert.Equal(0, await process.WaitForExitAsync());
         Assert.Equal(200, Regex.Matches(process.StandardOutput, @"closed \(server shutdown\)").Count);

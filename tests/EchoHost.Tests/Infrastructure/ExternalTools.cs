@@ -19,6 +19,13 @@ internal static class ExternalTools
     /// <summary>Node.js with the packages of .ci/node installed (kubernetes-models, yaml, dockerfile-utils).</summary>
     public const string NodeTools = "node-tools";
 
+    /// <summary>Debian's netcat-openbsd, the nc the README's commands are written for (-q, -N, -u -w).</summary>
+    public const string Netcat = "netcat-openbsd";
+
+    public const string Telnet = "telnet";
+
+    public const string Curl = "curl";
+
     /// <summary>Why the first missing tool of <paramref name="tools"/> is missing, with its install command; null when all are there.</summary>
     public static string? WhyMissing(IEnumerable<string> tools) => tools.Select(WhyMissing).FirstOrDefault(reason => reason is not null);
 
@@ -30,13 +37,40 @@ internal static class ExternalTools
             "promtool is not on PATH; install it: apt-get install prometheus",
         PrometheusServer when Find("prometheus") is null =>
             "prometheus is not on PATH; install it: apt-get install prometheus",
-        NodeTools when Find("node") is null =>
-            "node is not on PATH; install it: apt-get install nodejs npm && npm ci --prefix .ci/node",
-        NodeTools when !Directory.Exists(Repository.Path(".ci/node/node_modules")) =>
-            "the packages of .ci/node are not installed; install them: npm ci --prefix .ci/node",
-        Kubectl or Promtool or PrometheusServer or NodeTools => null,
+        NodeTools when Find("node") is null || Find("npm") is null =>
+            "node or npm is not on PATH; install them: apt-get install nodejs npm (the test build then installs .ci/node's packages)",
+        NodeTools when !NodePackagesInstalled() =>
+            "the packages of .ci/node are not installed (the test build's npm ci failed?); install them: npm ci --prefix .ci/node",
+        Netcat when Find("nc") is null || !IsOpenBsdNetcat() =>
+            "OpenBSD netcat is not the nc on PATH; install it: apt-get install netcat-openbsd",
+        Telnet when Find("telnet") is null =>
+            "telnet is not on PATH; install it: apt-get install telnet",
+        Curl when Find("curl") is null =>
+            "curl is not on PATH; install it: apt-get install curl",
+        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl => null,
         _ => throw new ArgumentException($"Unknown tool '{tool}'.", nameof(tool)),
     };
+
+    /// <summary>
+    /// .ci/node's packages as the test build (EchoHost.Tests.csproj) and .ci/run leave them: installed from the
+    /// current package-lock.json, which they copy into node_modules once npm ci succeeded.
+    /// </summary>
+    private static bool NodePackagesInstalled()
+    {
+        var stamp = Repository.Path(".ci/node/node_modules/.installed-package-lock.json");
+        return File.Exists(stamp) && File.ReadAllText(stamp) == File.ReadAllText(Repository.Path(".ci/node/package-lock.json"));
+    }
+
+    /// <summary>Other netcats (nmap's ncat, GNU netcat) take other options; OpenBSD's names itself in its usage text.</summary>
+    private static bool IsOpenBsdNetcat()
+    {
+        var info = new ProcessStartInfo("nc", "-h") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var process = Process.Start(info)!;
+        var usage = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (output + usage.Result).Contains("OpenBSD netcat", StringComparison.Ordinal);
+    }
 
     /// <summary>The full path of an executable on PATH, or null.</summary>
     public static string? Find(string program) =>
@@ -84,6 +118,13 @@ internal static class ExternalTools
     /// <summary>Runs one of the scripts in .ci/node with node.</summary>
     public static Task<ToolResult> RunNodeScriptAsync(string script, string standardInput) =>
         RunAsync("node", [Repository.Path($".ci/node/{script}")], standardInput);
+
+    /// <summary>A one-document YAML file of the repository as JSON, read by .ci/node's YAML parser.</summary>
+    public static async Task<System.Text.Json.Nodes.JsonNode> ReadYamlAsync(string relativePath)
+    {
+        var json = (await RunNodeScriptAsync("yaml-to-json.mjs", await File.ReadAllTextAsync(Repository.Path(relativePath)))).EnsureSuccess();
+        return Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(json)!.AsArray())!;
+    }
 }
 
 internal sealed record ToolResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError)

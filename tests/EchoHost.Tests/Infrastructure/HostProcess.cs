@@ -92,7 +92,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
         try
         {
             Check();
-            var first = await Task.WhenAny(found.Task, _exited.Task).WaitAsync(timeout ?? TestTimeouts.Long);
+            var first = await Task.WhenAny(found.Task, _exited.Task).WaitAsync(timeout ?? TestTimeouts.Process);
             if (first != found.Task)
             {
                 Check();
@@ -119,7 +119,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {
-        await _exited.Task.WaitAsync(timeout ?? TestTimeouts.Long);
+        await _exited.Task.WaitAsync(timeout ?? TestTimeouts.Process);
         _process.WaitForExit(); // drains the redirected streams
         return _process.ExitCode;
     }
@@ -143,7 +143,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Process));
         }
 
         _process.Dispose();

@@ -16,6 +16,14 @@ internal static class SocketExtensions
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
+    /// <summary>The UDP form of <see cref="FreeLoopbackPort"/>.</summary>
+    public static int FreeUdpLoopbackPort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
     public static async Task<Socket> ConnectAsync(IPEndPoint endPoint, IPAddress? from = null)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -77,11 +77,47 @@ public sealed partial class MetricsEndToEndTests
             [$"echohost_io_received_bytes_total{{{labels}}}"] = n,
             [$"echohost_io_sent_bytes_total{{{labels}}}"] = n,
             [$"echohost_connections_opened_total{{{labels}}}"] = 1,
-            [$"echohost_connection_duration_seconds_count{{{labels}}}"] = 1,
         }, changed);
         Assert.Equal(0, after.Value("echohost_connections_active", EchoListener));
-        Assert.Equal(1, after.Value("echohost_connection_duration_seconds_bucket", [.. EchoListener, ("le", "+Inf")]));
-        Assert.True(after.Value("echohost_connection_duration_seconds_sum", EchoListener) > 0);
+        // The duration is Kestrel's own histogram, tagged with the listener, with buckets up to an hour.
+        Assert.Equal(1, after.Value("kestrel_connection_duration_seconds_count", EchoListener));
+        Assert.Equal(1, after.Value("kestrel_connection_duration_seconds_bucket", [.. EchoListener, ("le", "+Inf")]));
+        Assert.Equal(1, after.Value("kestrel_connection_duration_seconds_bucket", [.. EchoListener, ("le", "3600")]));
+        Assert.True(after.Value("kestrel_connection_duration_seconds_sum", EchoListener) > 0);
+    }
+
+    [Fact]
+    public async Task Refused_connections_are_not_counted_in_the_listeners_duration()
+    {
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?> { ["EchoHost:Listeners:Echo:MaxConnections"] = "1" });
+        using var kept = await SocketExtensions.ConnectAsync(host.EndPoint());
+        await kept.AssertEchoesAsync();
+        using (var refused = await SocketExtensions.ConnectAsync(host.EndPoint()))
+        {
+            Assert.True(await refused.WaitForServerCloseAsync());
+        }
+
+        kept.Close();
+        await host.Logs.WaitForAsync(e => e.Message.Contains("closed (closed by client)"));
+        (string, string) echoPort = ("server_port", host.EndPoint().Port.ToString());
+        await WaitForAsync(async () => (await host.ScrapeAsync()).Matching("kestrel_connection_duration_seconds_count", echoPort).Sum(s => s.Value) == 2);
+        var samples = await host.ScrapeAsync();
+
+        Assert.Equal(1, samples.Value("kestrel_connection_duration_seconds_count", EchoListener));
+        Assert.Equal(1, samples.Value("echohost_connections_refused_total", [.. EchoListener, ("reason", "max_connections")]));
+        var untagged = Assert.Single(samples.Matching("kestrel_connection_duration_seconds_count", echoPort), s => !s.Labels.ContainsKey("echohost_listener"));
+        Assert.Equal(1, untagged.Value);
+    }
+
+    /// <summary>Bounded polling: the timeout only guards against a hang.</summary>
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]

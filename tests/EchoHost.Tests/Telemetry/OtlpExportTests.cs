@@ -105,7 +105,7 @@ public sealed class OtlpExportTests
             try
             {
                 Check();
-                return await found.Task.WaitAsync(TestTimeouts.Long);
+                return await found.Task.WaitAsync(TestTimeouts.Process);
             }
             finally
             {

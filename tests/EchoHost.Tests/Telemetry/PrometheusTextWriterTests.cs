@@ -14,7 +14,7 @@ namespace EchoHost.Tests.Telemetry;
 public sealed class PrometheusTextWriterTests
 {
     /// <summary>Records with <paramref name="record"/> on a fresh meter and scrapes once; no resource unless given.</summary>
-    private static async Task<string> ScrapeAsync(string meterName, Action<Meter> record, Dictionary<string, object>? resource = null, string? meterVersion = null)
+    private static async Task<string> ScrapeAsync(string meterName, Action<Meter> record, Dictionary<string, object>? resource = null, string? meterVersion = null, bool openMetrics = false)
     {
         using var meter = new Meter(meterName, meterVersion);
         var scraper = new PrometheusScraper();
@@ -22,7 +22,7 @@ public sealed class PrometheusTextWriterTests
             .ConfigureResource(r => r.Clear().AddAttributes(resource ?? []))
             .WithMetrics(metrics => metrics.AddMeter(meterName).AddReader(scraper.Reader)));
         record(meter);
-        var text = await scraper.ScrapeAsync(CancellationToken.None);
+        var text = await scraper.ScrapeAsync(CancellationToken.None, openMetrics);
         return Encoding.UTF8.GetString(Assert.IsType<byte[]>(text));
     }
 
@@ -139,6 +139,51 @@ public sealed class PrometheusTextWriterTests
             test_latency_milliseconds_count{otel_scope_name="Telemetry.Histogram"} 1
 
             """, text);
+    }
+
+    [Fact]
+    public async Task OpenMetrics_names_the_counter_family_without_total_and_adds_unit_created_and_eof()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var text = await ScrapeAsync("Telemetry.OpenMetrics", meter =>
+        {
+            var counter = meter.CreateCounter<long>("test.io.received", "By", "Bytes \"in\".");
+            counter.Add(7);
+            meter.CreateUpDownCounter<long>("test.active", "{connection}").Add(2);
+            var latency = meter.CreateHistogram("test.latency", "s", "Latency.", tags: null,
+                advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2.5] });
+            latency.Record(2);
+        }, resource: new() { ["service.name"] = "svc" }, openMetrics: true);
+
+        var created = System.Text.RegularExpressions.Regex.Matches(text, @"_created\{[^}]*\} (?<t>[0-9.]+)\n");
+        Assert.Equal(2, created.Count);
+        Assert.All(created, m => Assert.InRange(double.Parse(m.Groups["t"].Value, System.Globalization.CultureInfo.InvariantCulture), before - 60, before + 60));
+        Assert.Equal(
+            """
+            # TYPE target info
+            # HELP target Target metadata
+            target_info{service_name="svc"} 1
+            # TYPE test_active gauge
+            test_active{otel_scope_name="Telemetry.OpenMetrics"} 2
+            # TYPE test_io_received_bytes counter
+            # UNIT test_io_received_bytes bytes
+            # HELP test_io_received_bytes Bytes \"in\".
+            test_io_received_bytes_total{otel_scope_name="Telemetry.OpenMetrics"} 7
+            test_io_received_bytes_created{otel_scope_name="Telemetry.OpenMetrics"} T
+            # TYPE test_latency_seconds histogram
+            # UNIT test_latency_seconds seconds
+            # HELP test_latency_seconds Latency.
+            test_latency_seconds_bucket{otel_scope_name="Telemetry.OpenMetrics",le="1.0"} 0
+            test_latency_seconds_bucket{otel_scope_name="Telemetry.OpenMetrics",le="2.5"} 1
+            test_latency_seconds_bucket{otel_scope_name="Telemetry.OpenMetrics",le="+Inf"} 1
+            test_latency_seconds_sum{otel_scope_name="Telemetry.OpenMetrics"} 2
+            test_latency_seconds_count{otel_scope_name="Telemetry.OpenMetrics"} 1
+            test_latency_seconds_created{otel_scope_name="Telemetry.OpenMetrics"} T
+            # EOF
+
+            """,
+            System.Text.RegularExpressions.Regex.Replace(text, @"(_created\{[^}]*\}) [0-9.]+\n", "$1 T\n"));
+        Assert.Empty(Infrastructure.OpenMetricsValidator.Validate(text));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
-using System.Diagnostics;
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Hosting;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using EchoHost.Telemetry;
 using EchoHost.Tests.Infrastructure;
 
@@ -33,64 +33,43 @@ public sealed class PrometheusToolingTests
     }
 
     [ToolFact(ExternalTools.PrometheusServer)]
-    public async Task A_prometheus_server_scrapes_the_host_and_sees_the_bytes_echoed()
+    public async Task A_prometheus_server_scrapes_the_host_with_openmetrics_and_sees_the_bytes_echoed()
     {
-        await using var host = await TestHost.StartAsync();
+        var accepts = new ConcurrentQueue<string>();
+        await using var host = await TestHost.StartAsync(customize: builder =>
+            builder.Services.AddSingleton<IStartupFilter>(new RecordScrapeAccept(accepts)));
         const int n = 4321;
         using (var socket = await SocketExtensions.ConnectAsync(host.EndPoint()))
         {
             await socket.AssertEchoesAsync(new string('x', n));
         }
 
-        var work = Directory.CreateTempSubdirectory("echohost-prometheus-");
-        try
-        {
-            var port = SocketExtensions.FreeLoopbackPort();
-            var config = Path.Combine(work.FullName, "prometheus.yml");
-            await File.WriteAllTextAsync(config, $"""
-                global:
-                  scrape_interval: 1s
-                  evaluation_interval: 1s
-                scrape_configs:
-                  - job_name: echohost
-                    static_configs:
-                      - targets: ['{host.Endpoints.HttpEndPoint}']
-                """);
-            using var prometheus = Process.Start(new ProcessStartInfo(ExternalTools.Find("prometheus")!)
-            {
-                ArgumentList =
-                {
-                    $"--config.file={config}",
-                    $"--storage.tsdb.path={Path.Combine(work.FullName, "data")}",
-                    $"--web.listen-address=127.0.0.1:{port}",
-                    "--log.level=warn",
-                },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            prometheus.OutputDataReceived += (_, e) => log.Enqueue(e.Data ?? string.Empty);
-            prometheus.ErrorDataReceived += (_, e) => log.Enqueue(e.Data ?? string.Empty);
-            prometheus.BeginOutputReadLine();
-            prometheus.BeginErrorReadLine();
-            try
-            {
-                using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TestTimeouts.Default };
+        await using var prometheus = await PrometheusServer.StartAsync(host.Endpoints.HttpEndPoint!.ToString());
 
-                Assert.Equal("1", await PollQueryAsync(api, prometheus, log, "up{job=\"echohost\"}", "1"));
-                Assert.Equal($"{n}", await PollQueryAsync(api, prometheus, log, "echohost_io_received_bytes_total{echohost_listener=\"Echo\"}", $"{n}"));
-                Assert.Equal("1", await PollQueryAsync(api, prometheus, log, "echohost_connections_opened_total{job=\"echohost\",echohost_protocol=\"echo\"}", "1"));
-            }
-            finally
-            {
-                prometheus.Kill(entireProcessTree: true);
-                await prometheus.WaitForExitAsync();
-            }
-        }
-        finally
+        Assert.Equal("1", await prometheus.PollQueryAsync("up{job=\"echohost\"}", "1"));
+        Assert.Equal($"{n}", await prometheus.PollQueryAsync("echohost_io_received_bytes_total{echohost_listener=\"Echo\"}", $"{n}"));
+        Assert.Equal("1", await prometheus.PollQueryAsync("echohost_connections_opened_total{job=\"echohost\",echohost_protocol=\"echo\"}", "1"));
+        // Prometheus asked for OpenMetrics first, as by default, and got it: only OpenMetrics has _created series.
+        Assert.StartsWith("application/openmetrics-text;version=1.0.0", accepts.First());
+        Assert.Single(await prometheus.QueryAsync("echohost_io_received_bytes_created{echohost_listener=\"Echo\"}"));
+    }
+
+    /// <summary>Keeps the Accept header of every <c>GET /metrics</c>.</summary>
+    private sealed class RecordScrapeAccept(ConcurrentQueue<string> accepts) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            work.Delete(recursive: true);
-        }
+            app.Use((context, nextMiddleware) =>
+            {
+                if (context.Request.Path == "/metrics")
+                {
+                    accepts.Enqueue(context.Request.Headers.Accept.ToString());
+                }
+
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     /// <summary>A connection, an echo, a refusal, a chat user and a dropped datagram: every EchoHost family appears.</summary>
@@ -112,37 +91,5 @@ public sealed class PrometheusToolingTests
         Assert.Equal(1, stats.DroppedTotal);
         kept.Close();
         await host.Logs.WaitForAsync(e => e.Message.Contains("closed (closed by client)"));
-    }
-
-    /// <summary>Queries until the one result has <paramref name="expected"/>; returns the last value seen (bounded).</summary>
-    private static async Task<string?> PollQueryAsync(HttpClient api, Process prometheus, IEnumerable<string> log, string query, string expected)
-    {
-        string? last = null;
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
-        while (DateTime.UtcNow < deadline && !prometheus.HasExited)
-        {
-            try
-            {
-                using var json = JsonDocument.Parse(await api.GetStringAsync($"api/v1/query?query={Uri.EscapeDataString(query)}"));
-                var result = json.RootElement.GetProperty("data").GetProperty("result");
-                if (result.GetArrayLength() == 1)
-                {
-                    last = result[0].GetProperty("value")[1].GetString();
-                    if (last == expected)
-                    {
-                        return last;
-                    }
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(250);
-        }
-
-        Assert.False(prometheus.HasExited, $"prometheus exited with code {(prometheus.HasExited ? prometheus.ExitCode : 0)}:\n{string.Join('\n', log)}");
-        return last;
     }
 }
