@@ -12,7 +12,13 @@ namespace EchoHost.Pipeline;
 /// </summary>
 internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, ListenerMetrics metrics)
 {
-    public async Task InvokeAsync(ConnectionContext connection)
+    private static readonly Func<object, Task> Closed = static metrics =>
+    {
+        ((ListenerMetrics)metrics).ConnectionClosed();
+        return Task.CompletedTask;
+    };
+
+    public Task InvokeAsync(ConnectionContext connection)
     {
         // Absent while nothing listens to Kestrel's duration histogram.
         if (connection.Features.Get<IConnectionMetricsTagsFeature>() is { } kestrelTags)
@@ -21,13 +27,6 @@ internal sealed class ConnectionMetricsMiddleware(ConnectionDelegate next, Liste
         }
 
         metrics.ConnectionOpened();
-        try
-        {
-            await next(connection);
-        }
-        finally
-        {
-            metrics.ConnectionClosed();
-        }
+        return next.ThenOnEnd(connection, Closed, metrics);
     }
 }
