@@ -63,7 +63,7 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
     {
         var input = connection.Transport.Input;
         var shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown, connection.ConnectionClosed);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         timeout.CancelAfter(listener.ProxyProtocolTimeout);
         var received = 0L;
         try
@@ -93,7 +93,7 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
                 }
             }
         }
-        catch (OperationCanceledException) when (!shutdown.IsCancellationRequested && !connection.ConnectionClosed.IsCancellationRequested)
+        catch (OperationCanceledException) when (!shutdown.IsCancellationRequested)
         {
             metrics.ConnectionRefused(ProxyProtocolRefusals.Timeout);
             LogTimeout(listener.Name, connection.ConnectionId, proxy, listener.ProxyProtocolTimeout, received);
