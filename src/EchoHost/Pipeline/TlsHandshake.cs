@@ -134,7 +134,7 @@ internal static partial class TlsHandshake
 
         if ((hello.SslProtocols & (SslProtocols.Tls12 | SslProtocols.Tls13)) == 0 && hello.SslProtocols != SslProtocols.None)
         {
-            return (TlsRefusals.Protocol, $"the client offers only {hello.SslProtocols}; this listener accepts TLS 1.2 and 1.3");
+            return (TlsRefusals.Protocol, $"the client offers {Highest(hello.SslProtocols)} at most; this listener accepts TLS 1.2 and 1.3");
         }
 
         if (!string.IsNullOrEmpty(hello.ServerName) && attempt.Certificate?.TargetCertificate is { } certificate
@@ -147,6 +147,13 @@ internal static partial class TlsHandshake
         return timedOut
             ? (TlsRefusals.Timeout, "the handshake did not finish within the handshake timeout")
             : (TlsRefusals.Failed, "the handshake failed (the client rejected the certificate, or no cipher was in common)");
+    }
+
+    /// <summary>The newest protocol a ClientHello offers, as people write it (the enum's old names are obsolete).</summary>
+    private static string Highest(SslProtocols protocols)
+    {
+        (int Flag, string Name)[] known = [(768, "TLS 1.1"), (192, "TLS 1.0"), (48, "SSL 3.0"), (12, "SSL 2.0")];
+        return known.FirstOrDefault(k => ((int)protocols & k.Flag) != 0).Name ?? protocols.ToString();
     }
 
     private enum Peek
