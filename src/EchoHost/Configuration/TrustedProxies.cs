@@ -63,17 +63,20 @@ internal sealed class TrustedProxies
             return false;
         }
 
-        if (IPNetwork.TryParse(trimmed, out network) && IsLiteral(trimmed[..trimmed.IndexOf('/')], network.BaseAddress))
-        {
-            return true;
-        }
-
         var slash = trimmed.IndexOf('/');
-        if (IPAddress.TryParse(trimmed[..slash], out var baseAddress) && int.TryParse(trimmed[(slash + 1)..], out var prefix)
-            && prefix >= 0 && prefix <= (baseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
+        if (IPAddress.TryParse(trimmed[..slash], out var baseAddress) && IsLiteral(trimmed[..slash], baseAddress)
+            && int.TryParse(trimmed[(slash + 1)..], System.Globalization.NumberStyles.None, null, out var prefix)
+            && prefix <= (baseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
         {
-            error = $"'{trimmed}' has bits set after the /{prefix} prefix; write the network address, such as {new IPNetwork(Mask(baseAddress, prefix), prefix)}";
-            return false;
+            // "10.0.0.1/8" is most likely a typo for a single address or a network: say so rather than guess.
+            if (!Mask(baseAddress, prefix).Equals(baseAddress))
+            {
+                error = $"'{trimmed}' has bits set after the /{prefix} prefix; write the network address, such as {Mask(baseAddress, prefix)}/{prefix}";
+                return false;
+            }
+
+            network = new IPNetwork(baseAddress, prefix);
+            return true;
         }
 
         error = $"'{trimmed}' is not an IP address or CIDR; write one such as 10.0.0.0/8 or 127.0.0.1";
