@@ -230,6 +230,42 @@ public sealed class TlsEndToEndTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task The_key_may_follow_the_certificate_in_one_file_or_be_encrypted_with_a_password_from_the_environment()
+    {
+        var certificate = TestCertificates.Create();
+        var combined = Path.Combine(_certificates.Directory, "combined.pem");
+        await File.WriteAllTextAsync(combined, certificate.ExportCertificatePem() + "\n" + certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        var encrypted = Path.Combine(_certificates.Directory, "encrypted.key");
+        await File.WriteAllTextAsync(encrypted, certificate.GetECDsaPrivateKey()!.ExportEncryptedPkcs8PrivateKeyPem("pem-pass"u8,
+            new System.Security.Cryptography.PbeParameters(System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000)));
+        await File.WriteAllTextAsync(_certificates.CertificatePath, certificate.ExportCertificatePem());
+        var variable = $"ECHOHOST_TEST_PEM_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(variable, "pem-pass");
+        try
+        {
+            await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
+            {
+                ["EchoHost:Listeners:Echo:Tls:CertificatePath"] = combined,
+                ["EchoHost:Listeners:Second:Protocol"] = "Echo",
+                ["EchoHost:Listeners:Second:Port"] = "0",
+                ["EchoHost:Listeners:Second:Tls:CertificatePath"] = _certificates.CertificatePath,
+                ["EchoHost:Listeners:Second:Tls:KeyPath"] = encrypted,
+                ["EchoHost:Listeners:Second:Tls:PasswordEnvironmentVariable"] = variable,
+            });
+            foreach (var listener in new[] { "Echo", "Second" })
+            {
+                await using var tls = await ConnectTlsAsync(host.EndPoint(listener));
+                Assert.Equal(certificate.Thumbprint, new X509Certificate2(tls.RemoteCertificate!).Thumbprint);
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
     public static TheoryData<string, string> StartupFailures => new()
     {
         { "missing", "EchoHost:Listeners:Echo:Tls:CertificatePath: the file '" },
