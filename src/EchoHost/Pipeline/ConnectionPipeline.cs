@@ -14,8 +14,10 @@ internal static class ConnectionPipeline
     /// protocol logic only.
     /// </summary>
     /// <remarks>
-    /// With the PROXY protocol on, its header is read before all of them, so everything sees the real client; with
-    /// <paramref name="tlsCertificate"/>, the TLS handshake happens once the limits admitted the connection.
+    /// With the PROXY protocol on, its header is read before all of them (and before TLS, which it precedes on the
+    /// wire), so everything sees the real client. With <paramref name="tlsCertificate"/>, the TLS handshake runs once
+    /// the limits admitted the connection and before the access log: a failed handshake is a refusal, and everything
+    /// after it sees plaintext.
     /// </remarks>
     public static ListenOptions UseEchoHostConnection(this ListenOptions listenOptions, ListenerDefinition listener, IServiceProvider services,
         Func<System.Net.Security.SslStreamCertificateContext>? tlsCertificate = null)

@@ -209,6 +209,70 @@ public sealed class TlsEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task A_proxy_header_comes_first_then_the_handshake_and_the_client_is_the_one_in_the_header()
+    {
+        await using var host = await StartTlsEchoAsync(new()
+        {
+            ["EchoHost:Listeners:Echo:ProxyProtocol"] = "V1",
+            ["EchoHost:Listeners:Echo:TrustedProxies:0"] = "127.0.0.1",
+            ["EchoHost:Listeners:Echo:Banner"] = "you are {remote}",
+        });
+        var socket = await SocketExtensions.ConnectAsync(host.EndPoint());
+        await socket.SendAllAsync(ProxyHeaders.V1(IPEndPoint.Parse("203.0.113.9:4000"), IPEndPoint.Parse("198.51.100.1:443")));
+        await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        }, TestTimeouts.Token());
+
+        var banner = new byte["you are 203.0.113.9:4000\r\n".Length];
+        await tls.ReadExactlyAsync(banner, TestTimeouts.Token());
+        Assert.Equal("you are 203.0.113.9:4000\r\n", Encoding.ASCII.GetString(banner));
+    }
+
+    [Fact]
+    public async Task A_kubernetes_secret_volume_swapping_its_data_link_is_picked_up()
+    {
+        // A Secret volume: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>/; an update writes a new timestamped
+        // folder and swaps ..data.
+        var volume = _certificates.Directory;
+        void WriteVersion(string name, X509Certificate2 certificate)
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(volume, name)).FullName;
+            File.WriteAllText(Path.Combine(folder, "tls.crt"), certificate.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(folder, "tls.key"), certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            foreach (var file in Directory.GetFiles(folder))
+            {
+                File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(-5));
+            }
+
+            var link = Path.Combine(volume, "..data_tmp");
+            File.CreateSymbolicLink(link, name);
+            // rename(2) replaces the old link atomically, as the kubelet does; File.Move would follow the link.
+            Assert.Equal(0, Rename(link, Path.Combine(volume, "..data")));
+        }
+
+        var first = TestCertificates.Create();
+        WriteVersion("..2026_01_01_00_00_00.1", first);
+        File.CreateSymbolicLink(Path.Combine(volume, "tls.crt"), "..data/tls.crt");
+        File.CreateSymbolicLink(Path.Combine(volume, "tls.key"), "..data/tls.key");
+        await using var host = await TestHost.StartAsync(_certificates.PemConfig());
+        await using (var before = await ConnectTlsAsync(host.EndPoint()))
+        {
+            Assert.Equal(first.Thumbprint, new X509Certificate2(before.RemoteCertificate!).Thumbprint);
+        }
+
+        var renewed = TestCertificates.Create();
+        WriteVersion("..2026_02_01_00_00_00.2", renewed);
+
+        Assert.Equal(renewed.Thumbprint, (await ServedAfterAsync(host, c => c.Thumbprint == renewed.Thumbprint)).Thumbprint);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int Rename(string oldPath, string newPath);
+
+    [Fact]
     public async Task A_pkcs12_file_with_its_password_in_the_environment_serves()
     {
         var variable = $"ECHOHOST_TEST_P12_{Guid.NewGuid():N}";
