@@ -28,9 +28,11 @@ public sealed class TlsEndToEndTests : IDisposable
         return await TestHost.StartAsync(config);
     }
 
-    private static async Task<SslStream> ConnectTlsAsync(IPEndPoint endPoint, string serverName = "localhost")
+    private static async Task<SslStream> ConnectTlsAsync(IPEndPoint endPoint, string serverName = "localhost") =>
+        await HandshakeAsync(await SocketExtensions.ConnectAsync(endPoint), serverName);
+
+    private static async Task<SslStream> HandshakeAsync(Socket socket, string serverName = "localhost")
     {
-        var socket = await SocketExtensions.ConnectAsync(endPoint);
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
@@ -219,12 +221,7 @@ public sealed class TlsEndToEndTests : IDisposable
         });
         var socket = await SocketExtensions.ConnectAsync(host.EndPoint());
         await socket.SendAllAsync(ProxyHeaders.V1(IPEndPoint.Parse("203.0.113.9:4000"), IPEndPoint.Parse("198.51.100.1:443")));
-        await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            RemoteCertificateValidationCallback = (_, _, _, _) => true,
-        }, TestTimeouts.Token());
+        await using var tls = await HandshakeAsync(socket);
 
         var banner = new byte["you are 203.0.113.9:4000\r\n".Length];
         await tls.ReadExactlyAsync(banner, TestTimeouts.Token());
