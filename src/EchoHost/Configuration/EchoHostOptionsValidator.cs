@@ -146,7 +146,9 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             if (ListenerProtocols.Transport(known) == ListenerTransport.Udp)
             {
                 RejectKeys(path, known, failures, ("IdleTimeout", listener.IdleTimeout), ("MaxConnections", listener.MaxConnections),
-                    ("MaxConnectionsPerIp", listener.MaxConnectionsPerIp), ("Banner", listener.Banner));
+                    ("MaxConnectionsPerIp", listener.MaxConnectionsPerIp), ("Banner", listener.Banner), ("Tls", listener.Tls),
+                    ("ProxyProtocol", listener.ProxyProtocol), ("TrustedProxies", listener.TrustedProxies),
+                    ("ProxyProtocolTimeout", listener.ProxyProtocolTimeout));
             }
             else
             {
@@ -157,6 +159,64 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
 
         ValidateTcpLimits(path, listener, failures);
         ValidateUdpLimits(path, listener, failures);
+        ValidateProxyProtocol(path, listener, failures);
+        ValidateTls($"{path}:Tls", listener.Tls, failures);
+    }
+
+    private static void ValidateProxyProtocol(string path, ListenerOptions listener, List<string> failures)
+    {
+        if (listener.ProxyProtocol is { } mode && !Enum.IsDefined(mode))
+        {
+            failures.Add($"{path}:ProxyProtocol: use one of {string.Join(", ", Enum.GetNames<ProxyProtocolMode>())}");
+        }
+
+        for (var i = 0; i < listener.TrustedProxies?.Length; i++)
+        {
+            if (!TrustedProxies.TryParseEntry(listener.TrustedProxies[i], out _, out var error))
+            {
+                failures.Add($"{path}:TrustedProxies:{i}: {error}");
+            }
+        }
+
+        if (listener.ProxyProtocol is not (null or ProxyProtocolMode.Off) && listener.TrustedProxies is null or { Length: 0 })
+        {
+            failures.Add($"{path}:TrustedProxies: missing; ProxyProtocol is {listener.ProxyProtocol}, so list the proxies allowed to send the header, "
+                + "such as [ \"10.0.0.0/8\" ] or [ \"127.0.0.1\" ]");
+        }
+
+        if (listener.ProxyProtocolTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{path}:ProxyProtocolTimeout: must be positive, such as 00:00:05");
+        }
+    }
+
+    private static void ValidateTls(string path, TlsOptions? tls, List<string> failures)
+    {
+        if (tls is null)
+        {
+            return;
+        }
+
+        var pem = !string.IsNullOrWhiteSpace(tls.CertificatePath);
+        var pkcs12 = !string.IsNullOrWhiteSpace(tls.Pkcs12Path);
+        if (pem && pkcs12)
+        {
+            failures.Add($"{path}:Pkcs12Path: set either CertificatePath (with KeyPath) or Pkcs12Path, not both");
+        }
+        else if (!pem && !pkcs12)
+        {
+            failures.Add($"{path}:CertificatePath: missing; set CertificatePath and KeyPath (PEM files) or Pkcs12Path");
+        }
+
+        if (!string.IsNullOrWhiteSpace(tls.KeyPath) && !pem)
+        {
+            failures.Add($"{path}:KeyPath: needs CertificatePath, the certificate of this key");
+        }
+
+        if (tls.HandshakeTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{path}:HandshakeTimeout: must be positive, such as 00:00:10");
+        }
     }
 
     private static void RejectKeys(string path, ListenerProtocol protocol, List<string> failures, params (string Key, object? Value)[] keys)
@@ -191,6 +251,10 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         if (listener.Banner is { Length: > MaxBannerLength })
         {
             failures.Add($"{path}:Banner: longer than {MaxBannerLength} characters");
+        }
+        else if (listener.Banner is not null && BannerTemplate.FindUnknownPlaceholder(listener.Banner) is { } unknown)
+        {
+            failures.Add($"{path}:Banner: unknown placeholder {{{unknown}}}; use {string.Join(", ", BannerTemplate.Placeholders.Select(p => $"{{{p}}}"))}");
         }
     }
 

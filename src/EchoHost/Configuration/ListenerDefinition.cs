@@ -11,8 +11,24 @@ internal sealed record ListenerDefinition(
     int MaxConnectionsPerIp,
     string? Banner)
 {
+    private BannerTemplate? _banner;
+
     /// <summary>UDP listeners only: the datagram safety limits.</summary>
     public UdpLimits Udp { get; init; } = UdpLimits.Default;
+
+    /// <summary>TCP listeners: the banner with its placeholders; null when the listener has none.</summary>
+    public BannerTemplate? BannerTemplate => _banner ??= Banner is null ? null : BannerTemplate.Parse(Banner, Name);
+
+    /// <summary>TCP listeners: the PROXY protocol header expected before the client's bytes.</summary>
+    public ProxyProtocolMode ProxyProtocol { get; init; } = ProxyProtocolMode.Off;
+
+    /// <summary>Who may send the PROXY header; empty unless <see cref="ProxyProtocol"/> is on.</summary>
+    public TrustedProxies TrustedProxies { get; init; } = TrustedProxies.None;
+
+    public TimeSpan ProxyProtocolTimeout { get; init; } = ListenerOptions.DefaultProxyProtocolTimeout;
+
+    /// <summary>TCP listeners: the TLS certificate settings; null for plain TCP.</summary>
+    public TlsOptions? Tls { get; init; }
 
     /// <summary>Whether the listener sets its own <c>Address</c> rather than inheriting <c>EchoHost:Address</c>.</summary>
     public bool OwnAddress { get; init; }

@@ -13,6 +13,10 @@ public sealed class ListenerOptions
     public const int MaxUdpPayload = 65_507;
     public const int DefaultPerSourceDatagramsPerSecond = 10_000;
 
+    public static readonly TimeSpan DefaultProxyProtocolTimeout = TimeSpan.FromSeconds(5);
+
+    public static readonly TimeSpan DefaultTlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Source ports never answered: 0 (invalid) and the classic small services that answer anything — echo, discard,
     /// daytime, qotd, chargen, time — so no spoofed datagram can start an echo–chargen loop (CVE-1999-0103).
@@ -38,8 +42,23 @@ public sealed class ListenerOptions
     /// <summary>TCP: open connections allowed from one client IP on this listener; <c>0</c> means no limit.</summary>
     public int? MaxConnectionsPerIp { get; set; }
 
-    /// <summary>TCP: a line sent on connect; <c>{host}</c> becomes the machine name. Unset means no banner.</summary>
+    /// <summary>
+    /// TCP: a line sent on connect. Placeholders: <c>{host}</c>, <c>{listener}</c>, <c>{local}</c>, <c>{remote}</c>,
+    /// <c>{pod}</c>, <c>{namespace}</c>, <c>{node}</c> (see <see cref="BannerTemplate"/>). Unset means no banner.
+    /// </summary>
     public string? Banner { get; set; }
+
+    /// <summary>TCP: serve TLS with this certificate; unset means plain TCP.</summary>
+    public TlsOptions? Tls { get; set; }
+
+    /// <summary>TCP: expect a PROXY protocol header from a trusted proxy before the client's bytes; unset means <c>Off</c>.</summary>
+    public ProxyProtocolMode? ProxyProtocol { get; set; }
+
+    /// <summary>TCP: the CIDRs or addresses allowed to send the PROXY header; required when <c>ProxyProtocol</c> is on.</summary>
+    public string[]? TrustedProxies { get; set; }
+
+    /// <summary>TCP: a PROXY header not complete within this long closes the connection; unset means <see cref="DefaultProxyProtocolTimeout"/>.</summary>
+    public TimeSpan? ProxyProtocolTimeout { get; set; }
 
     /// <summary>UDP: a bigger datagram is dropped, never truncated and echoed; unset means <see cref="MaxUdpPayload"/>.</summary>
     public int? MaxDatagramBytes { get; set; }

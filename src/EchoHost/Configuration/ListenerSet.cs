@@ -51,6 +51,10 @@ internal sealed class ListenerSet
             {
                 Udp = UdpLimits.FromOptions(listener),
                 OwnAddress = listener.Address is not null,
+                ProxyProtocol = listener.ProxyProtocol ?? ProxyProtocolMode.Off,
+                TrustedProxies = TrustedProxies.Parse(listener.TrustedProxies),
+                ProxyProtocolTimeout = listener.ProxyProtocolTimeout ?? ListenerOptions.DefaultProxyProtocolTimeout,
+                Tls = listener.Tls,
             });
         }
 

@@ -28,7 +28,7 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
             Listen(kestrel, listener.Address, listener.Port, listenOptions =>
             {
                 var handler = CreateHandler(listener);
-                listenOptions.UseEchoHostConnection(listener, services).Run(handler.OnConnectedAsync);
+                listenOptions.UseEchoHostConnection(listener, services, TlsCertificate(listener)).Run(handler.OnConnectedAsync);
                 _tcp[listener.Name] = listenOptions;
             });
         }
@@ -41,6 +41,19 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
                 _http = listenOptions;
             });
         }
+    }
+
+    /// <summary>A TLS listener's certificate for each handshake, loaded now so a bad file stops the start.</summary>
+    private Func<System.Net.Security.SslStreamCertificateContext>? TlsCertificate(ListenerDefinition listener)
+    {
+        if (listener.Tls is null)
+        {
+            return null;
+        }
+
+        var source = TlsCertificateSource.Load(listener, services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger($"EchoHost.{listener.Protocol}"));
+        return () => source.Current;
     }
 
     private ConnectionHandler CreateHandler(ListenerDefinition listener)

@@ -13,7 +13,14 @@ internal static class ConnectionPipeline
     /// connection metrics → <c>/connections</c> → byte counting → idle timeout → the close grace. Handlers hold
     /// protocol logic only.
     /// </summary>
-    public static ListenOptions UseEchoHostConnection(this ListenOptions listenOptions, ListenerDefinition listener, IServiceProvider services)
+    /// <remarks>
+    /// With the PROXY protocol on, its header is read before all of them (and before TLS, which it precedes on the
+    /// wire), so everything sees the real client. With <paramref name="tlsCertificate"/>, the TLS handshake runs once
+    /// the limits admitted the connection and before the access log: a failed handshake is a refusal, and everything
+    /// after it sees plaintext.
+    /// </remarks>
+    public static ListenOptions UseEchoHostConnection(this ListenOptions listenOptions, ListenerDefinition listener, IServiceProvider services,
+        Func<System.Net.Security.SslStreamCertificateContext>? tlsCertificate = null)
     {
         var metrics = services.GetRequiredService<EchoHostMetrics>().ForListener(listener.Name, listener.ProtocolName);
         metrics.DeclareConnectionSeries(LimitRefusals.TagValues);
@@ -21,8 +28,19 @@ internal static class ConnectionPipeline
         var registry = services.GetRequiredService<ConnectionRegistry>();
         var time = services.GetRequiredService<TimeProvider>();
 
+        if (listener.ProxyProtocol != ProxyProtocolMode.Off)
+        {
+            metrics.DeclareConnectionSeries(ProxyProtocolRefusals.TagValues);
+            listenOptions.Use(next => new ProxyProtocolMiddleware(next, listener, metrics, logger).InvokeAsync);
+        }
+
         listenOptions.Use(next => new ConnectionSessionMiddleware(next, listener, logger).InvokeAsync);
         listenOptions.Use(next => new ConnectionLimitMiddleware(next, listener, metrics, logger).InvokeAsync);
+        if (tlsCertificate is not null)
+        {
+            listenOptions.UseEchoHostTls(listener, tlsCertificate, metrics, logger);
+        }
+
         listenOptions.Use(next => new ConnectionLoggingMiddleware(next, listener, logger).InvokeAsync);
         listenOptions.Use(next => new ConnectionMetricsMiddleware(next, metrics).InvokeAsync);
         listenOptions.Use(next => connection => registry.TrackAsync(connection, next));

@@ -27,10 +27,13 @@ public sealed class HostProcessTests
         { ["--EchoHost:Listeners:Second:Protocol=Echo", "--EchoHost:Listeners:Second:Port=65432"], "EchoHost: configuration error: EchoHost:Listeners:Second:Port: 65432 is already used by listener 'Echo'; give each listener its own port" },
         { ["--EchoHost:Address=my-laptop"], "EchoHost: configuration error: EchoHost:Address: 'my-laptop' is not a bind address; use *, localhost or an IP literal such as 0.0.0.0 or ::1" },
         { ["--EchoHost:Listeners:Echo:IdleTimeout=5m"], "EchoHost: configuration error: EchoHost:Listeners:Echo:IdleTimeout: '5m' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)" },
-        { ["--EchoHost:Listeners:Echo:MaxConections=5"], "EchoHost: configuration error: EchoHost:Listeners:Echo:MaxConections: unknown key; known keys here are Protocol, Port, Address, Enabled, IdleTimeout, MaxConnections, MaxConnectionsPerIp, Banner, MaxDatagramBytes, DenySourcePorts, PerSourceDatagramsPerSecond" },
+        { ["--EchoHost:Listeners:Echo:MaxConections=5"], "EchoHost: configuration error: EchoHost:Listeners:Echo:MaxConections: unknown key; known keys here are Protocol, Port, Address, Enabled, IdleTimeout, MaxConnections, MaxConnectionsPerIp, Banner, Tls, ProxyProtocol, TrustedProxies, ProxyProtocolTimeout, MaxDatagramBytes, DenySourcePorts, PerSourceDatagramsPerSecond" },
         { ["--EchoHost:Listeners:UdpEcho:DenySourcePorts:2=x"], "EchoHost: configuration error: EchoHost:Listeners:UdpEcho:DenySourcePorts:2: 'x' is not a whole number" },
         { ["--EchoHost:Listeners:UdpEcho:IdleTimeout=00:01:00"], "EchoHost: configuration error: EchoHost:Listeners:UdpEcho:IdleTimeout: applies to TCP listeners only; remove it from this UdpEcho listener" },
         { ["--EchoHost:Listeners:UdpEcho:MaxDatagramBytes=70000"], "EchoHost: configuration error: EchoHost:Listeners:UdpEcho:MaxDatagramBytes: 70000 is out of range; use 1 to 65507" },
+        { ["--EchoHost:Listeners:Echo:ProxyProtocol=V2"], "EchoHost: configuration error: EchoHost:Listeners:Echo:TrustedProxies: missing; ProxyProtocol is V2, so list the proxies allowed to send the header, such as [ \"10.0.0.0/8\" ] or [ \"127.0.0.1\" ]" },
+        { ["--EchoHost:Listeners:Echo:Tls:CertificatePath=/nonexistent/tls.crt"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Tls:CertificatePath: the file '/nonexistent/tls.crt' does not exist" },
+        { ["--EchoHost:Listeners:Echo:Banner={hostname}"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Banner: unknown placeholder {hostname}; use {host}, {listener}, {local}, {remote}, {pod}, {namespace}, {node}" },
     };
 
     [Theory]

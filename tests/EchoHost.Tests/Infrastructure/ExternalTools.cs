@@ -16,6 +16,15 @@ internal static class ExternalTools
     /// <summary>The Prometheus server itself, from the same Debian package as promtool.</summary>
     public const string PrometheusServer = "prometheus";
 
+    /// <summary>HAProxy, in front of EchoHost for the PROXY protocol tests.</summary>
+    public const string Haproxy = "haproxy";
+
+    /// <summary>The OpenSSL command line (<c>s_client</c>, <c>req</c>), for the TLS tests.</summary>
+    public const string Openssl = "openssl";
+
+    /// <summary>Nmap's ncat, whose <c>--ssl</c> is the TLS client the README shows.</summary>
+    public const string Ncat = "ncat";
+
     /// <summary>Node.js with the packages of .ci/node installed (kubernetes-models, yaml, dockerfile-utils).</summary>
     public const string NodeTools = "node-tools";
 
@@ -47,7 +56,9 @@ internal static class ExternalTools
             "telnet is not on PATH; install it: apt-get install telnet",
         Curl when Find("curl") is null =>
             "curl is not on PATH; install it: apt-get install curl",
-        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl => null,
+        Haproxy or Openssl or Ncat when Find(tool) is null =>
+            $"{tool} is not on PATH; install it: apt-get install {tool}",
+        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl or Haproxy or Openssl or Ncat => null,
         _ => throw new ArgumentException($"Unknown tool '{tool}'.", nameof(tool)),
     };
 

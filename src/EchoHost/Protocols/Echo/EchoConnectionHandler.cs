@@ -1,4 +1,3 @@
-using System.Text;
 using EchoHost.Configuration;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -12,14 +11,9 @@ namespace EchoHost.Protocols.Echo;
 /// </summary>
 internal sealed class EchoConnectionHandler : ConnectionHandler
 {
-    private readonly byte[]? _banner;
+    private readonly BannerTemplate? _banner;
 
-    public EchoConnectionHandler(ListenerDefinition listener)
-    {
-        _banner = listener.Banner is null
-            ? null
-            : Encoding.UTF8.GetBytes(listener.Banner.Replace("{host}", Environment.MachineName, StringComparison.Ordinal) + "\r\n");
-    }
+    public EchoConnectionHandler(ListenerDefinition listener) => _banner = listener.BannerTemplate;
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -29,7 +23,7 @@ internal sealed class EchoConnectionHandler : ConnectionHandler
 
         try
         {
-            if (_banner is not null && (await output.WriteAsync(_banner, closing)).IsCompleted)
+            if (_banner is not null && (await output.WriteAsync(_banner.Render(connection.LocalEndPoint, connection.RemoteEndPoint), closing)).IsCompleted)
             {
                 return;
             }

@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using EchoHost.Configuration;
+using EchoHost.Telemetry;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace EchoHost.Pipeline;
+
+/// <summary>Why a TLS handshake failed, as the <c>reason</c> tag of refusals.</summary>
+internal static class TlsRefusals
+{
+    public const string NotTls = "tls_not_tls";
+    public const string Protocol = "tls_protocol";
+    public const string ServerName = "tls_server_name";
+    public const string Timeout = "tls_handshake_timeout";
+    public const string Failed = "tls_handshake_failed";
+
+    public static IReadOnlyList<string> TagValues { get; } = [NotTls, Protocol, ServerName, Timeout, Failed];
+}
+
+/// <summary>
+/// TLS on a listener with Kestrel's own TLS connection middleware (<c>UseHttps</c>), which serves any connection
+/// handler: TLS 1.2 and 1.3 only, and the certificate asked of <paramref name="certificate"/> on every handshake,
+/// so a rotated file is used by the next client. Kestrel ends a failed handshake quietly (Debug); around it, this
+/// tells why — plain text sent to a TLS port, an old protocol, a server name the certificate does not cover, a
+/// timeout — logs it at Information and counts it as a refusal with that reason. Others are never disturbed.
+/// </summary>
+internal static partial class TlsHandshake
+{
+    public static ListenOptions UseEchoHostTls(this ListenOptions listenOptions, ListenerDefinition listener,
+        Func<SslStreamCertificateContext> certificate, ListenerMetrics metrics, ILogger logger)
+    {
+        var timeout = listener.Tls?.HandshakeTimeout ?? ListenerOptions.DefaultTlsHandshakeTimeout;
+        metrics.DeclareConnectionSeries(TlsRefusals.TagValues);
+        listenOptions.Use(next => connection => ObserveAsync(connection, next, listener, timeout, metrics, logger));
+        listenOptions.UseHttps(new TlsHandshakeCallbackOptions
+        {
+            HandshakeTimeout = timeout,
+            OnConnection = context =>
+            {
+                var attempt = context.Connection.Features.Get<Attempt>();
+                var current = certificate();
+                if (attempt is not null)
+                {
+                    attempt.ClientHello = context.ClientHelloInfo;
+                    attempt.Certificate = current;
+                }
+
+                return ValueTask.FromResult(new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = current,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateRequired = false,
+                });
+            },
+        });
+        listenOptions.Use(next => connection =>
+        {
+            if (connection.Features.Get<Attempt>() is { } attempt)
+            {
+                attempt.Established = true;
+            }
+
+            return next(connection);
+        });
+        return listenOptions;
+    }
+
+    /// <summary>What one connection's handshake got to, filled in by the stages around and inside Kestrel's middleware.</summary>
+    private sealed class Attempt
+    {
+        public SslClientHelloInfo? ClientHello { get; set; }
+
+        public SslStreamCertificateContext? Certificate { get; set; }
+
+        public bool Established { get; set; }
+    }
+
+    private static async Task ObserveAsync(ConnectionContext connection, ConnectionDelegate next, ListenerDefinition listener,
+        TimeSpan timeout, ListenerMetrics metrics, ILogger logger)
+    {
+        var remote = connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint as IPEndPoint;
+        var started = Stopwatch.GetTimestamp();
+
+        // Look at the first byte before Kestrel does: plain text gets a precise reason at once, not a timeout.
+        var (first, outcome) = await PeekFirstByteAsync(connection, timeout);
+        switch (outcome)
+        {
+            case Peek.Stopped:
+                return;
+            case Peek.TimedOut:
+                Refuse(TlsRefusals.Timeout, $"the client sent nothing within the handshake timeout ({timeout})");
+                return;
+            case Peek.Closed:
+                Refuse(TlsRefusals.Failed, "the client closed the connection before sending anything");
+                return;
+            case Peek.Byte when first != 0x16:
+                Refuse(TlsRefusals.NotTls, $"the first byte 0x{first:X2} does not start a TLS handshake (plain text sent to a TLS port?)");
+                return;
+        }
+
+        var attempt = new Attempt();
+        connection.Features.Set(attempt);
+        await next(connection);
+        if (attempt.Established)
+        {
+            return;
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var (reason, text) = Classify(attempt, elapsed >= timeout);
+        Refuse(reason, text);
+
+        void Refuse(string reason, string text)
+        {
+            metrics.ConnectionRefused(reason);
+            LogFailed(logger, listener.Name, connection.ConnectionId, remote, text);
+        }
+    }
+
+    private static (string Reason, string Text) Classify(Attempt attempt, bool timedOut)
+    {
+        if (attempt.ClientHello is not { } hello)
+        {
+            return timedOut ? (TlsRefusals.Timeout, "no complete ClientHello within the handshake timeout")
+                : (TlsRefusals.Failed, "the client's first TLS record was not a valid ClientHello");
+        }
+
+        if ((hello.SslProtocols & (SslProtocols.Tls12 | SslProtocols.Tls13)) == 0 && hello.SslProtocols != SslProtocols.None)
+        {
+            return (TlsRefusals.Protocol, $"the client offers {Highest(hello.SslProtocols)} at most; this listener accepts TLS 1.2 and 1.3");
+        }
+
+        if (!string.IsNullOrEmpty(hello.ServerName) && attempt.Certificate?.TargetCertificate is { } certificate
+            && !certificate.MatchesHostname(hello.ServerName, allowWildcards: true, allowCommonName: true))
+        {
+            return (TlsRefusals.ServerName,
+                $"the client asked for '{hello.ServerName}' (SNI), which the certificate ({certificate.Subject}) does not cover");
+        }
+
+        return timedOut
+            ? (TlsRefusals.Timeout, "the handshake did not finish within the handshake timeout")
+            : (TlsRefusals.Failed, "the handshake failed (the client rejected the certificate, or no cipher was in common)");
+    }
+
+    /// <summary>The newest protocol a ClientHello offers, as people write it (the enum's old names are obsolete).</summary>
+    private static string Highest(SslProtocols protocols)
+    {
+        (int Flag, string Name)[] known = [(768, "TLS 1.1"), (192, "TLS 1.0"), (48, "SSL 3.0"), (12, "SSL 2.0")];
+        return known.FirstOrDefault(k => ((int)protocols & k.Flag) != 0).Name ?? protocols.ToString();
+    }
+
+    private enum Peek
+    {
+        Byte,
+        Closed,
+        TimedOut,
+        Stopped,
+    }
+
+    /// <summary>The first byte the client sent, without consuming it, or why there is none.</summary>
+    private static async Task<(byte First, Peek Outcome)> PeekFirstByteAsync(ConnectionContext connection, TimeSpan timeout)
+    {
+        var input = connection.Transport.Input;
+        var shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        cancel.CancelAfter(timeout);
+        try
+        {
+            var result = await input.ReadAsync(cancel.Token);
+            var buffer = result.Buffer;
+            var outcome = buffer.IsEmpty ? (Peek.Closed, default(byte)) : (Peek.Byte, buffer.FirstSpan[0]);
+            input.AdvanceTo(buffer.Start);
+            return (outcome.Item2, outcome.Item1);
+        }
+        catch (OperationCanceledException)
+        {
+            return (0, shutdown.IsCancellationRequested ? Peek.Stopped : Peek.TimedOut);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException)
+        {
+            return (0, Peek.Closed);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Listener} connection {ConnectionId} from {RemoteEndPoint}: TLS handshake failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string listener, string connectionId, IPEndPoint? remoteEndPoint, string reason);
+}
