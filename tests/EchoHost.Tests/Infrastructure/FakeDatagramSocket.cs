@@ -43,13 +43,17 @@ internal sealed class FakeDatagramSocket : IDatagramSocket
 
     public bool SentAnything => _sent.Reader.TryPeek(out _);
 
-    public async ValueTask<int> ReceiveFromAsync(Memory<byte> buffer, SocketAddress source)
+    /// <summary>Blocks, as a real socket's receive does; the loop runs on a thread of its own.</summary>
+    public int ReceiveFrom(Span<byte> buffer, SocketAddress source)
     {
-        var next = await _incoming.Reader.ReadAsync();
-        return next(buffer, source);
+        var next = _incoming.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+        var received = new byte[buffer.Length];
+        var length = next(received, source);
+        received.AsSpan(0, length).CopyTo(buffer);
+        return length;
     }
 
-    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> datagram, SocketAddress destination)
+    public int SendTo(ReadOnlySpan<byte> datagram, SocketAddress destination)
     {
         lock (_sendFailures)
         {
@@ -61,6 +65,6 @@ internal sealed class FakeDatagramSocket : IDatagramSocket
 
         var to = (IPEndPoint)new IPEndPoint(IPAddress.IPv6Any, 0).Create(destination);
         _sent.Writer.TryWrite((datagram.ToArray(), to));
-        return ValueTask.FromResult(datagram.Length);
+        return datagram.Length;
     }
 }

@@ -11,23 +11,25 @@ internal interface IDatagramSocket
 {
     AddressFamily AddressFamily { get; }
 
-    /// <summary>Receives one datagram into <paramref name="buffer"/>; <paramref name="source"/> is overwritten with its sender.</summary>
-    ValueTask<int> ReceiveFromAsync(Memory<byte> buffer, SocketAddress source);
+    /// <summary>
+    /// Waits for one datagram and receives it into <paramref name="buffer"/>; <paramref name="source"/> is overwritten
+    /// with its sender. Closing the socket ends the wait with an exception.
+    /// </summary>
+    int ReceiveFrom(Span<byte> buffer, SocketAddress source);
 
-    ValueTask<int> SendToAsync(ReadOnlyMemory<byte> datagram, SocketAddress destination);
+    int SendTo(ReadOnlySpan<byte> datagram, SocketAddress destination);
 }
 
 /// <summary>
 /// A bound <see cref="Socket"/>, through the <see cref="SocketAddress"/> overloads: with a reused address and buffer
-/// they allocate nothing per datagram. No cancellation token: closing the socket ends a pending receive.
+/// they allocate nothing per datagram. Only blocking calls are ever made on it, so the runtime leaves the socket in
+/// blocking mode and each call is one system call. Closing the socket ends a pending receive.
 /// </summary>
 internal sealed class DatagramSocket(Socket socket) : IDatagramSocket
 {
     public AddressFamily AddressFamily => socket.AddressFamily;
 
-    public ValueTask<int> ReceiveFromAsync(Memory<byte> buffer, SocketAddress source) =>
-        socket.ReceiveFromAsync(buffer, SocketFlags.None, source, CancellationToken.None);
+    public int ReceiveFrom(Span<byte> buffer, SocketAddress source) => socket.ReceiveFrom(buffer, SocketFlags.None, source);
 
-    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> datagram, SocketAddress destination) =>
-        socket.SendToAsync(datagram, SocketFlags.None, destination, CancellationToken.None);
+    public int SendTo(ReadOnlySpan<byte> datagram, SocketAddress destination) => socket.SendTo(datagram, SocketFlags.None, destination);
 }

@@ -62,7 +62,7 @@ internal sealed class UdpEchoService(
             foreach (var socket in sockets)
             {
                 var loop = new UdpEchoLoop(listener.Name, new DatagramSocket(socket), policy, stats, endpoints, _logger);
-                _loops.Add(Task.Run(loop.RunAsync, CancellationToken.None));
+                _loops.Add(loop.RunAsync());
             }
 
             _summaries.Add(new UdpDropSummary(listener.Name, stats, time, _logger));
