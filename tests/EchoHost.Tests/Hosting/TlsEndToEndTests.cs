@@ -88,7 +88,9 @@ public sealed class TlsEndToEndTests : IDisposable
         await using var reader = InteractiveTool.Start("openssl", "s_client", "-quiet", "-connect", $"127.0.0.1:{Port(host, "Chat")}");
         await reader.WaitForTextAsync("You are now in lobby");
 
-        var writer = await ExternalTools.RunAsync("ncat", ["--ssl", "127.0.0.1", Port(host, "Chat")], "/nick tlsuser\nhello over TLS\n/quit\n");
+        // --no-shutdown: at the end of its input ncat would otherwise close its sending side (a TLS close_notify) while
+        // the server answers /quit, and a server that closes with those bytes unread resets the connection.
+        var writer = await ExternalTools.RunAsync("ncat", ["--ssl", "--no-shutdown", "127.0.0.1", Port(host, "Chat")], "/nick tlsuser\nhello over TLS\n/quit\n");
 
         Assert.Contains("*** Welcome to EchoHost chat", writer.EnsureSuccess());
         Assert.Contains("hello over TLS", Encoding.UTF8.GetString(await reader.WaitForTextAsync("hello over TLS")));

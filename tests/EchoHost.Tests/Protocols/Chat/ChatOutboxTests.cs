@@ -45,4 +45,56 @@ public sealed class ChatOutboxTests
         Assert.Equal("one\r\ntwo\r\n", System.Text.Encoding.UTF8.GetString(result.Buffer.ToArray()));
         Assert.Equal(0, outbox.QueuedBytes);
     }
+
+    [Fact]
+    public async Task A_line_for_a_connection_that_keeps_up_is_written_and_flushed_by_the_sender_at_once()
+    {
+        var pipe = new Pipe();
+        var outbox = new ChatOutbox(maxQueuedBytes: 10_000);
+        _ = outbox.RunWriterAsync(pipe.Writer, TestTimeouts.Token());
+
+        Assert.True(outbox.TryEnqueue(ChatMessages.Encode("one")));
+
+        // No writer task had to run: the bytes are readable the moment TryEnqueue returns.
+        Assert.True(pipe.Reader.TryRead(out var result));
+        Assert.Equal("one\r\n", System.Text.Encoding.UTF8.GetString(result.Buffer.ToArray()));
+        Assert.Equal(0, outbox.QueuedBytes);
+        await pipe.Writer.CompleteAsync();
+    }
+
+    [Fact]
+    public async Task While_a_flush_waits_for_the_client_lines_queue_and_then_follow_in_order()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 64, resumeWriterThreshold: 32, useSynchronizationContext: false));
+        var outbox = new ChatOutbox(maxQueuedBytes: 10_000);
+        var writer = outbox.RunWriterAsync(pipe.Writer, TestTimeouts.Token());
+
+        var big = new string('x', 100);
+        outbox.TryEnqueue(ChatMessages.Encode(big));
+        outbox.TryEnqueue(ChatMessages.Encode("two"));
+        outbox.TryEnqueue(ChatMessages.Encode("three"));
+        // The first flush is past the pause threshold: the other lines wait in the outbox, not in the pipe.
+        Assert.Equal(12, outbox.QueuedBytes);
+        outbox.Complete();
+
+        var received = new MemoryStream();
+        while (true)
+        {
+            var result = await pipe.Reader.ReadAsync(TestTimeouts.Token());
+            foreach (var segment in result.Buffer)
+            {
+                received.Write(segment.Span);
+            }
+
+            pipe.Reader.AdvanceTo(result.Buffer.End);
+            if (received.Length == 102 + 5 + 7)
+            {
+                break;
+            }
+        }
+
+        await writer.WaitAsync(TestTimeouts.Default);
+        Assert.Equal($"{big}\r\ntwo\r\nthree\r\n", System.Text.Encoding.UTF8.GetString(received.ToArray()));
+        Assert.Equal(0, outbox.QueuedBytes);
+    }
 }
