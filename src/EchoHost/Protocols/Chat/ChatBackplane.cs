@@ -72,7 +72,7 @@ internal interface IChatBackplaneSink
 
     /// <summary>
     /// <paramref name="nick"/> turned out to be taken on another instance while the store was unreachable: the user
-    /// here becomes <paramref name="newNick"/> and is told why.
+    /// here becomes <paramref name="newNick"/> and is told why. False when that user is no longer here.
     /// </summary>
-    void ForceRename(string nick, string newNick);
+    bool ForceRename(string nick, string newNick);
 }

@@ -299,13 +299,13 @@ internal sealed partial class ChatServer : IChatBackplaneSink
         }
     }
 
-    void IChatBackplaneSink.ForceRename(string nick, string newNick)
+    bool IChatBackplaneSink.ForceRename(string nick, string newNick)
     {
         lock (_lock)
         {
             if (!_users.TryGetValue(nick, out var user) || _users.ContainsKey(newNick))
             {
-                return;
+                return false;
             }
 
             Rename(user, newNick);
@@ -313,6 +313,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
         }
 
         LogNickLost(nick, newNick);
+        return true;
     }
 
     private static T Wait<T>(ValueTask<T> pending) =>
