@@ -27,13 +27,10 @@ internal readonly record struct BackplanePayload(string Instance, PayloadKind Ki
     /// <summary>32 hex digits, the kind, a name (at most <see cref="ChatNames.MaxLength"/>), the line break; rounded up.</summary>
     public const int MaxHeaderBytes = 128;
 
-    public static string Format(string instance, PayloadKind kind, string target, string line)
-    {
-        var payload = string.Concat(instance, ((char)kind).ToString(), target, "\n", line);
-        System.Diagnostics.Debug.Assert(Fits(payload), "EchoHost:Chat:MaxLineBytes is validated so that every payload fits.");
-        return payload;
-    }
+    public static string Format(string instance, PayloadKind kind, string target, string line) =>
+        string.Concat(instance, ((char)kind).ToString(), target, "\n", line);
 
+    /// <summary>Whether PostgreSQL takes it: what start-up validation of <c>MaxLineBytes</c> guarantees for every payload.</summary>
     public static bool Fits(string payload) => Encoding.UTF8.GetByteCount(payload) <= MaxBytes;
 
     public static bool TryParse(string payload, out BackplanePayload parsed)
