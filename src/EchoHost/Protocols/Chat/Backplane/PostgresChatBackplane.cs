@@ -70,11 +70,6 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         _dataSource = builder.Build();
     }
 
-    /// <summary>This instance's id in <c>echohost.chat_instances</c>.</summary>
-    public Guid Instance => _instance;
-
-    public bool IsConnected => Volatile.Read(ref _session) is { Faulted: false };
-
     public void Attach(IChatBackplaneSink sink) => _sink = sink;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
