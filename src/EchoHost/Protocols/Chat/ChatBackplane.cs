@@ -46,9 +46,16 @@ internal interface IChatBackplane
     /// <summary>Every room with members on any instance, and how many.</summary>
     ValueTask<Shared<IReadOnlyList<(string Name, int Members)>>> RoomsAsync();
 
-    /// <summary>A room's last <paramref name="count"/> messages, oldest first, from every instance and across restarts.</summary>
-    ValueTask<Shared<IReadOnlyList<(DateTimeOffset At, string Line)>>> HistoryAsync(string room, int count);
+    /// <summary>
+    /// What a user entering <paramref name="room"/> gets from the other instances: the room's name as its members
+    /// there (or its history) spell it, and its last <paramref name="count"/> messages, oldest first, from every instance and across
+    /// restarts.
+    /// </summary>
+    ValueTask<Shared<SharedRoom>> RoomAsync(string room, int count);
 }
+
+/// <summary>A room as all instances know it: <see cref="Name"/> is null for a room nobody is in or wrote to.</summary>
+internal sealed record SharedRoom(string? Name, IReadOnlyList<(DateTimeOffset At, string Line)> History);
 
 /// <summary>An answer from the shared store, or <see cref="Unavailable"/> when it cannot be reached.</summary>
 internal readonly record struct Shared<T>(bool Available, T Value)

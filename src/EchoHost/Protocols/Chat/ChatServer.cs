@@ -50,7 +50,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     public async ValueTask<ChatUser?> ConnectAsync(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer)
     {
         string? claimed = null;
-        var history = Shared<IReadOnlyList<(DateTimeOffset At, string Line)>>.Unavailable;
+        var shared = Shared<SharedRoom>.Unavailable;
         if (_backplane is not null)
         {
             lock (_lock)
@@ -62,7 +62,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             }
 
             claimed = await ClaimGuestNickAsync(_backplane);
-            history = await _backplane.HistoryAsync(Lobby, _options.HistorySize);
+            shared = await _backplane.RoomAsync(Lobby, _options.HistorySize);
         }
 
         ChatUser user;
@@ -88,7 +88,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             _users.Add(nick, user);
             observer.UserJoined();
             user.Send(ChatMessages.Welcome(nick));
-            EnterRoom(user, GetOrCreateRoom(Lobby, user)!, history);
+            EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared);
         }
 
         LogJoined(listener, user.Nick, Lobby);
@@ -168,9 +168,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             }
         }
 
-        var history = _backplane is null
-            ? Shared<IReadOnlyList<(DateTimeOffset At, string Line)>>.Unavailable
-            : await _backplane.HistoryAsync(roomName, _options.HistorySize);
+        var shared = _backplane is null ? Shared<SharedRoom>.Unavailable : await _backplane.RoomAsync(roomName, _options.HistorySize);
 
         string from;
         lock (_lock)
@@ -180,7 +178,8 @@ internal sealed partial class ChatServer : IChatBackplaneSink
                 return;
             }
 
-            if (GetOrCreateRoom(roomName, user) is not { } room)
+            // A room new here takes the name its members elsewhere know it by.
+            if (GetOrCreateRoom(shared.Value?.Name ?? roomName, user) is not { } room)
             {
                 user.Send(ChatMessages.RoomRefused(roomName, $"there are already {_options.MaxRooms} rooms (MaxRooms)"));
                 LogTooManyRooms(user.Listener, user.Nick, roomName, _options.MaxRooms);
@@ -189,7 +188,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
 
             from = user.Room!.Name;
             LeaveRoom(user, $"joined {room.Name}", release: false);
-            EnterRoom(user, room, history);
+            EnterRoom(user, room, shared);
             roomName = room.Name;
         }
 
@@ -417,9 +416,9 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     }
 
     /// <param name="shared">The room's history from the shared store; when unavailable, the history kept here.</param>
-    private void EnterRoom(ChatUser user, ChatRoom room, Shared<IReadOnlyList<(DateTimeOffset At, string Line)>> shared)
+    private void EnterRoom(ChatUser user, ChatRoom room, Shared<SharedRoom> shared)
     {
-        var history = shared.Available ? shared.Value : room.History;
+        var history = shared.Available ? shared.Value.History : room.History;
         if (history.Any())
         {
             user.Send(ChatMessages.HistoryHeader(room.Name));

@@ -31,6 +31,7 @@ internal static class BackplaneSchema
         CREATE TABLE echohost.chat_history (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             room_key text NOT NULL,
+            room text NOT NULL,
             at timestamptz NOT NULL,
             line text NOT NULL);
         CREATE INDEX chat_history_room ON echohost.chat_history (room_key, id);

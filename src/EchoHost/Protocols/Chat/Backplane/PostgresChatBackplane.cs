@@ -184,7 +184,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     {
         var payload = BackplanePayload.Format(_instanceKey, PayloadKind.RoomMessage, room, line);
         var sql = _options.HistorySize > 0
-            ? "WITH kept AS (INSERT INTO echohost.chat_history (room_key, at, line) VALUES (lower($2), $3, $4)) SELECT pg_notify('" + NotifyChannel + "', $1)"
+            ? "WITH kept AS (INSERT INTO echohost.chat_history (room_key, room, at, line) VALUES (lower($2), $2, $3, $4)) SELECT pg_notify('" + NotifyChannel + "', $1)"
             : NotifySql;
         Publish(new Publication(BatchCommand(sql, payload, room, at, line), Notifies: 1, TrimRoom: room));
     }
@@ -269,28 +269,37 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         return rooms;
     });
 
-    public ValueTask<Shared<IReadOnlyList<(DateTimeOffset At, string Line)>>> HistoryAsync(string room, int count) =>
-        AskSharedAsync<IReadOnlyList<(DateTimeOffset, string)>>(async (connection, ct) =>
+    public ValueTask<Shared<SharedRoom>> RoomAsync(string room, int count) => AskSharedAsync(async (connection, ct) =>
+    {
+        await using var batch = new NpgsqlBatch(connection)
         {
-            var history = new List<(DateTimeOffset, string)>();
-            if (count <= 0)
+            BatchCommands =
             {
-                return history;
-            }
+                BatchCommand("""
+                    SELECT coalesce(
+                        (SELECT min(m.room) FROM echohost.chat_members m JOIN echohost.chat_instances i ON i.id = m.instance_id
+                         WHERE lower(m.room) = lower($1) AND i.seen_at > now() - $2::interval),
+                        (SELECT room FROM echohost.chat_history WHERE room_key = lower($1) ORDER BY id DESC LIMIT 1))
+                    """, room, InstanceLifetime),
+                BatchCommand("""
+                    SELECT at, line FROM (
+                        SELECT id, at, line FROM echohost.chat_history WHERE room_key = lower($1) ORDER BY id DESC LIMIT $2) recent
+                    ORDER BY id
+                    """, room, Math.Max(count, 0)),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var name = await reader.IsDBNullAsync(0, ct) ? null : reader.GetString(0);
+        await reader.NextResultAsync(ct);
+        var history = new List<(DateTimeOffset, string)>();
+        while (await reader.ReadAsync(ct))
+        {
+            history.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1)));
+        }
 
-            await using var command = Command(connection, """
-                SELECT at, line FROM (
-                    SELECT id, at, line FROM echohost.chat_history WHERE room_key = lower($1) ORDER BY id DESC LIMIT $2) recent
-                ORDER BY id
-                """, room, count);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                history.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1)));
-            }
-
-            return history;
-        });
+        return new SharedRoom(name, history);
+    });
 
     // ---- Connection: LISTEN, heartbeat, outage and recovery --------------------------------------------------------
 

@@ -14,13 +14,14 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
 {
     private const string BackplaneCategory = "EchoHost.Protocols.Chat.Backplane.PostgresChatBackplane";
 
-    private static async Task<TestHost> StartInstanceAsync(string database)
+    private static async Task<TestHost> StartInstanceAsync(string database, int historySize = 20)
     {
         var host = await TestHost.StartAsync(new Dictionary<string, string?>
         {
             ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
             ["EchoHost:Listeners:Chat:Port"] = "0",
             ["EchoHost:Chat:Postgres"] = database,
+            ["EchoHost:Chat:HistorySize"] = historySize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         await host.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Message.StartsWith("Chat backplane: connected", StringComparison.Ordinal));
         return host;
@@ -174,6 +175,49 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         using var carol = await JoinAsAsync(d, "carol");
         await carol.SendAsync("/join games");
         AssertHistory(await carol.ReadUntilAsync(l => l.StartsWith("*** You are now in games", StringComparison.Ordinal)), "<alice> one", "<alice> two");
+    }
+
+    [PostgresFact]
+    public async Task The_stored_history_is_capped_per_room()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartInstanceAsync(database, historySize: 2);
+        await using var b = await StartInstanceAsync(database, historySize: 2);
+        using var alice = await JoinAsAsync(a, "alice");
+        await alice.SendAsync("/join games");
+        await ReadAsync(alice, l => l.StartsWith("*** You are now in games", StringComparison.Ordinal));
+        foreach (var line in new[] { "one", "two", "three" })
+        {
+            await alice.SendAsync(line);
+        }
+
+        await alice.SendAsync("/join lobby");
+        await alice.SendAsync("in the lobby");
+        await alice.SyncAsync();
+
+        // The table is trimmed by the heartbeat: wait for it (bounded), then the join replays the last two.
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync(TestTimeouts.Token());
+            using var deadline = new CancellationTokenSource(TestTimeouts.Default);
+            while (true)
+            {
+                await using var count = new NpgsqlCommand("SELECT count(*) FROM echohost.chat_history WHERE room_key = 'games'", connection);
+                if ((long)(await count.ExecuteScalarAsync(deadline.Token))! == 2)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(250), deadline.Token);
+            }
+
+            await using var lobby = new NpgsqlCommand("SELECT count(*) FROM echohost.chat_history WHERE room_key = 'lobby'", connection);
+            Assert.Equal(1L, await lobby.ExecuteScalarAsync(TestTimeouts.Token()));
+        }
+
+        using var bob = await JoinAsAsync(b, "bob");
+        await bob.SendAsync("/join GAMES");
+        AssertHistory(await bob.ReadUntilAsync(l => l.StartsWith("*** You are now in games", StringComparison.Ordinal)), "<alice> two", "<alice> three");
     }
 
     private static void AssertHistory(List<string> lines, params string[] messages)
