@@ -343,8 +343,9 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             {
                 OnUnreachable(session?.Failure ?? ex);
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (stopping.IsCancellationRequested)
             {
+                // Stopping: whatever the cancelled statement threw.
             }
             finally
             {
@@ -514,8 +515,9 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 owned = await FlushAsync(batch, owned, stopping);
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
+            // Stopping: whatever the cancelled statement threw.
         }
         finally
         {
