@@ -307,6 +307,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
                 return false;
             }
 
+            nick = user.Nick;
             Rename(user, newNick);
             user.Send(ChatMessages.NickLostInOutage(nick, newNick));
         }
