@@ -48,6 +48,9 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private Session? _session;
     private int _queued;
     private bool _everConnected;
+
+    /// <summary>Statements are being refused (write loop only): warned once.</summary>
+    private bool _refusing;
     private DateTimeOffset? _outageSince;
 
     public PostgresChatBackplane(ChatOptions options, IBackplaneObserver observer, TimeProvider time, ILogger<PostgresChatBackplane> logger)
@@ -591,12 +594,13 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
             await commands.ExecuteNonQueryAsync(session.Fault);
             _observer.Published(notifies);
+            _refusing = false;
             return session;
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
             _observer.Unpublished(notifies);
-            session?.Fail(ex);
+            OnFailure(session, ex);
             return session;
         }
         finally
@@ -618,14 +622,41 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             }
 
             await request.RunAsync(session.Connection, session.Fault);
+            _refusing = false;
             return session;
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
             request.Unavailable();
-            session?.Fail(ex);
+            OnFailure(session, ex);
             return session;
         }
+    }
+
+    /// <summary>
+    /// A statement the server refused (the connection is fine: a schema changed by hand, a missing privilege) is an
+    /// error that leaves those events local, warned about once until statements succeed again; anything else means
+    /// the connection is gone, and the connect loop takes over.
+    /// </summary>
+    private void OnFailure(Session? session, Exception ex)
+    {
+        if (ex is PostgresException refused && session is { Faulted: false } && session.Connection.State == System.Data.ConnectionState.Open)
+        {
+            _observer.Error();
+            if (!_refusing)
+            {
+                _refusing = true;
+                LogRefused(_server, refused.Message);
+            }
+            else
+            {
+                LogRefusedAgain(_server, refused.Message);
+            }
+
+            return;
+        }
+
+        session?.Fail(ex);
     }
 
     /// <summary>
@@ -832,6 +863,12 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Chat backplane: PostgreSQL {Server} is reachable again after {Outage}; chat spans every instance again")]
     private partial void LogReconnected(string server, TimeSpan outage);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat backplane: PostgreSQL {Server} refused a statement ({Error}); those events stay on this instance")]
+    private partial void LogRefused(string server, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Chat backplane: PostgreSQL {Server} refused a statement again ({Error})")]
+    private partial void LogRefusedAgain(string server, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Chat backplane: registered {Users} users of this instance ({Renamed} renamed: their nick was taken meanwhile)")]
     private partial void LogRegistered(int users, int renamed);

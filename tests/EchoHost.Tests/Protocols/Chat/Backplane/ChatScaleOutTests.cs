@@ -340,6 +340,42 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     }
 
     [PostgresFact]
+    public async Task A_statement_the_database_refuses_is_one_warning_and_the_connection_stays()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartInstanceAsync(database);
+        await using var b = await StartInstanceAsync(database);
+        using var alice = await JoinAsAsync(a, "alice");
+        using var carol = await JoinAsAsync(a, "carol");
+        using var bob = await JoinAsAsync(b, "bob");
+        await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        await ReadAsync(carol, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+
+        // Someone broke the history table by hand: storing a message fails, everything else goes on.
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync(TestTimeouts.Token());
+            await using var breakIt = new NpgsqlCommand("ALTER TABLE echohost.chat_history RENAME COLUMN line TO broken", connection);
+            await breakIt.ExecuteNonQueryAsync(TestTimeouts.Token());
+        }
+
+        await alice.SendAsync("first");
+        Assert.Equal("<alice> first", await NextMessageAsync(carol));
+        await alice.SendAsync("second");
+        Assert.Equal("<alice> second", await NextMessageAsync(carol));
+        await a.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Level == LogLevel.Warning);
+
+        // Still connected: what needs no history still crosses.
+        await alice.SendAsync("/msg bob still there?");
+        Assert.Equal("[msg from alice] still there?", await NextMessageAsync(bob));
+        var samples = await a.ScrapeAsync();
+        Assert.Equal(1, samples.Value("echohost_chat_backplane_connected"));
+        Assert.True(samples.Value("echohost_chat_backplane_errors_total") >= 2);
+        var warning = Assert.Single(a.Logs.Entries, e => e.Category == BackplaneCategory && e.Level >= LogLevel.Warning);
+        Assert.Contains("refused a statement", warning.Message);
+    }
+
+    [PostgresFact]
     public async Task The_schema_is_created_once_when_instances_start_together_and_left_alone_after()
     {
         var database = await postgres.CreateDatabaseAsync();
