@@ -325,6 +325,13 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 }
 
                 writer = await _dataSource.OpenConnectionAsync(stopping);
+                // A message is delivered when its commit returns; waiting for the disk too would put a WAL flush into
+                // every delivery's latency. A database crash may lose the last moments of history, never corrupt it.
+                await using (var command = new NpgsqlCommand("SET synchronous_commit = off", writer))
+                {
+                    await command.ExecuteNonQueryAsync(stopping);
+                }
+
                 await RegisterInstanceAsync(writer, stopping);
                 session = new Session(writer, stopping);
                 writer = null; // the write loop owns it now
