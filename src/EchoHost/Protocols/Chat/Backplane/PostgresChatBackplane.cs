@@ -563,8 +563,17 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
         if (current.NeedsRegistration)
         {
-            await RegisterUsersAsync(current.Connection, stopping);
-            current.NeedsRegistration = false;
+            try
+            {
+                await RegisterUsersAsync(current.Connection, current.Fault);
+                current.NeedsRegistration = false;
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                // Tried again with the next work; meanwhile, what comes stays here.
+                OnFailure(current, ex);
+                return null;
+            }
         }
 
         return current;

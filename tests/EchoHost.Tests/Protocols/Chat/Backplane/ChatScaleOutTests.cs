@@ -342,6 +342,40 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     }
 
     [PostgresFact]
+    public async Task A_connection_the_database_kills_is_replaced_and_crossing_resumes()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartInstanceAsync(database);
+        await using var b = await StartInstanceAsync(database);
+        using var alice = await JoinAsAsync(a, "alice");
+        using var bob = await JoinAsAsync(b, "bob");
+        await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+
+        // The writing connections (not the listening ones) are killed, as an administrator or a failover would.
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync(TestTimeouts.Token());
+            await using var kill = new NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'echohost' AND query NOT LIKE 'LISTEN%'", connection);
+            Assert.Equal(2L, await kill.ExecuteScalarAsync(TestTimeouts.Token()));
+        }
+
+        // A's next line finds its connection dead: that line stays here, A warns once and reconnects. B, idle, finds
+        // out with its next heartbeat.
+        await alice.SendAsync("anyone?");
+        foreach (var host in new[] { a, b })
+        {
+            await host.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Message.Contains("reachable again", StringComparison.Ordinal), TestTimeouts.Long);
+            Assert.Single(host.Logs.Entries, e => e.Category == BackplaneCategory && e.Level >= LogLevel.Warning);
+        }
+
+        await alice.SendAsync("back");
+        Assert.Equal("<alice> back", await NextMessageAsync(bob));
+        await bob.SendAsync("/msg alice hi");
+        Assert.Equal("[msg from bob] hi", await NextMessageAsync(alice));
+    }
+
+    [PostgresFact]
     public async Task A_statement_the_database_refuses_is_one_warning_and_the_connection_stays()
     {
         var database = await postgres.CreateDatabaseAsync();
