@@ -134,7 +134,8 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             room = user.Room!.Name;
         }
 
-        // Only this user's own read loop changes its nick, so oldNick still holds after the wait.
+        // Only this user's own read loop changes its nick (but for the rare rename after an outage), so oldNick
+        // still holds after the wait.
         if (_backplane is not null
             && await _backplane.RenameAsync(oldNick, requested, room, ChatMessages.NickChanged(oldNick, requested)) == NickClaim.Taken)
         {
