@@ -4,6 +4,7 @@ using EchoHost.Hosting;
 using EchoHost.Logging;
 using EchoHost.Pipeline;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Backplane;
 using EchoHost.Protocols.UdpEcho;
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -111,7 +112,9 @@ public partial class Program
         // is taken fails with the listener's name (Hosting/ListenerBindFailures).
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton(sp => new ChatServer(
-            sp.GetRequiredService<ListenerSet>().Options.Chat, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>()));
+            sp.GetRequiredService<ListenerSet>().Options.Chat, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>(), sp.ChatBackplane()));
+        // With EchoHost:Chat:Postgres, rooms span every instance on that database (Protocols/Chat/Backplane).
+        builder.Services.AddChatBackplane(sp => sp.GetRequiredService<ListenerSet>().Options.Chat);
         builder.Services.AddSingleton<IConnectionListenerFactory, ListenerBindFailures>();
         builder.Services.AddSingleton<KestrelListenerSetup>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<KestrelListenerSetup>());

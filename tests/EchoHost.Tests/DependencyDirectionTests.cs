@@ -30,6 +30,8 @@ public sealed class DependencyDirectionTests
         ["Pipeline"] = ["Configuration", "Logging", "Telemetry"],
         ["Protocols.Echo"] = ["Configuration", "Logging", "Telemetry", "Pipeline"],
         ["Protocols.Chat"] = ["Configuration", "Logging", "Telemetry", "Pipeline"],
+        // The chat's scale-out backplane (Npgsql) sits under the chat core, which knows it only as IChatBackplane.
+        ["Protocols.Chat.Backplane"] = ["Configuration", "Logging", "Telemetry", "Protocols.Chat"],
         ["Protocols.UdpEcho"] = ["Configuration", "Logging", "Telemetry", "Health"],
         ["Hosting"] = [Any],
         [Root] = [Any],

@@ -35,4 +35,17 @@ public sealed class ChatOptions
 
     /// <summary>Rooms that may exist at once, <c>lobby</c> included.</summary>
     public int MaxRooms { get; set; } = 1_000;
+
+    /// <summary>
+    /// An Npgsql connection string: when set, every instance using the same database shares rooms, nicks, membership
+    /// and history (the scale-out backplane). Empty keeps the chat in this process only.
+    /// </summary>
+    public string Postgres { get; set; } = "";
+
+    /// <summary>
+    /// The longest <see cref="MaxLineBytes"/> allowed with <see cref="Postgres"/>: a line crosses instances in one
+    /// PostgreSQL NOTIFY, whose payload must stay under 8000 bytes. The line as delivered is at most
+    /// <c>MaxLineBytes + LineOverheadBytes</c> bytes (sent unescaped), and its routing header at most 128.
+    /// </summary>
+    internal const int PostgresMaxLineBytes = 7999 - 128 - LineOverheadBytes;
 }

@@ -53,6 +53,33 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         CheckAddress(path, options.Http.Address, options.Http.Port, options.Address, failures);
     }
 
+    /// <summary>The scale-out backplane: a connection string Npgsql accepts (never echoed: it may hold a password), and lines that fit one NOTIFY.</summary>
+    private static void ValidateChatPostgres(ChatOptions chat, string path, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(chat.Postgres))
+        {
+            return;
+        }
+
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(chat.Postgres);
+            if (string.IsNullOrWhiteSpace(builder.Host))
+            {
+                failures.Add($"{path}:Postgres: the connection string names no Host; use e.g. Host=postgres;Database=echohost;Username=echohost;Password=...");
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
+        {
+            failures.Add($"{path}:Postgres: not a valid Npgsql connection string ({ex.Message}); use e.g. Host=postgres;Database=echohost;Username=echohost;Password=...");
+        }
+
+        if (chat.MaxLineBytes > ChatOptions.PostgresMaxLineBytes)
+        {
+            failures.Add($"{path}:MaxLineBytes: {chat.MaxLineBytes} is too large with {path}:Postgres set; a line crosses instances in one PostgreSQL NOTIFY (under 8000 bytes): use at most {ChatOptions.PostgresMaxLineBytes}");
+        }
+    }
+
     private static void ValidateChat(ChatOptions chat, List<string> failures)
     {
         var path = $"{Root}:Chat";
@@ -92,6 +119,8 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         {
             failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
         }
+
+        ValidateChatPostgres(chat, path, failures);
     }
 
     private static void ValidateOtlp(OtlpOptions otlp, List<string> failures)

@@ -315,7 +315,9 @@ public sealed partial class MetricsEndToEndTests
             .ToHashSet();
 
         var readme = File.ReadAllText(Repository.Path("README.md"));
-        var documented = ReadmeSeries().Matches(readme).Select(m => m.Groups["name"].Value).ToHashSet();
+        // The chat backplane's series exist only with EchoHost:Chat:Postgres: ChatScaleOutTests checks those.
+        var documented = ReadmeSeries().Matches(readme).Select(m => m.Groups["name"].Value)
+            .Where(n => !n.StartsWith("echohost_chat_backplane_", StringComparison.Ordinal)).ToHashSet();
 
         Assert.Equal(exposed.Order(), documented.Order());
     }

@@ -11,7 +11,7 @@ internal enum ChatOutcome
 /// One chat command: its name, how it is written, its line in <c>/help</c> (none for commands help does not list),
 /// and what it does. Adding a command is adding one entry to <see cref="ChatCommands.All"/>.
 /// </summary>
-internal sealed record ChatCommand(string Name, string Syntax, string? Help, Func<ChatServer, ChatUser, string, ChatOutcome> Run);
+internal sealed record ChatCommand(string Name, string Syntax, string? Help, Func<ChatServer, ChatUser, string, ValueTask<ChatOutcome>> Run);
 
 /// <summary>
 /// Every chat command in one registry, the way ssh-chat keeps them: a line is a command when it starts with <c>/</c>;
@@ -24,15 +24,15 @@ internal static class ChatCommands
     public static IReadOnlyList<ChatCommand> All { get; } =
     [
         new("nick", "/nick NAME", "change your nick (1-24 letters, digits, _ - .)",
-            (server, user, args) => OneWord(user, args, "/nick NAME", name => server.ChangeNick(user, name))),
+            (server, user, args) => OneWord(user, args, "/nick NAME", name => server.ChangeNickAsync(user, name))),
         new("join", "/join ROOM", "move to ROOM (created if new)",
-            (server, user, args) => OneWord(user, args, "/join ROOM", room => server.Join(user, room))),
-        new("who", "/who", "who is in this room", (server, user, _) => Done(() => server.Who(user))),
-        new("rooms", "/rooms", "list rooms", (server, user, _) => Done(() => server.ListRooms(user))),
+            (server, user, args) => OneWord(user, args, "/join ROOM", room => server.JoinAsync(user, room))),
+        new("who", "/who", "who is in this room", (server, user, _) => Done(server.WhoAsync(user))),
+        new("rooms", "/rooms", "list rooms", (server, user, _) => Done(server.ListRoomsAsync(user))),
         new("msg", "/msg NICK TEXT", "private message", (server, user, args) => PrivateMessage(server, user, args)),
         new("me", "/me ACTION", "* nick does ACTION",
             (server, user, args) => args.Length == 0 ? Usage(user, "/me ACTION") : Done(() => server.Act(user, args))),
-        new("quit", $"/quit or {EndOfSession}", "leave", (_, user, _) => Quit(user)),
+        new("quit", $"/quit or {EndOfSession}", "leave", (_, user, _) => ValueTask.FromResult(Quit(user))),
         new("help", "/help", null, (_, user, _) => Done(() => Array.ForEach(Help!, user.Send))),
     ];
 
@@ -55,17 +55,17 @@ internal static class ChatCommands
     }
 
     /// <summary>Runs one line from <paramref name="user"/>: a command, or a message to the room.</summary>
-    public static ChatOutcome Execute(ChatServer server, ChatUser user, string line)
+    public static ValueTask<ChatOutcome> Execute(ChatServer server, ChatUser user, string line)
     {
         var trimmed = line.Trim();
         if (trimmed == EndOfSession)
         {
-            return Quit(user);
+            return ValueTask.FromResult(Quit(user));
         }
 
         if (!trimmed.StartsWith('/'))
         {
-            return string.IsNullOrWhiteSpace(line) ? ChatOutcome.Continue : Done(() => server.Say(user, line));
+            return string.IsNullOrWhiteSpace(line) ? Continue : Done(() => server.Say(user, line));
         }
 
         // "//text" sends "/text" as a message, as in IRC clients.
@@ -78,7 +78,7 @@ internal static class ChatCommands
         if (!ByName.TryGetValue(name, out var command))
         {
             user.Send(ChatMessages.UnknownCommand("/" + name.ToLowerInvariant()));
-            return ChatOutcome.Continue;
+            return Continue;
         }
 
         return command.Run(server, user, args);
@@ -102,10 +102,12 @@ internal static class ChatCommands
         return ChatOutcome.Quit;
     }
 
-    private static ChatOutcome OneWord(ChatUser user, string args, string usage, Action<string> run) =>
-        args.Length == 0 || args.Contains(' ') || args.Contains('\t') ? Usage(user, usage) : Done(() => run(args));
+    private static readonly ValueTask<ChatOutcome> Continue = ValueTask.FromResult(ChatOutcome.Continue);
 
-    private static ChatOutcome PrivateMessage(ChatServer server, ChatUser user, string args)
+    private static ValueTask<ChatOutcome> OneWord(ChatUser user, string args, string usage, Func<string, ValueTask> run) =>
+        args.Length == 0 || args.Contains(' ') || args.Contains('\t') ? Usage(user, usage) : Done(run(args));
+
+    private static ValueTask<ChatOutcome> PrivateMessage(ChatServer server, ChatUser user, string args)
     {
         var space = args.IndexOfAny([' ', '\t']);
         if (space <= 0 || args[(space + 1)..].Trim().Length == 0)
@@ -113,18 +115,36 @@ internal static class ChatCommands
             return Usage(user, "/msg NICK TEXT");
         }
 
-        return Done(() => server.PrivateMessage(user, args[..space], args[(space + 1)..].Trim()));
+        return Done(server.PrivateMessageAsync(user, args[..space], args[(space + 1)..].Trim()));
     }
 
-    private static ChatOutcome Usage(ChatUser user, string usage)
+    private static ValueTask<ChatOutcome> Usage(ChatUser user, string usage)
     {
         user.Send(ChatMessages.Usage(usage));
-        return ChatOutcome.Continue;
+        return Continue;
     }
 
-    private static ChatOutcome Done(Action action)
+    private static ValueTask<ChatOutcome> Done(Action action)
     {
         action();
-        return ChatOutcome.Continue;
+        return Continue;
+    }
+
+    /// <summary>Continue once <paramref name="pending"/> is done: at once when it already is (always without a backplane).</summary>
+    private static ValueTask<ChatOutcome> Done(ValueTask pending)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult();
+            return Continue;
+        }
+
+        return Awaited(pending);
+
+        static async ValueTask<ChatOutcome> Awaited(ValueTask pending)
+        {
+            await pending;
+            return ChatOutcome.Continue;
+        }
     }
 }

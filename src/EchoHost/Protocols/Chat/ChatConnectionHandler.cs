@@ -34,7 +34,7 @@ internal sealed partial class ChatConnectionHandler(
         outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
         var writer = outbox.RunWriterAsync(connection.Transport.Output);
 
-        var user = server.Connect(connection.ConnectionId, listener.Name, outbox, _observer);
+        var user = await server.ConnectAsync(connection.ConnectionId, listener.Name, outbox, _observer);
         if (user is null)
         {
             // Server full: the notice gets the close grace to reach the client, like every last line.
@@ -135,7 +135,7 @@ internal sealed partial class ChatConnectionHandler(
                 }
 
                 floodNoticeSent = false;
-                Handle(user, line, options);
+                await HandleAsync(user, line, options);
             }
 
             lines.Clear();
@@ -147,7 +147,7 @@ internal sealed partial class ChatConnectionHandler(
         }
     }
 
-    private void Handle(ChatUser user, ChatInput line, ChatOptions options)
+    private async ValueTask HandleAsync(ChatUser user, ChatInput line, ChatOptions options)
     {
         switch (line.Kind)
         {
@@ -162,7 +162,8 @@ internal sealed partial class ChatConnectionHandler(
                 LogInvalidUtf8(listener.Name, user.Nick);
                 break;
             default:
-                server.Handle(user, line.Text!);
+                // Waited for: with a backplane a command may ask the database, and the user's next line must come after.
+                await server.HandleAsync(user, line.Text!);
                 break;
         }
     }

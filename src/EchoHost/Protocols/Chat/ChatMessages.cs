@@ -26,6 +26,9 @@ internal static class ChatMessages
 
     public static string YouAreNow(string nick) => $"*** You are now known as {nick}";
 
+    public static string NickLostInOutage(string nick, string newNick) =>
+        $"!!! Your nick {nick} was taken on another server while the servers could not reach each other; you are now known as {newNick}.";
+
     public static string Message(string nick, string text) => $"<{nick}> {text}";
 
     public static string Action(string nick, string text) => $"* {nick} {text}";

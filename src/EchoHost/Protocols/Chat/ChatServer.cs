@@ -8,49 +8,87 @@ namespace EchoHost.Protocols.Chat;
 /// <see cref="IChatOutbox"/>, which never blocks, so a sender never waits on a receiver and everyone in a room sees
 /// messages in the same order. What it counts goes to each user's <see cref="IChatObserver"/>.
 /// </summary>
-internal sealed partial class ChatServer(ChatOptions options, TimeProvider time, ILogger<ChatServer> logger)
+internal sealed partial class ChatServer : IChatBackplaneSink
 {
     public const string Lobby = "lobby";
 
-    private readonly ChatOptions _options = options;
+    private readonly ChatOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ChatServer> _logger;
+    private readonly IChatBackplane? _backplane;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ChatUser> _users = new(ChatNames.Comparer);
     private readonly Dictionary<string, ChatRoom> _rooms = new(ChatNames.Comparer);
     private int _nextGuest;
 
+    /// <param name="backplane">Shares the chat with other instances (scale-out); null keeps it in this process.</param>
+    public ChatServer(ChatOptions options, TimeProvider time, ILogger<ChatServer> logger, IChatBackplane? backplane = null)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _backplane = backplane;
+        backplane?.Attach(this);
+    }
+
     public ChatOptions Options => _options;
 
     /// <summary>Runs one line from <paramref name="user"/>: a command or a message (see <see cref="ChatCommands"/>).</summary>
-    public ChatOutcome Handle(ChatUser user, string line) => ChatCommands.Execute(this, user, line);
+    public ValueTask<ChatOutcome> HandleAsync(ChatUser user, string line) => ChatCommands.Execute(this, user, line);
+
+    /// <summary><see cref="HandleAsync"/> for callers that cannot wait: it completes at once without a backplane.</summary>
+    public ChatOutcome Handle(ChatUser user, string line) => Wait(HandleAsync(user, line));
+
+    /// <summary><see cref="ConnectAsync"/> for callers that cannot wait: it completes at once without a backplane.</summary>
+    public ChatUser? Connect(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer) =>
+        Wait(ConnectAsync(connectionId, listener, outbox, observer));
 
     /// <summary>
     /// Admits a new user to the lobby with a guest nick, or returns null when the server is full (the user's outbox
     /// then holds the notice). <paramref name="connectionId"/> only names the connection in that refusal's log line.
     /// </summary>
-    public ChatUser? Connect(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer)
+    public async ValueTask<ChatUser?> ConnectAsync(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer)
     {
+        string? claimed = null;
+        var shared = Shared<SharedRoom>.Unavailable;
+        if (_backplane is not null)
+        {
+            lock (_lock)
+            {
+                if (IsFull(connectionId, listener, outbox))
+                {
+                    return null;
+                }
+            }
+
+            claimed = await ClaimGuestNickAsync(_backplane);
+            shared = await _backplane.RoomAsync(Lobby, _options.HistorySize);
+        }
+
         ChatUser user;
         lock (_lock)
         {
-            if (_users.Count >= _options.MaxUsers)
+            if (IsFull(connectionId, listener, outbox))
             {
-                outbox.TryEnqueue(ChatMessages.Encode(ChatMessages.ServerFull(_options.MaxUsers)));
-                LogServerFull(listener, connectionId, _options.MaxUsers);
+                if (claimed is not null)
+                {
+                    _backplane!.Left(claimed, Lobby, notice: null, release: true);
+                }
+
                 return null;
             }
 
-            string nick;
-            do
+            var nick = claimed;
+            while (nick is null || _users.ContainsKey(nick))
             {
                 nick = $"guest-{++_nextGuest}";
             }
-            while (_users.ContainsKey(nick));
 
             user = new ChatUser(listener, nick, outbox, observer);
             _users.Add(nick, user);
             observer.UserJoined();
             user.Send(ChatMessages.Welcome(nick));
-            EnterRoom(user, GetOrCreateRoom(Lobby, user)!);
+            EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared);
         }
 
         LogJoined(listener, user.Nick, Lobby);
@@ -70,7 +108,7 @@ internal sealed partial class ChatServer(ChatOptions options, TimeProvider time,
 
             room = user.Room?.Name;
             user.Observer.UserLeft();
-            LeaveRoom(user, announce ? why : null);
+            LeaveRoom(user, announce ? why : null, release: true);
         }
 
         LogLeft(user.Listener, user.Nick, room, why);
@@ -80,99 +118,272 @@ internal sealed partial class ChatServer(ChatOptions options, TimeProvider time,
 
     public void Act(ChatUser user, string action) => Broadcast(user, ChatMessages.Action(user.Nick, action), action);
 
-    public void ChangeNick(ChatUser user, string requested)
+    public async ValueTask ChangeNickAsync(ChatUser user, string requested)
     {
         string oldNick;
+        string room;
         lock (_lock)
         {
-            var problem = ChatNames.Problem(requested, "nick")
-                ?? (ChatNames.IsReservedNick(requested) ? "that name is reserved" : null)
-                ?? (_users.TryGetValue(requested, out var owner) && owner != user ? "it is taken" : null);
-            if (problem is not null)
+            if (NickProblem(user, requested) is { } problem)
             {
                 user.Send(ChatMessages.NickRefused(requested, problem));
                 return;
             }
 
             oldNick = user.Nick;
-            _users.Remove(oldNick);
-            _users.Add(requested, user);
-            user.Nick = requested;
+            room = user.Room!.Name;
+        }
+
+        // Only this user's own read loop changes its nick (but for the rare rename after an outage), so oldNick
+        // still holds after the wait.
+        if (_backplane is not null
+            && await _backplane.RenameAsync(oldNick, requested, room, ChatMessages.NickChanged(oldNick, requested)) == NickClaim.Taken)
+        {
+            user.Send(ChatMessages.NickRefused(requested, "it is taken"));
+            return;
+        }
+
+        lock (_lock)
+        {
+            // Checked again: without the shared store, two users here may have asked for it at the same time.
+            if (NickProblem(user, requested) is { } problem)
+            {
+                user.Send(ChatMessages.NickRefused(requested, problem));
+                return;
+            }
+
+            Rename(user, requested);
             user.Send(ChatMessages.YouAreNow(requested));
-            SendToRoom(user.Room!, ChatMessages.Encode(ChatMessages.NickChanged(oldNick, requested)), except: user);
         }
 
         LogNickChanged(user.Listener, oldNick, requested);
     }
 
-    public void Join(ChatUser user, string roomName)
+    public async ValueTask JoinAsync(ChatUser user, string roomName)
     {
+        lock (_lock)
+        {
+            if (JoinProblem(user, roomName))
+            {
+                return;
+            }
+        }
+
+        var shared = _backplane is null ? Shared<SharedRoom>.Unavailable : await _backplane.RoomAsync(roomName, _options.HistorySize);
+
         string from;
         lock (_lock)
         {
-            if (ChatNames.Problem(roomName, "room name") is { } problem)
+            if (JoinProblem(user, roomName))
             {
-                user.Send(ChatMessages.RoomRefused(roomName, problem));
                 return;
             }
 
-            if (ChatNames.Comparer.Equals(user.Room!.Name, roomName))
-            {
-                user.Send(ChatMessages.AlreadyInRoom(user.Room.Name));
-                return;
-            }
-
-            if (GetOrCreateRoom(roomName, user) is not { } room)
+            // A room new here takes the name its members elsewhere know it by.
+            if (GetOrCreateRoom(shared.Value?.Name ?? roomName, user) is not { } room)
             {
                 user.Send(ChatMessages.RoomRefused(roomName, $"there are already {_options.MaxRooms} rooms (MaxRooms)"));
                 LogTooManyRooms(user.Listener, user.Nick, roomName, _options.MaxRooms);
                 return;
             }
 
-            from = user.Room.Name;
-            LeaveRoom(user, $"joined {room.Name}");
-            EnterRoom(user, room);
+            from = user.Room!.Name;
+            LeaveRoom(user, $"joined {room.Name}", release: false);
+            EnterRoom(user, room, shared);
             roomName = room.Name;
         }
 
         LogMoved(user.Listener, user.Nick, from, roomName);
     }
 
-    public void Who(ChatUser user)
+    public async ValueTask WhoAsync(ChatUser user)
     {
+        string room;
         lock (_lock)
         {
-            user.Send(ChatMessages.Who(user.Room!.Name, user.Room.Members.Select(m => m.Nick)));
+            room = user.Room!.Name;
         }
-    }
 
-    public void ListRooms(ChatUser user)
-    {
+        var everywhere = _backplane is null ? Shared<IReadOnlyList<string>>.Unavailable : await _backplane.WhoAsync(room);
         lock (_lock)
         {
-            user.Send(ChatMessages.Rooms(_rooms.Values.Select(r => (r.Name, r.Members.Length))));
-        }
-    }
-
-    public void PrivateMessage(ChatUser user, string nick, string text)
-    {
-        lock (_lock)
-        {
-            if (!_users.TryGetValue(nick, out var target))
+            // Users here are always listed as they are now; the shared list adds those on other instances.
+            var nicks = new HashSet<string>(user.Room!.Members.Select(m => m.Nick), ChatNames.Comparer);
+            if (everywhere.Available && ChatNames.Comparer.Equals(room, user.Room.Name))
             {
-                user.Send(ChatMessages.NoSuchNick(nick));
+                nicks.UnionWith(everywhere.Value.Where(nick => !_users.ContainsKey(nick)));
+            }
+
+            user.Send(ChatMessages.Who(user.Room.Name, nicks));
+        }
+    }
+
+    public async ValueTask ListRoomsAsync(ChatUser user)
+    {
+        var everywhere = _backplane is null
+            ? Shared<IReadOnlyList<(string Name, int Members)>>.Unavailable
+            : await _backplane.RoomsAsync();
+        lock (_lock)
+        {
+            // The shared counts include this instance's users; rooms only known here (or all, when unavailable) come from here.
+            var rooms = new Dictionary<string, int>(ChatNames.Comparer);
+            foreach (var (name, members) in everywhere.Available ? everywhere.Value : [])
+            {
+                rooms[name] = members;
+            }
+
+            foreach (var room in _rooms.Values)
+            {
+                rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
+            }
+
+            user.Send(ChatMessages.Rooms(rooms.Select(r => (r.Key, r.Value))));
+        }
+    }
+
+    public async ValueTask PrivateMessageAsync(ChatUser user, string nick, string text)
+    {
+        lock (_lock)
+        {
+            if (_users.TryGetValue(nick, out var target))
+            {
+                if (target.Outbox.TryEnqueue(ChatMessages.Encode(ChatMessages.PrivateFrom(user.Nick, text))))
+                {
+                    user.Observer.Delivered(1);
+                }
+
+                user.Send(ChatMessages.PrivateTo(target.Nick, text));
+                LogPrivate(user.Listener, user.Nick, nick, text);
                 return;
             }
-
-            if (target.Outbox.TryEnqueue(ChatMessages.Encode(ChatMessages.PrivateFrom(user.Nick, text))))
-            {
-                user.Observer.Delivered(1);
-            }
-
-            user.Send(ChatMessages.PrivateTo(target.Nick, text));
         }
 
+        // Not here: on another instance, if anywhere. The instance that has the user counts the delivery.
+        var remote = _backplane is null ? Shared<string?>.Unavailable : await _backplane.SendPrivateAsync(nick, ChatMessages.PrivateFrom(user.Nick, text));
+        user.Send(remote.Value is { } found ? ChatMessages.PrivateTo(found, text) : ChatMessages.NoSuchNick(nick));
         LogPrivate(user.Listener, user.Nick, nick, text);
+    }
+
+    void IChatBackplaneSink.DeliverToRoom(string room, string line, bool remember)
+    {
+        lock (_lock)
+        {
+            if (_rooms.TryGetValue(room, out var here))
+            {
+                if (remember)
+                {
+                    here.Remember(_time.GetUtcNow(), line);
+                }
+
+                here.CountedBy.Delivered(SendToRoom(here, ChatMessages.Encode(line), except: null));
+            }
+        }
+    }
+
+    void IChatBackplaneSink.DeliverPrivate(string nick, string line)
+    {
+        lock (_lock)
+        {
+            if (_users.TryGetValue(nick, out var target) && target.Outbox.TryEnqueue(ChatMessages.Encode(line)))
+            {
+                target.Observer.Delivered(1);
+            }
+        }
+    }
+
+    IReadOnlyList<(string Nick, string Room)> IChatBackplaneSink.LocalUsers()
+    {
+        lock (_lock)
+        {
+            return _users.Values.Select(u => (u.Nick, u.Room?.Name ?? Lobby)).ToList();
+        }
+    }
+
+    bool IChatBackplaneSink.ForceRename(string nick, string newNick)
+    {
+        lock (_lock)
+        {
+            if (!_users.TryGetValue(nick, out var user) || _users.ContainsKey(newNick))
+            {
+                return false;
+            }
+
+            nick = user.Nick;
+            Rename(user, newNick);
+            user.Send(ChatMessages.NickLostInOutage(nick, newNick));
+        }
+
+        LogNickLost(nick, newNick);
+        return true;
+    }
+
+    private static T Wait<T>(ValueTask<T> pending) =>
+        pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Refuses the connection when <see cref="ChatOptions.MaxUsers"/> are here (the outbox gets the notice).</summary>
+    private bool IsFull(string connectionId, string listener, IChatOutbox outbox)
+    {
+        if (_users.Count < _options.MaxUsers)
+        {
+            return false;
+        }
+
+        outbox.TryEnqueue(ChatMessages.Encode(ChatMessages.ServerFull(_options.MaxUsers)));
+        LogServerFull(listener, connectionId, _options.MaxUsers);
+        return true;
+    }
+
+    /// <summary>A guest nick from the shared store that nobody here has either (null when the store is unavailable).</summary>
+    private async ValueTask<string?> ClaimGuestNickAsync(IChatBackplane backplane)
+    {
+        while (await backplane.ClaimGuestNickAsync(Lobby) is { } nick)
+        {
+            lock (_lock)
+            {
+                if (!_users.ContainsKey(nick))
+                {
+                    return nick;
+                }
+            }
+
+            // Taken here while the store was unreachable: give it back and draw the next one.
+            backplane.Left(nick, Lobby, notice: null, release: true);
+        }
+
+        return null;
+    }
+
+    private string? NickProblem(ChatUser user, string requested) =>
+        ChatNames.Problem(requested, "nick")
+        ?? (ChatNames.IsReservedNick(requested) ? "that name is reserved" : null)
+        ?? (_users.TryGetValue(requested, out var owner) && owner != user ? "it is taken" : null);
+
+    /// <summary>Whether the user cannot join <paramref name="roomName"/> (and was told why).</summary>
+    private static bool JoinProblem(ChatUser user, string roomName)
+    {
+        if (ChatNames.Problem(roomName, "room name") is { } problem)
+        {
+            user.Send(ChatMessages.RoomRefused(roomName, problem));
+            return true;
+        }
+
+        if (ChatNames.Comparer.Equals(user.Room!.Name, roomName))
+        {
+            user.Send(ChatMessages.AlreadyInRoom(user.Room.Name));
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Renames the user here and tells the others in the room; the backplane told the other instances.</summary>
+    private void Rename(ChatUser user, string newNick)
+    {
+        var oldNick = user.Nick;
+        _users.Remove(oldNick);
+        _users.Add(newNick, user);
+        user.Nick = newNick;
+        SendToRoom(user.Room!, ChatMessages.Encode(ChatMessages.NickChanged(oldNick, newNick)), except: user);
     }
 
     private void Broadcast(ChatUser sender, string line, string text)
@@ -180,9 +391,12 @@ internal sealed partial class ChatServer(ChatOptions options, TimeProvider time,
         string room;
         lock (_lock)
         {
+            var at = _time.GetUtcNow();
             room = sender.Room!.Name;
-            sender.Room.Remember(time.GetUtcNow(), line);
+            sender.Room.Remember(at, line);
             sender.Observer.Delivered(SendToRoom(sender.Room, ChatMessages.Encode(line), except: sender));
+            // Under the lock, so other instances see this instance's lines in the order its users saw them.
+            _backplane?.Said(room, line, at);
         }
 
         LogMessage(sender.Listener, sender.Nick, room, text);
@@ -203,24 +417,30 @@ internal sealed partial class ChatServer(ChatOptions options, TimeProvider time,
         return delivered;
     }
 
-    private void EnterRoom(ChatUser user, ChatRoom room)
+    /// <param name="shared">The room's history from the shared store; when unavailable, the history kept here.</param>
+    private void EnterRoom(ChatUser user, ChatRoom room, Shared<SharedRoom> shared)
     {
-        if (room.History.Any())
+        var history = shared.Available ? shared.Value.History : room.History;
+        if (history.Any())
         {
             user.Send(ChatMessages.HistoryHeader(room.Name));
-            foreach (var (at, line) in room.History)
+            foreach (var (at, line) in history)
             {
                 user.Send(ChatMessages.HistoryEntry(at, line));
             }
         }
 
-        SendToRoom(room, ChatMessages.Encode(ChatMessages.Joined(user.Nick, room.Name)), except: null);
+        var joined = ChatMessages.Joined(user.Nick, room.Name);
+        SendToRoom(room, ChatMessages.Encode(joined), except: null);
+        _backplane?.Entered(user.Nick, room.Name, joined);
         room.Add(user);
         user.Room = room;
         user.Send(ChatMessages.YouJoined(room.Name, room.Members.Length));
     }
 
-    private void LeaveRoom(ChatUser user, string? why)
+    /// <param name="why">What the room hears; null for nothing (shutdown).</param>
+    /// <param name="release">The user is gone, not moving: the nick is free again on every instance.</param>
+    private void LeaveRoom(ChatUser user, string? why, bool release)
     {
         if (user.Room is not { } room)
         {
@@ -229,10 +449,13 @@ internal sealed partial class ChatServer(ChatOptions options, TimeProvider time,
 
         room.Remove(user);
         user.Room = null;
-        if (why is not null)
+        var left = why is null ? null : ChatMessages.Left(user.Nick, room.Name, why);
+        if (left is not null)
         {
-            SendToRoom(room, ChatMessages.Encode(ChatMessages.Left(user.Nick, room.Name, why)), except: null);
+            SendToRoom(room, ChatMessages.Encode(left), except: null);
         }
+
+        _backplane?.Left(user.Nick, room.Name, left, release);
 
         if (room.Members.Length == 0 && !ChatNames.Comparer.Equals(room.Name, Lobby))
         {
@@ -280,6 +503,9 @@ internal sealed partial class ChatServer(ChatOptions options, TimeProvider time,
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Listener} chat: <{Nick}> in {Room}: {Text}")]
     private partial void LogMessage(string listener, string nick, string room, string text);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chat: {Nick} is now {NewNick}: the nick was taken on another instance while the database was unreachable")]
+    private partial void LogNickLost(string nick, string newNick);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Listener} chat: {Nick} to {Target}: {Text}")]
     private partial void LogPrivate(string listener, string nick, string target, string text);

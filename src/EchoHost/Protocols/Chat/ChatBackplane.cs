@@ -1,0 +1,85 @@
+namespace EchoHost.Protocols.Chat;
+
+/// <summary>The answer of a shared nick claim.</summary>
+internal enum NickClaim
+{
+    Claimed,
+    /// <summary>Someone on another instance has it.</summary>
+    Taken,
+    /// <summary>The shared store cannot be reached: the chat decides on what this instance knows.</summary>
+    Unavailable,
+}
+
+/// <summary>
+/// The second delivery path under the chat core, for rooms that span several instances (scale-out). The core tells
+/// it what happened — after delivering locally — and asks it what other instances know; it delivers what other
+/// instances did back through <see cref="IChatBackplaneSink"/>. Nothing here may block: one-way calls only queue,
+/// and every question has an answer meaning "not reachable now", on which the core falls back to its own state.
+/// Without a backplane the core is exactly the single-instance chat.
+/// </summary>
+internal interface IChatBackplane
+{
+    /// <summary>Called once, by the chat server this backplane serves.</summary>
+    void Attach(IChatBackplaneSink sink);
+
+    /// <summary>Claims a fresh guest nick, shared by all instances; null when unavailable.</summary>
+    ValueTask<string?> ClaimGuestNickAsync(string room);
+
+    /// <summary>Moves the user's claim from <paramref name="oldNick"/> to <paramref name="newNick"/>, and on success tells the room <paramref name="notice"/>.</summary>
+    ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, string notice);
+
+    /// <summary>A message said in a room: stored in the room's history and delivered on other instances.</summary>
+    void Said(string room, string line, DateTimeOffset at);
+
+    /// <summary>A user entered a room (the notice is the room's "joined" line).</summary>
+    void Entered(string nick, string room, string notice);
+
+    /// <summary>A user left a room; <paramref name="release"/> when the user is gone (the nick is free again).</summary>
+    void Left(string nick, string room, string? notice, bool release);
+
+    /// <summary>Sends <paramref name="line"/> to <paramref name="nick"/> on another instance: the nick as its owner spells it, null if nobody has it.</summary>
+    ValueTask<Shared<string?>> SendPrivateAsync(string nick, string line);
+
+    /// <summary>The nicks in a room on every instance.</summary>
+    ValueTask<Shared<IReadOnlyList<string>>> WhoAsync(string room);
+
+    /// <summary>Every room with members on any instance, and how many.</summary>
+    ValueTask<Shared<IReadOnlyList<(string Name, int Members)>>> RoomsAsync();
+
+    /// <summary>
+    /// What a user entering <paramref name="room"/> gets from the other instances: the room's name as its members
+    /// there (or its history) spell it, and its last <paramref name="count"/> messages, oldest first, from every instance and across
+    /// restarts.
+    /// </summary>
+    ValueTask<Shared<SharedRoom>> RoomAsync(string room, int count);
+}
+
+/// <summary>A room as all instances know it: <see cref="Name"/> is null for a room nobody is in or wrote to.</summary>
+internal sealed record SharedRoom(string? Name, IReadOnlyList<(DateTimeOffset At, string Line)> History);
+
+/// <summary>An answer from the shared store, or <see cref="Unavailable"/> when it cannot be reached.</summary>
+internal readonly record struct Shared<T>(bool Available, T Value)
+{
+    public static Shared<T> Unavailable => new(false, default!);
+
+    public static Shared<T> Of(T value) => new(true, value);
+}
+
+/// <summary>How other instances' events reach this chat: through the same fan-out as local ones. Calls must be quick.</summary>
+internal interface IChatBackplaneSink
+{
+    /// <summary>A line for everyone in <paramref name="room"/> here; <paramref name="remember"/> keeps it in the room's history.</summary>
+    void DeliverToRoom(string room, string line, bool remember);
+
+    /// <summary>A private line for <paramref name="nick"/>, if that user is here.</summary>
+    void DeliverPrivate(string nick, string line);
+
+    /// <summary>Everyone here and their room: what the backplane registers again after an outage.</summary>
+    IReadOnlyList<(string Nick, string Room)> LocalUsers();
+
+    /// <summary>
+    /// <paramref name="nick"/> turned out to be taken on another instance while the store was unreachable: the user
+    /// here becomes <paramref name="newNick"/> and is told why. False when that user is no longer here.
+    /// </summary>
+    bool ForceRename(string nick, string newNick);
+}
