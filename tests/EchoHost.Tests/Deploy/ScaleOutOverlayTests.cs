@@ -30,13 +30,17 @@ public sealed class ScaleOutOverlayTests
 
         Assert.Equal(3, scaleOut.Deployment.Number("spec", "replicas"));
         Assert.DoesNotContain(scaleOut.Settings.Keys, key => key.StartsWith("EchoHost__Chat__Postgres", StringComparison.Ordinal));
-        var env = Assert.Single(scaleOut.Container.Objects("env"));
-        Assert.Equal("EchoHost__Chat__Postgres", env.Text("name"));
+        // The base's environment (the Downward API's pod, namespace and node), plus the connection string.
+        var env = Assert.Single(scaleOut.Container.Objects("env"), e => e.Text("name") == "EchoHost__Chat__Postgres");
+        Assert.Equal(
+            @base.Container.Objects("env").Select(e => e.Text("name")).Append("EchoHost__Chat__Postgres").Order(),
+            scaleOut.Container.Objects("env").Select(e => e.Text("name")).Order());
         var connectionString = SecretValue(scaleOut, env.At("valueFrom", "secretKeyRef"));
 
         // Otherwise the base's pod, unchanged (probes, security, resources, grace period).
         var container = scaleOut.Container.DeepClone().AsObject();
-        container.Remove("env");
+        var containerEnv = container["env"]!.AsArray();
+        containerEnv.Remove(containerEnv.Single(e => e!["name"]!.GetValue<string>() == "EchoHost__Chat__Postgres"));
         Assert.True(JsonNode.DeepEquals(@base.Container, container), container.ToJsonString());
 
         // What the host does at start with this environment: bind and validate, as in the base's ConfigMap test.
@@ -56,7 +60,7 @@ public sealed class ScaleOutOverlayTests
     public async Task The_trial_postgres_is_a_statefulset_behind_the_service_the_connection_string_names()
     {
         var manifests = await Manifests.RenderAsync(ScaleOut);
-        var connection = new NpgsqlConnectionStringBuilder(SecretValue(manifests, Assert.Single(manifests.Container.Objects("env")).At("valueFrom", "secretKeyRef")));
+        var connection = new NpgsqlConnectionStringBuilder(SecretValue(manifests, Assert.Single(manifests.Container.Objects("env"), e => e.Text("name") == "EchoHost__Chat__Postgres").At("valueFrom", "secretKeyRef")));
 
         var service = Named(manifests, "Service", connection.Host!);
         var port = Assert.Single(service.Objects("spec", "ports"));
