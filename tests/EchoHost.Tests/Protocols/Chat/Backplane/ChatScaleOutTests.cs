@@ -38,6 +38,31 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         return user;
     }
 
+    /// <summary>Two instances in one room: alice and carol on the first, bob on the second, each seen by the others.</summary>
+    private static async Task<TwoInstances> AliceAndCarolWithBobElsewhereAsync(string database)
+    {
+        var a = await StartInstanceAsync(database);
+        var b = await StartInstanceAsync(database);
+        var alice = await JoinAsAsync(a, "alice");
+        var carol = await JoinAsAsync(a, "carol");
+        var bob = await JoinAsAsync(b, "bob");
+        await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        await ReadAsync(carol, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        return new TwoInstances(a, b, alice, carol, bob);
+    }
+
+    private sealed record TwoInstances(TestHost A, TestHost B, ChatClient Alice, ChatClient Carol, ChatClient Bob) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Alice.Dispose();
+            Carol.Dispose();
+            Bob.Dispose();
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
+    }
+
     private static Task<string> NextMessageAsync(ChatClient user) => ReadAsync(user, l => !l.StartsWith("***", StringComparison.Ordinal));
 
     private static async Task<string> ReadAsync(ChatClient user, Func<string, bool> match)
@@ -277,13 +302,8 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     public async Task While_the_database_is_down_chat_stays_local_and_crossing_resumes_when_it_returns()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartInstanceAsync(database);
-        await using var b = await StartInstanceAsync(database);
-        using var alice = await JoinAsAsync(a, "alice");
-        using var carol = await JoinAsAsync(a, "carol");
-        using var bob = await JoinAsAsync(b, "bob");
-        await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
-        await ReadAsync(carol, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        await using var room = await AliceAndCarolWithBobElsewhereAsync(database);
+        var (a, b, alice, carol, bob) = room;
 
         await postgres.StopAsync();
         try
@@ -379,13 +399,8 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     public async Task A_statement_the_database_refuses_is_one_warning_and_the_connection_stays()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartInstanceAsync(database);
-        await using var b = await StartInstanceAsync(database);
-        using var alice = await JoinAsAsync(a, "alice");
-        using var carol = await JoinAsAsync(a, "carol");
-        using var bob = await JoinAsAsync(b, "bob");
-        await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
-        await ReadAsync(carol, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        await using var room = await AliceAndCarolWithBobElsewhereAsync(database);
+        var (a, b, alice, carol, bob) = room;
 
         // Someone broke the history table by hand: storing a message fails, everything else goes on.
         await using (var connection = new NpgsqlConnection(database))
