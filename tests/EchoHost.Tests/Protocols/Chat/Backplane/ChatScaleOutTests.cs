@@ -38,25 +38,29 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         return user;
     }
 
-    /// <summary>Two instances in one room: alice and carol on the first, bob on the second, each seen by the others.</summary>
-    private static async Task<TwoInstances> AliceAndCarolWithBobElsewhereAsync(string database)
+    /// <summary>Two instances in one room: alice (and carol) on the first, bob on the second, each seen by the others.</summary>
+    private static async Task<TwoInstances> AliceWithBobElsewhereAsync(string database, bool withCarol = false)
     {
         var a = await StartInstanceAsync(database);
         var b = await StartInstanceAsync(database);
         var alice = await JoinAsAsync(a, "alice");
-        var carol = await JoinAsAsync(a, "carol");
+        var carol = withCarol ? await JoinAsAsync(a, "carol") : null;
         var bob = await JoinAsAsync(b, "bob");
         await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
-        await ReadAsync(carol, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        if (carol is not null)
+        {
+            await ReadAsync(carol, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        }
+
         return new TwoInstances(a, b, alice, carol, bob);
     }
 
-    private sealed record TwoInstances(TestHost A, TestHost B, ChatClient Alice, ChatClient Carol, ChatClient Bob) : IAsyncDisposable
+    private sealed record TwoInstances(TestHost A, TestHost B, ChatClient Alice, ChatClient? Carol, ChatClient Bob) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             Alice.Dispose();
-            Carol.Dispose();
+            Carol?.Dispose();
             Bob.Dispose();
             await A.DisposeAsync();
             await B.DisposeAsync();
@@ -131,11 +135,8 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     public async Task Private_messages_who_and_rooms_span_the_instances()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartInstanceAsync(database);
-        await using var b = await StartInstanceAsync(database);
-        using var alice = await JoinAsAsync(a, "alice");
-        using var bob = await JoinAsAsync(b, "bob");
-        await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        await using var room = await AliceWithBobElsewhereAsync(database);
+        var (a, b, alice, _, bob) = room;
 
         await alice.SendAsync("/msg BOB psst");
         Assert.Equal("[msg to bob] psst", await alice.ReadLineAsync());
@@ -302,8 +303,9 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     public async Task While_the_database_is_down_chat_stays_local_and_crossing_resumes_when_it_returns()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var room = await AliceAndCarolWithBobElsewhereAsync(database);
+        await using var room = await AliceWithBobElsewhereAsync(database, withCarol: true);
         var (a, b, alice, carol, bob) = room;
+        Assert.NotNull(carol);
 
         await postgres.StopAsync();
         try
@@ -365,11 +367,8 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     public async Task A_connection_the_database_kills_is_replaced_and_crossing_resumes()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartInstanceAsync(database);
-        await using var b = await StartInstanceAsync(database);
-        using var alice = await JoinAsAsync(a, "alice");
-        using var bob = await JoinAsAsync(b, "bob");
-        await ReadAsync(alice, l => l.EndsWith(" is now known as bob", StringComparison.Ordinal));
+        await using var room = await AliceWithBobElsewhereAsync(database);
+        var (a, b, alice, _, bob) = room;
 
         // The writing connections (not the listening ones) are killed, as an administrator or a failover would.
         await using (var connection = new NpgsqlConnection(database))
@@ -399,8 +398,9 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     public async Task A_statement_the_database_refuses_is_one_warning_and_the_connection_stays()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var room = await AliceAndCarolWithBobElsewhereAsync(database);
+        await using var room = await AliceWithBobElsewhereAsync(database, withCarol: true);
         var (a, b, alice, carol, bob) = room;
+        Assert.NotNull(carol);
 
         // Someone broke the history table by hand: storing a message fails, everything else goes on.
         await using (var connection = new NpgsqlConnection(database))
