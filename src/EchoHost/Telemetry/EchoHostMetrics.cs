@@ -27,8 +27,11 @@ internal sealed class EchoHostMetrics
 
         ConnectionsActive = meter.CreateUpDownCounter<long>("echohost.connections.active", "{connection}", "TCP connections open now.");
         ConnectionsOpened = meter.CreateCounter<long>("echohost.connections.opened", "{connection}", "TCP connections accepted (after the connection limits).");
-        BytesReceived = meter.CreateCounter<long>("echohost.io.received", "By", "Bytes received from TCP clients.");
-        BytesSent = meter.CreateCounter<long>("echohost.io.sent", "By", "Bytes sent to TCP clients.");
+        // Byte and datagram counts move on every read, write and datagram: each listener adds them to a field of its
+        // own, and the SDK reads the fields when it collects. A Counter.Add per event cost a tag lookup each time,
+        // several per UDP datagram (see the README's Performance section).
+        meter.CreateObservableCounter("echohost.io.received", () => Observe(static l => l.TcpBytesReceived), "By", "Bytes received from TCP clients.");
+        meter.CreateObservableCounter("echohost.io.sent", () => Observe(static l => l.TcpBytesSent), "By", "Bytes sent to TCP clients.");
         ConnectionsRefused = meter.CreateCounter<long>("echohost.connections.refused", "{connection}", "TCP connections closed at once because a connection limit was reached.");
         IdleTimeouts = meter.CreateCounter<long>("echohost.connections.idle_timeouts", "{connection}", "TCP connections closed because they moved no byte for the idle timeout.");
 
@@ -38,17 +41,15 @@ internal sealed class EchoHostMetrics
         ChatLinesDropped = meter.CreateCounter<long>("echohost.chat.lines.dropped", "{line}", "Chat lines dropped instead of delivered.");
         ChatSlowReadersDisconnected = meter.CreateCounter<long>("echohost.chat.slow_readers.disconnected", "{connection}", "Chat clients disconnected because they did not read fast enough.");
 
-        UdpDatagramsReceived = meter.CreateCounter<long>("echohost.udp.datagrams.received", "{datagram}", "UDP datagrams received.");
-        UdpDatagramsSent = meter.CreateCounter<long>("echohost.udp.datagrams.sent", "{datagram}", "UDP datagrams sent.");
-        UdpBytesReceived = meter.CreateCounter<long>("echohost.udp.io.received", "By", "Bytes received in UDP datagrams.");
-        UdpBytesSent = meter.CreateCounter<long>("echohost.udp.io.sent", "By", "Bytes sent in UDP datagrams.");
+        meter.CreateObservableCounter("echohost.udp.datagrams.received", () => Observe(static l => l.UdpDatagramsReceived), "{datagram}", "UDP datagrams received.");
+        meter.CreateObservableCounter("echohost.udp.datagrams.sent", () => Observe(static l => l.UdpDatagramsSent), "{datagram}", "UDP datagrams sent.");
+        meter.CreateObservableCounter("echohost.udp.io.received", () => Observe(static l => l.UdpBytesReceived), "By", "Bytes received in UDP datagrams.");
+        meter.CreateObservableCounter("echohost.udp.io.sent", () => Observe(static l => l.UdpBytesSent), "By", "Bytes sent in UDP datagrams.");
         UdpDatagramsDropped = meter.CreateCounter<long>("echohost.udp.datagrams.dropped", "{datagram}", "UDP datagrams received but not echoed.");
     }
 
     internal UpDownCounter<long> ConnectionsActive { get; }
     internal Counter<long> ConnectionsOpened { get; }
-    internal Counter<long> BytesReceived { get; }
-    internal Counter<long> BytesSent { get; }
     internal Counter<long> ConnectionsRefused { get; }
     internal Counter<long> IdleTimeouts { get; }
     internal UpDownCounter<long> ChatUsers { get; }
@@ -56,11 +57,19 @@ internal sealed class EchoHostMetrics
     internal Counter<long> ChatMessagesDelivered { get; }
     internal Counter<long> ChatLinesDropped { get; }
     internal Counter<long> ChatSlowReadersDisconnected { get; }
-    internal Counter<long> UdpDatagramsReceived { get; }
-    internal Counter<long> UdpDatagramsSent { get; }
-    internal Counter<long> UdpBytesReceived { get; }
-    internal Counter<long> UdpBytesSent { get; }
     internal Counter<long> UdpDatagramsDropped { get; }
+
+    /// <summary>One measurement per listener that declared the series (null: not one of its series).</summary>
+    private IEnumerable<Measurement<long>> Observe(Func<ListenerMetrics, long?> read)
+    {
+        foreach (var listener in _listeners.Values)
+        {
+            if (read(listener) is { } value)
+            {
+                yield return listener.Measure(value);
+            }
+        }
+    }
 
     /// <summary>One listener's instruments with its tags cached: fetch it once per listener, call it per event.</summary>
     public ListenerMetrics ForListener(string listener, string protocol) =>

@@ -19,6 +19,14 @@ internal sealed class ListenerMetrics
     private readonly TagList _tags;
     private readonly List<Action> _zeroSeries = [];
     private bool _started;
+    private bool _tcp;
+    private bool _udp;
+    private long _tcpBytesReceived;
+    private long _tcpBytesSent;
+    private long _udpDatagramsReceived;
+    private long _udpDatagramsSent;
+    private long _udpBytesReceived;
+    private long _udpBytesSent;
 
     public ListenerMetrics(EchoHostMetrics metrics, string listener, string protocol)
     {
@@ -51,9 +59,9 @@ internal sealed class ListenerMetrics
 
     public void IdleTimeout() => _metrics.IdleTimeouts.Add(1, _tags);
 
-    public void BytesReceived(long count) => _metrics.BytesReceived.Add(count, _tags);
+    public void BytesReceived(long count) => Interlocked.Add(ref _tcpBytesReceived, count);
 
-    public void BytesSent(long count) => _metrics.BytesSent.Add(count, _tags);
+    public void BytesSent(long count) => Interlocked.Add(ref _tcpBytesSent, count);
 
     // Chat.
     public void ChatUserJoined() => _metrics.ChatUsers.Add(1, _tags);
@@ -73,25 +81,44 @@ internal sealed class ListenerMetrics
     // UDP.
     public void UdpDatagramReceived(int bytes)
     {
-        _metrics.UdpDatagramsReceived.Add(1, _tags);
-        _metrics.UdpBytesReceived.Add(bytes, _tags);
+        Interlocked.Increment(ref _udpDatagramsReceived);
+        Interlocked.Add(ref _udpBytesReceived, bytes);
     }
 
     public void UdpDatagramSent(int bytes)
     {
-        _metrics.UdpDatagramsSent.Add(1, _tags);
-        _metrics.UdpBytesSent.Add(bytes, _tags);
+        Interlocked.Increment(ref _udpDatagramsSent);
+        Interlocked.Add(ref _udpBytesSent, bytes);
     }
+
+    // What the observable counters read when the SDK collects; null when the listener does not have the series.
+    internal long? TcpBytesReceived => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _tcpBytesReceived) : null;
+
+    internal long? TcpBytesSent => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _tcpBytesSent) : null;
+
+    internal long? UdpDatagramsReceived => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpDatagramsReceived) : null;
+
+    internal long? UdpDatagramsSent => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpDatagramsSent) : null;
+
+    internal long? UdpBytesReceived => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpBytesReceived) : null;
+
+    internal long? UdpBytesSent => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpBytesSent) : null;
+
+    internal Measurement<long> Measure(long value) => new(value, _tags);
 
     public void UdpDatagramDropped(string reason) => _metrics.UdpDatagramsDropped.Add(1, WithReason(reason));
 
     /// <summary>The series a TCP listener moves, refusals by each of <paramref name="refusalReasons"/>.</summary>
-    public void DeclareConnectionSeries(IEnumerable<string> refusalReasons) => Declare(() =>
+    public void DeclareConnectionSeries(IEnumerable<string> refusalReasons)
     {
-        _metrics.ConnectionsActive.Add(0, _tags);
-        AddZero(_metrics.ConnectionsOpened, _metrics.BytesReceived, _metrics.BytesSent, _metrics.IdleTimeouts);
-        AddZeroPerReason(_metrics.ConnectionsRefused, refusalReasons);
-    });
+        Volatile.Write(ref _tcp, true);
+        Declare(() =>
+        {
+            _metrics.ConnectionsActive.Add(0, _tags);
+            AddZero(_metrics.ConnectionsOpened, _metrics.IdleTimeouts);
+            AddZeroPerReason(_metrics.ConnectionsRefused, refusalReasons);
+        });
+    }
 
     /// <summary>The series a chat listener moves, dropped lines by each of <paramref name="dropReasons"/>.</summary>
     public void DeclareChatSeries(IEnumerable<string> dropReasons) => Declare(() =>
@@ -103,11 +130,11 @@ internal sealed class ListenerMetrics
     });
 
     /// <summary>The series a UDP listener moves, drops by each of <paramref name="dropReasons"/>.</summary>
-    public void DeclareUdpSeries(IEnumerable<string> dropReasons) => Declare(() =>
+    public void DeclareUdpSeries(IEnumerable<string> dropReasons)
     {
-        AddZero(_metrics.UdpDatagramsReceived, _metrics.UdpDatagramsSent, _metrics.UdpBytesReceived, _metrics.UdpBytesSent);
-        AddZeroPerReason(_metrics.UdpDatagramsDropped, dropReasons);
-    });
+        Volatile.Write(ref _udp, true);
+        Declare(() => AddZeroPerReason(_metrics.UdpDatagramsDropped, dropReasons));
+    }
 
     /// <summary>
     /// Records zero on every declared series, so <c>rate()</c> and alerts work before the first event. Called once
