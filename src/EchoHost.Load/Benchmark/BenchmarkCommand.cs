@@ -227,11 +227,12 @@ internal static class BenchmarkCommand
                 var versus = figure.Versus ?? row.Versus;
                 var baselineName = versus is null ? sides(row)[0].Name : $"EchoHost ({versus} row)";
                 var b = (versus is null ? samples.GetValueOrDefault((row.Key, baselineName)) : samples.GetValueOrDefault((versus, EchoHostName))) ?? [];
-                double? bv = b.Count > 0 ? Median(b.Select(figure.Value)) : null;
-                double? ev = e.Count > 0 ? Median(e.Select(figure.Value)) : null;
-                var bText = bv is { } x && double.IsFinite(x) ? x.ToString(figure.Format, ci) : row.IsChat && versus is null && !anchorInstalled ? InspIrcd.InstallHint : "—";
-                var eText = ev is { } y && double.IsFinite(y) ? y.ToString(figure.Format, ci) : row.Key == "chat-scaleout" && !postgresInstalled ? PostgresServer.InstallHint : "—";
-                var ratio = bv is > 0 && ev is { } r && double.IsFinite(r) && double.IsFinite(bv.Value) ? (r / bv.Value).ToString("0.00", ci) + "×" : "—";
+                // No value (not run, or not defined for that side, such as PostgreSQL's CPU on one instance) is null: JSON has no NaN.
+                double? bv = b.Count > 0 && Median(b.Select(figure.Value)) is var bm && double.IsFinite(bm) ? bm : null;
+                double? ev = e.Count > 0 && Median(e.Select(figure.Value)) is var em && double.IsFinite(em) ? em : null;
+                var bText = bv is { } x ? x.ToString(figure.Format, ci) : row.IsChat && versus is null && !anchorInstalled ? InspIrcd.InstallHint : "—";
+                var eText = ev is { } y ? y.ToString(figure.Format, ci) : row.Key == "chat-scaleout" && !postgresInstalled ? PostgresServer.InstallHint : "—";
+                var ratio = bv is > 0 && ev is { } r ? (r / bv.Value).ToString("0.00", ci) + "×" : "—";
                 // A row compared with another counts its own failures only: the other row's line reports those.
                 table.Add(new TableRow(row.Title, figure.Name, baselineName, bText, eText, ratio, versus is null ? Failures(b) : 0, Failures(e), bv, ev));
             }
