@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace EchoHost.Baseline;
 
@@ -7,11 +9,12 @@ namespace EchoHost.Baseline;
 /// The floor EchoHost is measured against: the least a .NET echo server can do. <c>tcp</c> is a Kestrel
 /// <c>ConnectionHandler</c> that copies input to output and nothing else; <c>udp</c> is a plain socket
 /// ReceiveFrom/SendTo loop. Usage: <c>EchoHost.Baseline tcp|udp [--port N] [--address IP]</c>; port 0 (the default)
-/// picks a free one. Prints one line with the bound endpoint, runs until SIGTERM or Ctrl+C.
+/// picks a free one. <c>tcp --tls-cert PEM --tls-key PEM</c> puts Kestrel's own TLS (<c>UseHttps</c>) in front of
+/// the same handler. Prints one line with the bound endpoint, runs until SIGTERM or Ctrl+C.
 /// </summary>
 public static class BaselineProgram
 {
-    public const string Usage = "usage: EchoHost.Baseline tcp|udp [--port N (default 0: a free port)] [--address IP (default 127.0.0.1)]";
+    public const string Usage = "usage: EchoHost.Baseline tcp|udp [--port N (default 0: a free port)] [--address IP (default 127.0.0.1)] [tcp only: --tls-cert CERT.pem --tls-key KEY.pem]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -27,10 +30,30 @@ public static class BaselineProgram
             return 2;
         }
 
-        if (!TryParse(args[1..], out var address, out var port, out var problem))
+        if (!TryParse(args[1..], out var address, out var port, out var certificatePath, out var keyPath, out var problem))
         {
             await Console.Error.WriteLineAsync($"EchoHost.Baseline: {problem}");
             return 2;
+        }
+
+        X509Certificate2? certificate = null;
+        if (certificatePath is not null || keyPath is not null)
+        {
+            if (args[0] != "tcp" || certificatePath is null || keyPath is null)
+            {
+                await Console.Error.WriteLineAsync($"EchoHost.Baseline: TLS needs tcp with both --tls-cert and --tls-key; {Usage}");
+                return 2;
+            }
+
+            try
+            {
+                certificate = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"EchoHost.Baseline: cannot load the TLS certificate '{certificatePath}' with key '{keyPath}': {ex.Message}");
+                return 2;
+            }
         }
 
         using var stop = new CancellationTokenSource();
@@ -47,8 +70,8 @@ public static class BaselineProgram
 
         if (args[0] == "tcp")
         {
-            await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(address, port));
-            Console.WriteLine($"EchoHost.Baseline listening on {server.EndPoint}/tcp");
+            await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(address, port), certificate);
+            Console.WriteLine($"EchoHost.Baseline listening on {server.EndPoint}/tcp{(certificate is null ? "" : " (TLS)")}");
             await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         else
@@ -61,10 +84,12 @@ public static class BaselineProgram
         return 0;
     }
 
-    private static bool TryParse(string[] args, out IPAddress address, out int port, out string? problem)
+    private static bool TryParse(string[] args, out IPAddress address, out int port, out string? certificate, out string? key, out string? problem)
     {
         address = IPAddress.Loopback;
         port = 0;
+        certificate = null;
+        key = null;
         problem = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -73,6 +98,14 @@ public static class BaselineProgram
             {
                 case "--port" when value is not null && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535:
                 case "--address" when value is not null && IPAddress.TryParse(value, out address!):
+                    i++;
+                    break;
+                case "--tls-cert" when value is not null:
+                    certificate = value;
+                    i++;
+                    break;
+                case "--tls-key" when value is not null:
+                    key = value;
                     i++;
                     break;
                 default:

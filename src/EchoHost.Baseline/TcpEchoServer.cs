@@ -1,12 +1,17 @@
 using System.Buffers;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace EchoHost.Baseline;
 
-/// <summary>Kestrel with one endpoint and a connection handler that copies input to output: nothing else (no logging, no limits, no metrics).</summary>
+/// <summary>
+/// Kestrel with one endpoint and a connection handler that copies input to output: nothing else (no logging, no
+/// limits, no metrics). With a certificate, Kestrel's own TLS (<c>ListenOptions.UseHttps</c>) in front of it: the
+/// floor for a TLS echo.
+/// </summary>
 public sealed class TcpEchoServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -19,10 +24,18 @@ public sealed class TcpEchoServer : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public static async Task<TcpEchoServer> StartAsync(IPEndPoint endPoint)
+    public static async Task<TcpEchoServer> StartAsync(IPEndPoint endPoint, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endPoint, listen => listen.UseConnectionHandler<EchoHandler>()));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endPoint, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+
+            listen.UseConnectionHandler<EchoHandler>();
+        }));
         var app = builder.Build();
         await app.StartAsync();
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();

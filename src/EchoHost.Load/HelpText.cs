@@ -40,6 +40,11 @@ internal static class HelpText
         hold 1000 x 16 B, udp 16 x 512 B, chat 50 users x 64 B at 0.4 lines/s per user):
           --target HOST:PORT  The server. Default localhost:65432 (udp: localhost:65400, chat: localhost:65433,
                               chat --dialect irc: localhost:6667). IPv6: [::1]:7. localhost means 127.0.0.1.
+                              chat: several servers, comma-separated (a:1,b:2): user i connects to the i-th
+                              mod count, e.g. instances sharing one chat; each must still see every line.
+          --tls               TCP modes: TLS 1.2/1.3 over every connection (SslStream; SNI = the --target host).
+                              The server's certificate is not checked (self-signed test certificates work).
+          --tls-verify        As --tls, and the certificate must be valid for the --target host.
           --connections N     Connections (udp: sockets; chat: users).
           --size BYTES        Message, write, datagram (8-65507) or chat text (40-8192) size; 1k = 1024, 1m = 1 MiB.
           --duration TIME     Length of the measured phase (hold: how long the connections are held). Default 10s.
@@ -74,6 +79,8 @@ internal static class HelpText
           echohost-load udp --target localhost:65400 --connections 32 --size 512 --duration 10s
           echohost-load chat --target localhost:65433 --connections 500 --rate 200 --duration 10s
           echohost-load chat --dialect irc --target localhost:6667 --connections 100 --rate 40
+          echohost-load pingpong --tls --target localhost:65442 --connections 64 --duration 10s
+          echohost-load chat --target localhost:65433,localhost:65533 --connections 500 --rate 200
           Any echo server works, e.g. socat:  socat TCP-LISTEN:7007,fork,reuseaddr EXEC:cat
             then:  echohost-load pingpong --target 127.0.0.1:7007 --connections 4
           or ncat: ncat -l -k 127.0.0.1 7007 -e /bin/cat  (one process per connection)
@@ -88,14 +95,20 @@ internal static class HelpText
           --rounds N        Rounds (default 3); the table shows medians.
           --duration TIME   Measured time per load (default 10s); --warmup TIME before each (default 2s).
           --quick           Tiny loads, 1 round, about 1 s each: a smoke test of the whole benchmark.
-          --only ROWS       Comma-separated rows: pingpong64, pingpong1k, stream, churn, hold, udp, chat.
+          --only ROWS       Comma-separated rows: pingpong64, pingpong1k, tls, stream, churn, hold, udp, chat,
+                            chat-scaleout (tls also runs pingpong64, chat-scaleout also chat: they compare with them).
           --hold N          Idle connections in the hold row (default 10000).
           --echohost PATH   EchoHost.dll (default: beside echohost-load.dll).
           --baseline PATH   EchoHost.Baseline.dll (default: beside echohost-load.dll).
           --inspircd PATH   The InspIRCd binary for the chat anchor (default: inspircd on PATH or /usr/sbin).
           --json            The table as JSON.
           --progress        Each load's live progress line on stderr (one line per load is always printed there).
+          tls: pingpong over TLS against the baseline with Kestrel's UseHttps and EchoHost's EchoTls listener
+          (a self-signed certificate made for the run), plus EchoHost TLS against EchoHost plain (pingpong64).
+          chat-scaleout: a PostgreSQL of its own (initdb, fsync off) and two more EchoHost instances on it, the
+          chat load's users split between them; figures against the single-instance chat row.
           Without InspIRCd the chat anchor row says: not installed: sudo apt-get install inspircd
+          Without PostgreSQL the chat-scaleout row says: not installed: sudo apt-get install postgresql
           A row with any error, mismatch, lost datagram or missing delivery makes the exit code 1.
 
         """;

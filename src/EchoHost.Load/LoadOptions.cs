@@ -20,12 +20,25 @@ internal enum ChatDialect
     Irc,
 }
 
+/// <summary>A server to connect to: its address, and the host name as given (the TLS server name, SNI).</summary>
+internal sealed record LoadTarget(IPEndPoint EndPoint, string Host);
+
 /// <summary>What one load run does; parsed from the command line or built by the benchmark.</summary>
 internal sealed record LoadOptions
 {
     public required LoadMode Mode { get; init; }
 
+    /// <summary>The (first) server.</summary>
     public required IPEndPoint Target { get; init; }
+
+    /// <summary>Chat: the servers users connect to, in turn (user i to target i mod count); empty means <see cref="Target"/> alone.</summary>
+    public IReadOnlyList<LoadTarget> Targets { get; init; } = [];
+
+    /// <summary>TCP modes: TLS over each connection (TLS 1.2 or 1.3).</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>With <see cref="Tls"/>: check the server's certificate (chain and name) instead of accepting any.</summary>
+    public bool TlsVerify { get; init; }
 
     /// <summary>The target as the user wrote it, for reports.</summary>
     public string TargetText { get; init; } = "";
@@ -64,6 +77,10 @@ internal sealed record LoadOptions
     public string RoomName => Room ?? (Dialect == ChatDialect.Irc ? "#load" : "lobby");
 
     public static string ModeName(LoadMode mode) => mode.ToString().ToLowerInvariant();
+
+    /// <summary>Where connection (or chat user) number <paramref name="index"/> goes.</summary>
+    public LoadTarget TargetFor(long index) =>
+        Targets.Count == 0 ? new LoadTarget(Target, Target.Address.ToString()) : Targets[(int)(index % Targets.Count)];
 }
 
 /// <summary>A command-line mistake: one line for the user, exit code 2.</summary>
@@ -76,7 +93,7 @@ internal static class LoadOptionsParser
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
         string[] valued = ["--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--dialect", "--room"];
-        string[] flagNames = ["--json", "--progress", "--allow-loss"];
+        string[] flagNames = ["--json", "--progress", "--allow-loss", "--tls", "--tls-verify"];
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -122,12 +139,19 @@ internal static class LoadOptionsParser
             : ChatDialect.EchoHost;
         var defaultPort = mode switch { LoadMode.Udp => 65400, LoadMode.Chat => dialect == ChatDialect.Irc ? 6667 : 65433, _ => 65432 };
         var targetText = values.GetValueOrDefault("--target") ?? $"localhost:{defaultPort}";
-        var target = ParseTarget(targetText);
+        var targets = targetText.Split(',', StringSplitOptions.TrimEntries).Select(ParseTarget).ToArray();
+        if (targets.Length > 1 && mode != LoadMode.Chat)
+        {
+            throw new UsageException("--target: several targets (a,b) apply to chat only");
+        }
+
+        var target = targets[0].EndPoint;
         var defaults = Defaults(mode);
         var options = new LoadOptions
         {
             Mode = mode,
             Target = target,
+            Targets = targets,
             TargetText = targetText,
             Connections = Int("--connections", values, defaults.Connections, 1, 1_000_000),
             Size = Int("--size", values, defaults.Size, mode == LoadMode.Udp ? 8 : mode == LoadMode.Chat ? 40 : 1, mode == LoadMode.Udp ? 65507 : mode == LoadMode.Chat ? 8192 : 1 << 30),
@@ -138,6 +162,8 @@ internal static class LoadOptionsParser
             Sources = values.TryGetValue("--sources", out var s) ? ParseSources(s, target.AddressFamily) : [],
             Timeout = Seconds("--timeout", values, mode == LoadMode.Udp ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10)),
             AllowLoss = flags.Contains("--allow-loss"),
+            Tls = flags.Contains("--tls") || flags.Contains("--tls-verify"),
+            TlsVerify = flags.Contains("--tls-verify"),
             Dialect = dialect,
             Room = values.GetValueOrDefault("--room"),
             Json = flags.Contains("--json"),
@@ -146,6 +172,11 @@ internal static class LoadOptionsParser
         if (options.AllowLoss && mode != LoadMode.Udp)
         {
             throw new UsageException("--allow-loss applies to udp only");
+        }
+
+        if (options.Tls && mode == LoadMode.Udp)
+        {
+            throw new UsageException("--tls applies to the TCP modes only (not udp)");
         }
 
         if (mode == LoadMode.Chat && options.Connections < 2)
@@ -173,7 +204,7 @@ internal static class LoadOptionsParser
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),
     };
 
-    public static IPEndPoint ParseTarget(string text)
+    public static LoadTarget ParseTarget(string text)
     {
         var colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
@@ -184,7 +215,7 @@ internal static class LoadOptionsParser
         var host = text[..colon].Trim('[', ']');
         if (IPAddress.TryParse(host, out var address))
         {
-            return new IPEndPoint(address, port);
+            return new LoadTarget(new IPEndPoint(address, port), host);
         }
 
         IPAddress[] addresses;
@@ -200,7 +231,7 @@ internal static class LoadOptionsParser
         // IPv4 first: "localhost" then reaches servers that listen on 127.0.0.1 only, as nc -l does.
         var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
             ?? throw new UsageException($"--target: '{host}' has no address");
-        return new IPEndPoint(chosen, port);
+        return new LoadTarget(new IPEndPoint(chosen, port), host);
     }
 
     /// <summary>A comma-separated list of addresses and ranges: <c>127.0.0.2-127.0.0.9,127.0.1.1</c> or <c>127.0.0.2-9</c>.</summary>

@@ -27,25 +27,58 @@ internal static class BenchmarkCommand
 
         CheckFileLimit(options.Hold);
         var rows = BenchmarkRows.Create(options);
-        var inspircd = rows.Any(r => r.IsChat) ? InspIrcd.Find(options.InspIrcd) : null;
+        var inspircd = rows.Any(r => r.IsChat && r.Versus is null) ? InspIrcd.Find(options.InspIrcd) : null;
+        var tls = rows.Any(r => r.Key == "tls");
+        var postgresBin = rows.Any(r => r.Key == "chat-scaleout") ? PostgresServer.FindBinDirectory() : null;
         var work = Directory.CreateTempSubdirectory("echohost-benchmark-").FullName;
-        var ports = FreePorts.Pick(7);
+        var ports = FreePorts.Pick(12);
         var (baseTcp, baseUdp, echo, chat, udp, http, irc) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]);
+        var (baseTls, echoTls, chatA, chatB, postgresPort) = (ports[7], ports[8], ports[9], ports[10], ports[11]);
         var loopback = IPAddress.Loopback;
         var servers = new List<ServerProcess>();
+        PostgresServer? postgres = null;
         try
         {
+            var (certificate, key) = tls ? SelfSignedCertificate.WritePem(work) : ("", "");
             var baselineTcp = Start(servers, ServerProcess.Start("baseline tcp", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTcp}"], new Dictionary<string, string>(), work, work));
             var baselineUdp = Start(servers, ServerProcess.Start("baseline udp", "dotnet", [options.BaselineDll, "udp", "--port", $"{baseUdp}"], new Dictionary<string, string>(), work, work));
-            var echoHost = Start(servers, ServerProcess.Start(EchoHostName, "dotnet", [options.EchoHostDll], new Dictionary<string, string>
+            var baselineTls = tls ? Start(servers, ServerProcess.Start("baseline tls", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTls}", "--tls-cert", certificate, "--tls-key", key], new Dictionary<string, string>(), work, work)) : null;
+            var echoHostEnvironment = new Dictionary<string, string>
             {
                 ["EchoHost__Listeners__Echo__Port"] = $"{echo}",
                 ["EchoHost__Listeners__Echo__MaxConnectionsPerIp"] = "1000000",
                 ["EchoHost__Listeners__Chat__Port"] = $"{chat}",
                 ["EchoHost__Listeners__UdpEcho__Port"] = $"{udp}",
                 ["EchoHost__Http__Port"] = $"{http}",
-            }, Path.GetDirectoryName(options.EchoHostDll)!, work));
+            };
+            if (tls)
+            {
+                // The shipped EchoTls listener, off by default: on, on its own port, with the run's certificate.
+                echoHostEnvironment["EchoHost__Listeners__EchoTls__Enabled"] = "true";
+                echoHostEnvironment["EchoHost__Listeners__EchoTls__Port"] = $"{echoTls}";
+                echoHostEnvironment["EchoHost__Listeners__EchoTls__MaxConnectionsPerIp"] = "1000000";
+                echoHostEnvironment["EchoHost__Listeners__EchoTls__Tls__CertificatePath"] = certificate;
+                echoHostEnvironment["EchoHost__Listeners__EchoTls__Tls__KeyPath"] = key;
+            }
+
+            var echoHostDirectory = Path.GetDirectoryName(options.EchoHostDll)!;
+            var echoHost = Start(servers, ServerProcess.Start(EchoHostName, "dotnet", [options.EchoHostDll], echoHostEnvironment, echoHostDirectory, work));
             var anchor = inspircd is null ? null : Start(servers, InspIrcd.Start(inspircd, irc, work));
+
+            // Chat scale-out: PostgreSQL, then two more EchoHost instances on it with only their chat listener.
+            ServerProcess[]? scaleOut = null;
+            if (postgresBin is not null)
+            {
+                postgres = PostgresServer.Start(postgresBin, postgresPort);
+                scaleOut = [.. new[] { ("A", chatA), ("B", chatB) }.Select(instance => Start(servers, ServerProcess.Start($"EchoHost chat {instance.Item1}", "dotnet", [options.EchoHostDll], new Dictionary<string, string>
+                {
+                    ["EchoHost__Chat__Postgres"] = postgres.ConnectionString,
+                    ["EchoHost__Listeners__Chat__Port"] = $"{instance.Item2}",
+                    ["EchoHost__Listeners__Echo__Enabled"] = "false",
+                    ["EchoHost__Listeners__UdpEcho__Enabled"] = "false",
+                    ["EchoHost__Http__Enabled"] = "false",
+                }, echoHostDirectory, work)))];
+            }
 
             var startup = TimeSpan.FromSeconds(60);
             await baselineTcp.WaitForTcpAsync(new IPEndPoint(loopback, baseTcp), startup);
@@ -53,17 +86,34 @@ internal static class BenchmarkCommand
             await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, echo), startup);
             await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, chat), startup);
             await echoHost.WaitForUdpAsync(new IPEndPoint(loopback, udp), startup);
+            if (baselineTls is not null)
+            {
+                await baselineTls.WaitForTcpAsync(new IPEndPoint(loopback, baseTls), startup);
+                await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, echoTls), startup);
+            }
+
             if (anchor is not null)
             {
                 await anchor.WaitForTcpAsync(InspIrcd.EndPoint(irc), startup);
             }
 
-            // Each row: the two sides it compares, as (name, server, target).
-            (string Name, ServerProcess? Server, IPEndPoint Target)[] Sides(BenchmarkRow row) => row.Key switch
+            foreach (var (instance, port) in scaleOut?.Zip([chatA, chatB]) ?? [])
             {
-                "udp" => [(Baseline, baselineUdp, new(loopback, baseUdp)), (EchoHostName, echoHost, new(loopback, udp))],
-                "chat" => [("InspIRCd", anchor, InspIrcd.EndPoint(irc)), (EchoHostName, echoHost, new(loopback, chat))],
-                _ => [(Baseline, baselineTcp, new(loopback, baseTcp)), (EchoHostName, echoHost, new(loopback, echo))],
+                await instance.WaitForTcpAsync(new IPEndPoint(loopback, port), startup);
+                await instance.WaitForLogAsync("Chat backplane: connected", startup);
+            }
+
+            static LoadTarget[] At(IPEndPoint endPoint, string host = "127.0.0.1") => [new(endPoint, host)];
+
+            // Each row: the sides it compares, as (name, servers, targets); a side whose server is missing is skipped.
+            Side[] Sides(BenchmarkRow row) => row.Key switch
+            {
+                "udp" => [new(Baseline, [baselineUdp], At(new(loopback, baseUdp))), new(EchoHostName, [echoHost], At(new(loopback, udp)))],
+                "chat" => [new("InspIRCd", anchor is null ? null : [anchor], At(InspIrcd.EndPoint(irc))), new(EchoHostName, [echoHost], At(new(loopback, chat)))],
+                // SNI localhost: the name the certificate is for.
+                "tls" => [new(Baseline, baselineTls is null ? null : [baselineTls], At(new(loopback, baseTls), "localhost")), new(EchoHostName, [echoHost], At(new(loopback, echoTls), "localhost"))],
+                "chat-scaleout" => [new(EchoHostName, scaleOut, [.. At(new(loopback, chatA)), .. At(new(loopback, chatB))], postgres)],
+                _ => [new(Baseline, [baselineTcp], At(new(loopback, baseTcp))), new(EchoHostName, [echoHost], At(new(loopback, echo)))],
             };
 
             var samples = new Dictionary<(string Row, string Side), List<Sample>>();
@@ -72,20 +122,20 @@ internal static class BenchmarkCommand
                 foreach (var row in rows)
                 {
                     var sides = Sides(row);
-                    foreach (var (name, server, target) in round % 2 == 0 ? sides : sides.Reverse())
+                    foreach (var (name, server, targets, database) in round % 2 == 0 ? sides : sides.Reverse())
                     {
                         if (server is null || aborted.IsCancellationRequested)
                         {
                             continue;
                         }
 
-                        var load = row.Load(target);
+                        var load = row.Load(targets);
                         if (row.IsChat && name == "InspIRCd")
                         {
                             load = load with { Dialect = ChatDialect.Irc };
                         }
 
-                        var sample = await MeasureAsync(load, server, options.Progress ? error : null, aborted);
+                        var sample = await MeasureAsync(load, server, database, options.Progress ? error : null, aborted);
                         (samples.TryGetValue((row.Key, name), out var list) ? list : samples[(row.Key, name)] = []).Add(sample);
                         await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                             $"[round {round + 1}/{options.Rounds}] {row.Title} against {name}: {sample.Result.Ops:N0} ops, {sample.Result.OpsPerSecond:N0}/s, server CPU {sample.CpuSeconds:0.00} s, RSS {sample.RssBeforeKiB / 1024.0:0.0} → {sample.RssAfterKiB / 1024.0:0.0} MiB, failures {sample.Result.Failures}{(sample.Result.FirstError is { } e ? " (" + e + ")" : "")}"));
@@ -94,7 +144,7 @@ internal static class BenchmarkCommand
                 }
             }
 
-            var table = Tabulate(rows, Sides, samples, anchor is not null);
+            var table = Tabulate(rows, Sides, samples, anchor is not null, postgres is not null);
             var machine = Machine.Describe();
             var settings = $"{options.Rounds} round(s), {options.Duration.TotalSeconds:0.###} s per load after {options.Warmup.TotalSeconds:0.###} s warm-up{(options.Quick ? " (--quick)" : "")}; medians";
             if (options.Json)
@@ -120,6 +170,8 @@ internal static class BenchmarkCommand
                 server.Dispose();
             }
 
+            postgres?.Dispose();
+
             try
             {
                 Directory.Delete(work, recursive: true);
@@ -136,18 +188,23 @@ internal static class BenchmarkCommand
         return server;
     }
 
-    private static async Task<Sample> MeasureAsync(LoadOptions load, ServerProcess server, TextWriter? progress, CancellationToken aborted)
+    /// <summary>The servers of one side of a row (several instances are summed), and the database they share, if any.</summary>
+    internal sealed record Side(string Name, IReadOnlyList<ServerProcess>? Servers, IReadOnlyList<LoadTarget> Targets, PostgresServer? Database = null);
+
+    private static async Task<Sample> MeasureAsync(LoadOptions load, IReadOnlyList<ServerProcess> servers, PostgresServer? database, TextWriter? progress, CancellationToken aborted)
     {
-        ProcessFigures? before = null, after = null;
+        ProcessFigures Figures() => servers.Select(s => s.Figures()).Aggregate((a, b) => new ProcessFigures(a.CpuSeconds + b.CpuSeconds, a.RssKiB + b.RssKiB));
+        ProcessFigures? before = null, after = null, databaseBefore = null, databaseAfter = null;
         var hooks = new LoadHooks
         {
-            MeasureStarted = () => before = server.Figures(),
-            MeasureEnded = () => after = server.Figures(),
+            MeasureStarted = () => (before, databaseBefore) = (Figures(), database?.Figures()),
+            MeasureEnded = () => (after, databaseAfter) = (Figures(), database?.Figures()),
         };
         var result = await LoadProgram.RunAsync(load, hooks, progress, aborted);
-        var start = before ?? server.Figures();
-        var end = after ?? server.Figures();
-        return new Sample(result, end.CpuSeconds - start.CpuSeconds, start.RssKiB, end.RssKiB);
+        var start = before ?? Figures();
+        var end = after ?? Figures();
+        var databaseCpu = database is null ? double.NaN : (databaseAfter ?? database.Figures()).CpuSeconds - (databaseBefore ?? database.Figures()).CpuSeconds;
+        return new Sample(result, end.CpuSeconds - start.CpuSeconds, start.RssKiB, end.RssKiB, databaseCpu);
     }
 
     /// <summary>One line of the table.</summary>
@@ -156,24 +213,28 @@ internal static class BenchmarkCommand
         public long Failures => BaselineFailures + EchoHostFailures;
     }
 
-    private static List<TableRow> Tabulate(IReadOnlyList<BenchmarkRow> rows, Func<BenchmarkRow, (string Name, ServerProcess? Server, IPEndPoint Target)[]> sides, Dictionary<(string, string), List<Sample>> samples, bool anchorInstalled)
+    private static List<TableRow> Tabulate(IReadOnlyList<BenchmarkRow> rows, Func<BenchmarkRow, Side[]> sides, Dictionary<(string, string), List<Sample>> samples, bool anchorInstalled, bool postgresInstalled)
     {
         var table = new List<TableRow>();
         var ci = CultureInfo.InvariantCulture;
         foreach (var row in rows)
         {
-            var baselineName = sides(row)[0].Name;
-            var b = samples.GetValueOrDefault((row.Key, baselineName)) ?? [];
             var e = samples.GetValueOrDefault((row.Key, EchoHostName)) ?? [];
             long Failures(List<Sample> list) => list.Sum(s => s.Result.Failures);
             foreach (var figure in row.Figures)
             {
-                double? bv = b.Count > 0 ? Median(b.Select(figure.Value)) : null;
-                double? ev = e.Count > 0 ? Median(e.Select(figure.Value)) : null;
-                var bText = bv is { } x ? x.ToString(figure.Format, ci) : row.IsChat && !anchorInstalled ? InspIrcd.InstallHint : "—";
-                var eText = ev is { } y ? y.ToString(figure.Format, ci) : "—";
-                var ratio = bv is > 0 && ev is { } r && double.IsFinite(r) && double.IsFinite(bv.Value) ? (r / bv.Value).ToString("0.00", ci) + "×" : "—";
-                table.Add(new TableRow(row.Title, figure.Name, baselineName, bText, eText, ratio, Failures(b), Failures(e), bv, ev));
+                // Either the row's own baseline side, or EchoHost in the row this figure (or the whole row) compares with.
+                var versus = figure.Versus ?? row.Versus;
+                var baselineName = versus is null ? sides(row)[0].Name : $"EchoHost ({versus} row)";
+                var b = (versus is null ? samples.GetValueOrDefault((row.Key, baselineName)) : samples.GetValueOrDefault((versus, EchoHostName))) ?? [];
+                // No value (not run, or not defined for that side, such as PostgreSQL's CPU on one instance) is null: JSON has no NaN.
+                double? bv = b.Count > 0 && Median(b.Select(figure.Value)) is var bm && double.IsFinite(bm) ? bm : null;
+                double? ev = e.Count > 0 && Median(e.Select(figure.Value)) is var em && double.IsFinite(em) ? em : null;
+                var bText = bv is { } x ? x.ToString(figure.Format, ci) : row.IsChat && versus is null && !anchorInstalled ? InspIrcd.InstallHint : "—";
+                var eText = ev is { } y ? y.ToString(figure.Format, ci) : row.Key == "chat-scaleout" && !postgresInstalled ? PostgresServer.InstallHint : "—";
+                var ratio = bv is > 0 && ev is { } r ? (r / bv.Value).ToString("0.00", ci) + "×" : "—";
+                // A row compared with another counts its own failures only: the other row's line reports those.
+                table.Add(new TableRow(row.Title, figure.Name, baselineName, bText, eText, ratio, versus is null ? Failures(b) : 0, Failures(e), bv, ev));
             }
         }
 

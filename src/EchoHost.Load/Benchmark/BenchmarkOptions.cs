@@ -5,7 +5,10 @@ namespace EchoHost.Load.Benchmark;
 /// <summary>The benchmark's command line.</summary>
 internal sealed record BenchmarkOptions
 {
-    public static readonly string[] AllRows = ["pingpong64", "pingpong1k", "stream", "churn", "hold", "udp", "chat"];
+    public static readonly string[] AllRows = ["pingpong64", "pingpong1k", "tls", "stream", "churn", "hold", "udp", "chat", "chat-scaleout"];
+
+    /// <summary>Rows that compare with another row of the same run: choosing them with --only runs that one too.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Needs = new Dictionary<string, string> { ["tls"] = "pingpong64", ["chat-scaleout"] = "chat" };
 
     public int Rounds { get; init; } = 3;
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
@@ -63,7 +66,7 @@ internal sealed record BenchmarkOptions
                         throw new UsageException($"--only: unknown row '{rows.FirstOrDefault(row => !AllRows.Contains(row))}'; rows are {string.Join(", ", AllRows)}");
                     }
 
-                    options = options with { Rows = AllRows.Where(rows.Contains).ToArray() };
+                    options = options with { Rows = AllRows.Where(row => rows.Contains(row) || rows.Any(r => Needs.GetValueOrDefault(r) == row)).ToArray() };
                     break;
                 case "--echohost":
                     options = options with { EchoHostDll = Path.GetFullPath(Value()) };

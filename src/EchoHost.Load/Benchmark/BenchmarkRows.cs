@@ -3,17 +3,26 @@ using System.Net;
 
 namespace EchoHost.Load.Benchmark;
 
-/// <summary>One run of one load against one server, with the server's figures around the measured phase.</summary>
-internal sealed record Sample(LoadResult Result, double CpuSeconds, long RssBeforeKiB, long RssAfterKiB)
+/// <summary>
+/// One run of one load against one server (or the instances of one side together), with the server's figures around
+/// the measured phase; <paramref name="DatabaseCpuSeconds"/> is PostgreSQL's, on the scale-out side.
+/// </summary>
+internal sealed record Sample(LoadResult Result, double CpuSeconds, long RssBeforeKiB, long RssAfterKiB, double DatabaseCpuSeconds = double.NaN)
 {
     public double CpuMicrosecondsPer(double units) => units > 0 ? CpuSeconds * 1e6 / units : double.NaN;
 }
 
-/// <summary>A figure the table shows for a load, computed from each sample; the table shows the median over rounds.</summary>
-internal sealed record Figure(string Name, Func<Sample, double> Value, string Format = "N1");
+/// <summary>
+/// A figure the table shows for a load, computed from each sample; the table shows the median over rounds. With
+/// <paramref name="Versus"/>, its baseline column is EchoHost's value in that other row of the same run.
+/// </summary>
+internal sealed record Figure(string Name, Func<Sample, double> Value, string Format = "N1", string? Versus = null);
 
-/// <summary>A load of the benchmark: what it runs and which figures it yields.</summary>
-internal sealed record BenchmarkRow(string Key, string Title, IReadOnlyList<Figure> Figures, Func<IPEndPoint, LoadOptions> Load, bool IsChat = false);
+/// <summary>
+/// A load of the benchmark: what it runs (against the targets of a side) and which figures it yields. A row with
+/// <paramref name="Versus"/> runs against EchoHost only and compares every figure with EchoHost in that row.
+/// </summary>
+internal sealed record BenchmarkRow(string Key, string Title, IReadOnlyList<Figure> Figures, Func<IReadOnlyList<LoadTarget>, LoadOptions> Load, bool IsChat = false, string? Versus = null);
 
 internal static class BenchmarkRows
 {
@@ -23,11 +32,12 @@ internal static class BenchmarkRows
         var holdSources = LoadOptionsParser.ParseSources("127.0.0.2-127.0.0.41", System.Net.Sockets.AddressFamily.InterNetwork);
         int pp64 = q ? 4 : 64, pp1k = q ? 8 : 256, streams = q ? 2 : 8, churn = q ? 4 : 16, udp = q ? 4 : 32, users = q ? 20 : 500;
         var perUser = q ? 2.0 : 0.4;
-        LoadOptions Base(LoadMode mode, IPEndPoint target, int connections, int size) => new()
+        LoadOptions Base(LoadMode mode, IReadOnlyList<LoadTarget> targets, int connections, int size) => new()
         {
             Mode = mode,
-            Target = target,
-            TargetText = target.ToString(),
+            Target = targets[0].EndPoint,
+            Targets = targets,
+            TargetText = string.Join(',', targets.Select(t => t.EndPoint)),
             Connections = connections,
             Size = size,
             Duration = o.Duration,
@@ -44,6 +54,11 @@ internal static class BenchmarkRows
         {
             new("pingpong64", $"pingpong {pp64} conns × 64 B", msg, t => Base(LoadMode.PingPong, t, pp64, 64)),
             new("pingpong1k", $"pingpong {pp1k} conns × 1 KiB", msg, t => Base(LoadMode.PingPong, t, pp1k, 1024)),
+            new("tls", $"TLS pingpong {pp64} conns × 64 B",
+            [
+                .. msg,
+                new("CPU µs/msg: TLS vs EchoHost plain (baseline column: pingpong64's EchoHost)", s => s.CpuMicrosecondsPer(s.Result.Ops), Versus: "pingpong64"),
+            ], t => Base(LoadMode.PingPong, t, pp64, 64) with { Tls = true }),
             new("stream", $"stream {streams} conns × 64 KiB writes",
             [
                 new("throughput MiB/s", s => s.Result.BytesPerSecond / (1 << 20)),
@@ -72,6 +87,15 @@ internal static class BenchmarkRows
                 new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
                 new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
             ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true),
+            new("chat-scaleout", $"chat across 2 instances + PostgreSQL: {users} users split evenly, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each",
+            [
+                new("CPU µs/delivery (both instances; baseline column: one instance, chat row)", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
+                new("PostgreSQL CPU µs/delivery", s => s.DatabaseCpuSeconds * 1e6 / s.Result.Ops, "N2"),
+                new("deliveries/s", s => s.Result.OpsPerSecond, "N0"),
+                new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
+                new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
+                new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
+            ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true, Versus: "chat"),
         }.Where(row => o.Rows.Contains(row.Key)).ToArray();
     }
 }

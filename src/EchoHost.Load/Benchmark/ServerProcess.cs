@@ -75,6 +75,30 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>Waits until the server's log has a line containing <paramref name="text"/> (such as EchoHost's chat backplane connecting).</summary>
+    public async Task WaitForLogAsync(string text, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (!LogContains(text))
+        {
+            await Task.Delay(100);
+            CheckAlive(deadline, $"its log line '{text}'");
+        }
+    }
+
+    private bool LogContains(string text)
+    {
+        try
+        {
+            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(stream).ReadToEnd().Contains(text, StringComparison.Ordinal);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Waits until a datagram to the port comes back.</summary>
     public async Task WaitForUdpAsync(IPEndPoint endPoint, TimeSpan timeout)
     {

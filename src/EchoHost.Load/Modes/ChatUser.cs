@@ -17,7 +17,7 @@ internal sealed class ChatUser
     private readonly int _id;
     private readonly int _users;
     private readonly string _nick;
-    private readonly Socket _socket;
+    private readonly Connection _connection;
     private readonly byte[] _sendBuffer;
     private readonly byte[] _prefix;
     private readonly byte[] _room;
@@ -41,8 +41,9 @@ internal sealed class ChatUser
         _id = id;
         _users = users;
         _nick = $"ld{tag}x{id}";
-        _socket = Tcp.NewSocket(run.Options.Target, Tcp.SourceFor(run.Options, id));
-        _worker.Socket = _socket;
+        // With several targets users take turns: user i talks to target i mod count.
+        _connection = Tcp.NewConnection(run.Options, id);
+        _worker.Socket = _connection.Socket;
         _sendBuffer = new byte[run.Options.Size + 512];
         _room = Encoding.UTF8.GetBytes(run.Options.RoomName);
         _prefix = run.Options.Dialect == ChatDialect.Irc ? Encoding.UTF8.GetBytes($"PRIVMSG {run.Options.RoomName} :") : [];
@@ -64,7 +65,7 @@ internal sealed class ChatUser
         _worker.Begin();
         try
         {
-            await _socket.ConnectAsync(_run.Options.Target);
+            await _connection.ConnectAsync();
             _receiving = Task.Run(ReceiveLoopAsync);
             if (Irc)
             {
@@ -78,7 +79,7 @@ internal sealed class ChatUser
         {
             Fail($"{Who}: not in {_run.Options.RoomName} within the timeout");
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (Connection.IsFailure(ex))
         {
             Fail(Tcp.Describe(ex, _worker, Who, "connecting"));
         }
@@ -117,14 +118,14 @@ internal sealed class ChatUser
         span[n++] = (byte)'\n';
         try
         {
-            lock (_socket)
+            lock (_connection)
             {
-                _socket.Send(span[..n]);
+                _connection.Send(span[..n]);
             }
 
             Sent++;
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (Connection.IsFailure(ex))
         {
             Fail(Tcp.Describe(ex, _worker, Who, "sending"));
         }
@@ -134,9 +135,9 @@ internal sealed class ChatUser
 
     private void Send(string text)
     {
-        lock (_socket)
+        lock (_connection)
         {
-            _socket.Send(Encoding.UTF8.GetBytes(text));
+            _connection.Send(Encoding.UTF8.GetBytes(text));
         }
     }
 
@@ -149,7 +150,7 @@ internal sealed class ChatUser
 
         _joined.TrySetException(new InvalidOperationException(message));
         IsClosed = true;
-        _socket.Dispose();
+        _connection.Dispose();
     }
 
     private async Task ReceiveLoopAsync()
@@ -166,7 +167,7 @@ internal sealed class ChatUser
                     return;
                 }
 
-                var n = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+                var n = await _connection.ReceiveAsync(buffer.AsMemory(filled));
                 if (n == 0)
                 {
                     if (!_closing)
@@ -197,7 +198,7 @@ internal sealed class ChatUser
                 filled -= consumed;
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (Connection.IsFailure(ex))
         {
             if (!_closing)
             {
@@ -395,19 +396,19 @@ internal sealed class ChatUser
                     Send("QUIT :done\r\n");
                 }
 
-                _socket.Shutdown(SocketShutdown.Both);
+                _connection.Socket.Shutdown(SocketShutdown.Both);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (Connection.IsFailure(ex))
             {
             }
         }
 
-        _socket.Dispose();
+        _connection.Dispose();
         try
         {
             await _receiving;
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (Connection.IsFailure(ex))
         {
         }
     }

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace EchoHost.Load.Modes;
 
 /// <summary>
@@ -27,23 +25,23 @@ internal static class ChurnMode
             var start = Pattern.StartOf(id);
             var doing = "connecting";
             worker.Begin();
-            var socket = Tcp.NewSocket(options.Target, Tcp.SourceFor(options, index + iteration * options.Connections));
-            worker.Socket = socket;
+            var connection = Tcp.NewConnection(options, index + iteration * options.Connections);
+            worker.Socket = connection.Socket;
             iteration++;
             try
             {
-                await socket.ConnectAsync(options.Target);
+                await connection.ConnectAsync();
                 doing = "echoing";
-                await Tcp.SendPatternAsync(socket, start, 0, options.Size);
-                socket.Shutdown(SocketShutdown.Send);
-                if (!await Tcp.ReceiveVerifiedAsync(socket, worker, buffer, start, 0, options.Size, $"worker {index}, connection {iteration}"))
+                await Tcp.SendPatternAsync(connection, start, 0, options.Size);
+                await connection.ShutdownSendAsync();
+                if (!await Tcp.ReceiveVerifiedAsync(connection, worker, buffer, start, 0, options.Size, $"worker {index}, connection {iteration}"))
                 {
                     await Task.Delay(10); // a failing server is not hammered in a tight loop
                     continue;
                 }
 
                 doing = "waiting for the server to close after the half-close";
-                if (await socket.ReceiveAsync(buffer, SocketFlags.None) != 0)
+                if (await connection.ReceiveAsync(buffer) != 0)
                 {
                     worker.Mismatch($"worker {index}, connection {iteration}: more bytes echoed than sent");
                     continue;
@@ -51,7 +49,7 @@ internal static class ChurnMode
 
                 worker.Done(due, options.Size);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (Connection.IsFailure(ex))
             {
                 worker.Error(Tcp.Describe(ex, worker, $"worker {index}, connection {iteration}", doing));
                 worker.TimedOut = false;
@@ -59,7 +57,7 @@ internal static class ChurnMode
             }
             finally
             {
-                socket.Dispose();
+                connection.Dispose();
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace EchoHost.Load.Modes;
 
@@ -17,13 +16,13 @@ internal static class HoldMode
     public static async Task RunAsync(LoadRun run)
     {
         var options = run.Options;
-        var sockets = new Socket?[options.Connections];
+        var connections = new Connection?[options.Connections];
         var lanes = Math.Min(Lanes, options.Connections);
         var workers = Enumerable.Range(0, lanes).Select(_ => run.NewWorker()).ToArray();
         run.StartMeasuring();
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => ConnectLaneAsync(run, workers[lane], sockets, lane, lanes))));
+            await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => ConnectLaneAsync(run, workers[lane], connections, lane, lanes))));
             if (!run.IsStopping)
             {
                 run.Hooks.Held?.Invoke();
@@ -37,63 +36,63 @@ internal static class HoldMode
             }
 
             run.StopMeasuring();
-            await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => ProbeLaneAsync(run, workers[lane], sockets, lane, lanes))));
+            await Task.WhenAll(Enumerable.Range(0, lanes).Select(lane => Task.Run(() => ProbeLaneAsync(run, workers[lane], connections, lane, lanes))));
         }
         finally
         {
-            foreach (var socket in sockets)
+            foreach (var connection in connections)
             {
-                socket?.Dispose();
+                connection?.Dispose();
             }
         }
     }
 
-    private static async Task ConnectLaneAsync(LoadRun run, WorkerStats worker, Socket?[] sockets, int lane, int lanes)
+    private static async Task ConnectLaneAsync(LoadRun run, WorkerStats worker, Connection?[] connections, int lane, int lanes)
     {
         var options = run.Options;
-        for (var i = lane; i < sockets.Length && !run.IsStopping; i += lanes)
+        for (var i = lane; i < connections.Length && !run.IsStopping; i += lanes)
         {
-            var socket = Tcp.NewSocket(options.Target, Tcp.SourceFor(options, i));
-            worker.Socket = socket;
+            var connection = Tcp.NewConnection(options, i);
+            worker.Socket = connection.Socket;
             var started = Stopwatch.GetTimestamp();
             worker.Begin();
             try
             {
-                await socket.ConnectAsync(options.Target);
-                sockets[i] = socket;
+                await connection.ConnectAsync();
+                connections[i] = connection;
                 worker.Done(started, 0);
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (Connection.IsFailure(ex))
             {
                 worker.Error(Tcp.Describe(ex, worker, $"connection {i}", "connecting"));
                 worker.TimedOut = false;
-                socket.Dispose();
+                connection.Dispose();
             }
         }
     }
 
     /// <summary>After the hold: each connection must still echo one message exactly (a connection the server dropped fails here).</summary>
-    private static async Task ProbeLaneAsync(LoadRun run, WorkerStats worker, Socket?[] sockets, int lane, int lanes)
+    private static async Task ProbeLaneAsync(LoadRun run, WorkerStats worker, Connection?[] connections, int lane, int lanes)
     {
         var size = run.Options.Size;
         var buffer = Tcp.NewBuffer(size);
-        for (var i = lane; i < sockets.Length; i += lanes)
+        for (var i = lane; i < connections.Length; i += lanes)
         {
-            if (sockets[i] is not { } socket)
+            if (connections[i] is not { } connection)
             {
                 continue;
             }
 
-            worker.Socket = socket;
+            worker.Socket = connection.Socket;
             var start = Pattern.StartOf(i);
             worker.Begin();
             try
             {
-                await Tcp.SendPatternAsync(socket, start, 0, size);
-                await Tcp.ReceiveVerifiedAsync(socket, worker, buffer, start, 0, size, $"held connection {i}");
+                await Tcp.SendPatternAsync(connection, start, 0, size);
+                await Tcp.ReceiveVerifiedAsync(connection, worker, buffer, start, 0, size, $"held connection {i}");
                 worker.OpStarted = 0;
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (Connection.IsFailure(ex))
             {
                 worker.Error(Tcp.Describe(ex, worker, $"held connection {i}", "echoing after the hold"));
                 worker.TimedOut = false;

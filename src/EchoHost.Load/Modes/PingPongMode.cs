@@ -16,13 +16,13 @@ internal static class PingPongMode
         var start = Pattern.StartOf(index);
         var buffer = Tcp.NewBuffer(options.Size);
         var pacer = new Pacer(run, index, options.Connections);
-        using var socket = Tcp.NewSocket(options.Target, Tcp.SourceFor(options, index));
-        worker.Socket = socket;
+        using var connection = Tcp.NewConnection(options, index);
+        worker.Socket = connection.Socket;
         var doing = "connecting";
         try
         {
             worker.Begin();
-            await socket.ConnectAsync(options.Target, run.Stopping);
+            await connection.ConnectAsync(run.Stopping);
             worker.OpStarted = 0;
             long offset = 0;
             doing = "echoing";
@@ -30,8 +30,8 @@ internal static class PingPongMode
             {
                 var due = await pacer.WaitAsync(run.Stopping);
                 worker.Begin();
-                await Tcp.SendPatternAsync(socket, start, offset, options.Size);
-                if (!await Tcp.ReceiveVerifiedAsync(socket, worker, buffer, start, offset, options.Size, who))
+                await Tcp.SendPatternAsync(connection, start, offset, options.Size);
+                if (!await Tcp.ReceiveVerifiedAsync(connection, worker, buffer, start, offset, options.Size, who))
                 {
                     return;
                 }

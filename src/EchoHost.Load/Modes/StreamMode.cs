@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace EchoHost.Load.Modes;
 
@@ -21,18 +20,18 @@ internal static class StreamMode
         var worker = run.NewWorker();
         var who = $"connection {index}";
         var start = Pattern.StartOf(index);
-        using var socket = Tcp.NewSocket(options.Target, Tcp.SourceFor(options, index));
-        worker.Socket = socket;
+        using var connection = Tcp.NewConnection(options, index);
+        worker.Socket = connection.Socket;
         try
         {
             worker.Begin();
-            await socket.ConnectAsync(options.Target, run.Stopping);
+            await connection.ConnectAsync(run.Stopping);
         }
         catch (OperationCanceledException) when (run.IsStopping)
         {
             return;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (Connection.IsFailure(ex))
         {
             worker.Error(Tcp.Describe(ex, worker, who, "connecting"));
             return;
@@ -40,12 +39,12 @@ internal static class StreamMode
 
         var log = new SendLog();
         var written = new StrongBox();
-        var writer = Task.Run(() => WriteAsync(run, socket, worker, start, log, written, who));
-        await ReadAsync(run, socket, worker, start, log, written, writer, who);
+        var writer = Task.Run(() => WriteAsync(run, connection, worker, start, log, written, who));
+        await ReadAsync(run, connection, worker, start, log, written, writer, who);
         await writer;
     }
 
-    private static async Task WriteAsync(LoadRun run, Socket socket, WorkerStats worker, int start, SendLog log, StrongBox written, string who)
+    private static async Task WriteAsync(LoadRun run, Connection connection, WorkerStats worker, int start, SendLog log, StrongBox written, string who)
     {
         var size = run.Options.Size;
         var pacer = new Pacer(run, 0, run.Options.Connections);
@@ -54,15 +53,15 @@ internal static class StreamMode
             while (run.TryTakeOp())
             {
                 var due = await pacer.WaitAsync(run.Stopping);
-                await Tcp.SendPatternAsync(socket, start, written.Value, size);
+                await Tcp.SendPatternAsync(connection, start, written.Value, size);
                 Volatile.Write(ref written.Value, written.Value + size);
                 log.TryPush(written.Value, due);
             }
 
             written.Done = true;
-            socket.Shutdown(SocketShutdown.Send);
+            await connection.ShutdownSendAsync();
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (Connection.IsFailure(ex))
         {
             written.Done = true;
             if (!worker.TimedOut && worker.Errors + worker.Mismatches == 0)
@@ -72,7 +71,7 @@ internal static class StreamMode
         }
     }
 
-    private static async Task ReadAsync(LoadRun run, Socket socket, WorkerStats worker, int start, SendLog log, StrongBox written, Task writer, string who)
+    private static async Task ReadAsync(LoadRun run, Connection connection, WorkerStats worker, int start, SendLog log, StrongBox written, Task writer, string who)
     {
         var size = run.Options.Size;
         var buffer = Tcp.NewBuffer(Pattern.MaxChunk);
@@ -82,7 +81,7 @@ internal static class StreamMode
             while (true)
             {
                 worker.Begin();
-                var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+                var n = await connection.ReceiveAsync(buffer);
                 if (n == 0)
                 {
                     break;
@@ -90,7 +89,7 @@ internal static class StreamMode
 
                 if (!Tcp.Check(worker, buffer.AsSpan(0, n), start, received, who))
                 {
-                    socket.Dispose();
+                    connection.Dispose();
                     return;
                 }
 
@@ -113,7 +112,7 @@ internal static class StreamMode
                 worker.Error($"{who}: the server closed after echoing {received} of {sent} bytes");
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (Connection.IsFailure(ex))
         {
             worker.Error(Tcp.Describe(ex, worker, who, written.Done ? "reading the echo after the half-close" : "reading the echo"));
         }

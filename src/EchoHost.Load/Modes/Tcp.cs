@@ -34,23 +34,22 @@ internal static class Tcp
         return socket;
     }
 
+    /// <summary>Connection number <paramref name="index"/>: its target (several take turns) and source address (likewise).</summary>
+    public static Connection NewConnection(LoadOptions options, long index) =>
+        new(options, options.TargetFor(index), SourceFor(options, index));
+
     public static IPAddress? SourceFor(LoadOptions options, long index) =>
         options.Sources.Count == 0 ? null : options.Sources[(int)(index % options.Sources.Count)];
 
     /// <summary>Sends <paramref name="length"/> bytes of the stream starting at <paramref name="start"/>, from <paramref name="offset"/>.</summary>
-    public static async ValueTask SendPatternAsync(Socket socket, int start, long offset, int length)
+    public static async ValueTask SendPatternAsync(Connection connection, int start, long offset, int length)
     {
         var sent = 0;
         while (sent < length)
         {
             var chunk = Math.Min(length - sent, Pattern.MaxChunk);
-            var memory = Pattern.Slice(start, offset + sent, chunk);
-            while (memory.Length > 0)
-            {
-                var n = await socket.SendAsync(memory, SocketFlags.None);
-                memory = memory[n..];
-                sent += n;
-            }
+            await connection.SendAsync(Pattern.Slice(start, offset + sent, chunk));
+            sent += chunk;
         }
     }
 
@@ -58,12 +57,12 @@ internal static class Tcp
     /// Reads exactly <paramref name="length"/> bytes and checks each against the stream; false (with the error or the
     /// mismatch counted) when the server closed early or sent a wrong byte.
     /// </summary>
-    public static async ValueTask<bool> ReceiveVerifiedAsync(Socket socket, WorkerStats worker, byte[] buffer, int start, long offset, int length, string who)
+    public static async ValueTask<bool> ReceiveVerifiedAsync(Connection connection, WorkerStats worker, byte[] buffer, int start, long offset, int length, string who)
     {
         var got = 0;
         while (got < length)
         {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, length - got)), SocketFlags.None);
+            var n = await connection.ReceiveAsync(buffer.AsMemory(0, Math.Min(buffer.Length, length - got)));
             if (n == 0)
             {
                 worker.Error($"{who}: closed by the server after {offset + got} echoed bytes, {length - got} more expected");
@@ -96,7 +95,16 @@ internal static class Tcp
     /// <summary>The error to count for a failed socket operation: a timeout when the watchdog closed the socket.</summary>
     public static string Describe(Exception ex, WorkerStats worker, string who, string doing) => worker.TimedOut
         ? $"{who}: no answer within the timeout while {doing}"
-        : $"{who}: {doing} failed: {(ex is SocketException se ? se.SocketErrorCode + " (" + se.Message + ")" : ex.Message)}";
+        : $"{who}: {doing} failed: {Reason(ex)}";
+
+    // SslStream wraps the socket's error in an IOException; the socket error is the useful part.
+    private static string Reason(Exception ex) => ex switch
+    {
+        SocketException se => se.SocketErrorCode + " (" + se.Message + ")",
+        IOException { InnerException: SocketException se } => se.SocketErrorCode + " (" + se.Message + ")",
+        System.Security.Authentication.AuthenticationException => "TLS handshake: " + (ex.InnerException is { } inner ? ex.Message + " " + inner.Message : ex.Message),
+        _ => ex.Message,
+    };
 
     public static byte[] NewBuffer(int size) => GC.AllocateUninitializedArray<byte>(Math.Clamp(size, 1, Pattern.MaxChunk), pinned: true);
 }

@@ -8,7 +8,7 @@ public sealed class CommandLineTests
     {
         var run = await LoadClientRun.RunAsync("--help");
         Assert.Equal(0, run.ExitCode);
-        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--json", "--progress", "--rounds", "--quick", "--only", "--hold", "Exit code", "Examples" })
+        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--tls", "--tls-verify", "--json", "--progress", "--rounds", "--quick", "--only", "--hold", "Exit code", "Examples" })
         {
             Assert.Contains(word, run.Output);
         }
@@ -27,6 +27,9 @@ public sealed class CommandLineTests
     [InlineData(new[] { "hold", "--sources", "127.0.0.9-127.0.0.2" }, "--sources: '127.0.0.9-127.0.0.2' is not an ascending range")]
     [InlineData(new[] { "chat", "--dialect", "xmpp" }, "--dialect: 'xmpp' is not echohost or irc")]
     [InlineData(new[] { "pingpong", "--dialect", "irc" }, "--dialect and --room apply to chat only")]
+    [InlineData(new[] { "pingpong", "--target", "127.0.0.1:7,127.0.0.1:8" }, "--target: several targets (a,b) apply to chat only")]
+    [InlineData(new[] { "chat", "--target", "127.0.0.1:7,nowhere" }, "--target: 'nowhere' is not host:port")]
+    [InlineData(new[] { "udp", "--tls" }, "--tls applies to the TCP modes only")]
     [InlineData(new[] { "benchmark", "--rounds", "zero" }, "--rounds: 'zero' is not a whole number")]
     [InlineData(new[] { "benchmark", "--only", "pingpong64,ftp" }, "--only: unknown row 'ftp'")]
     public async Task A_bad_argument_is_one_line_and_exit_code_2(string[] args, string message)
