@@ -157,6 +157,33 @@ public sealed class TlsEndToEndTests : IDisposable
 
         Assert.True(await silent.WaitForServerCloseAsync());
         await host.Logs.WaitForAsync(e => e.Message.Contains("TLS handshake failed: the client sent nothing within the handshake timeout"));
+        // The refusal is counted before it is logged, so the line above means the count is in.
+        var samples = await host.ScrapeAsync();
+        Assert.Equal(1, samples.Value("echohost_connections_refused_total", ("echohost_listener", "Echo"), ("reason", "tls_handshake_timeout")));
+        Assert.Equal(0, samples.Value("echohost_connections_refused_total", ("echohost_listener", "Echo"), ("reason", "tls_handshake_failed")));
+    }
+
+    [Fact]
+    public async Task Tls_1_2_is_accepted_and_echoes_byte_exact()
+    {
+        await using var host = await StartTlsEchoAsync();
+        var socket = await SocketExtensions.ConnectAsync(host.EndPoint());
+        await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            EnabledSslProtocols = SslProtocols.Tls12,
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        }, TestTimeouts.Token());
+        var payload = new byte[64 * 1024];
+        Random.Shared.NextBytes(payload);
+
+        var reading = ReadToEndAsync(tls);
+        await tls.WriteAsync(payload, TestTimeouts.Token());
+        await tls.ShutdownAsync();
+
+        Assert.Equal(SslProtocols.Tls12, tls.SslProtocol);
+        Assert.Equal(payload, await reading);
     }
 
     [Fact]

@@ -101,6 +101,38 @@ public sealed class ProxyProtocolEndToEndTests
         Assert.Equal(0, samples.Value("echohost_connections_refused_total", ("echohost_listener", "Echo"), ("reason", "proxy_header_timeout")));
     }
 
+    [Fact]
+    public async Task A_slowloris_header_is_cut_at_the_timeout_and_counted_once()
+    {
+        var config = Config(mode: "V1");
+        config["EchoHost:Listeners:Echo:ProxyProtocolTimeout"] = "00:00:00.300";
+        await using var host = await TestHost.StartAsync(config);
+        using var slow = await SocketExtensions.ConnectAsync(host.EndPoint());
+
+        // A byte at a time, each well within any read timeout, never a whole header: only the header's deadline ends it.
+        var header = ProxyHeaders.V1(IPEndPoint.Parse("203.0.113.7:51234"), Front);
+        var closed = slow.WaitForServerCloseAsync();
+        for (var i = 0; i < header.Length - 1 && !closed.IsCompleted; i++)
+        {
+            try
+            {
+                await slow.SendAllAsync(header.AsMemory(i, 1));
+            }
+            catch (SocketException)
+            {
+                break;  // the server closed it while we were still trickling
+            }
+
+            await Task.WhenAny(closed, Task.Delay(50));
+        }
+
+        Assert.True(await closed);
+        await host.Logs.WaitForAsync(e => e.Message.Contains("no complete PROXY protocol header within 00:00:00.3000000"));
+        var samples = await host.ScrapeAsync();
+        Assert.Equal(1, samples.Value("echohost_connections_refused_total", ("echohost_listener", "Echo"), ("reason", "proxy_header_timeout")));
+        Assert.Equal(0, samples.Value("echohost_connections_refused_total", ("echohost_listener", "Echo"), ("reason", "proxy_header_invalid")));
+    }
+
     [ToolFact(ExternalTools.Haproxy)]
     public async Task Behind_a_real_haproxy_the_server_sees_logs_and_limits_each_real_client()
     {
