@@ -9,6 +9,7 @@ using EchoHost.Protocols.UdpEcho;
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 return await Program.RunAsync(args);
@@ -94,7 +95,8 @@ public partial class Program
         builder.Services.AddSingleton<IValidateOptions<EchoHostOptions>, EchoHostOptionsValidator>();
         builder.Services.AddSingleton(sp => ListenerSet.Of(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value));
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<EchoHostOptions>>((host, echo) => host.ShutdownTimeout = echo.Value.ShutdownTimeout);
-        builder.Services.AddSingleton(TimeProvider.System);
+        // Try: a test may have given the host a clock of its own.
+        builder.Services.TryAddSingleton(TimeProvider.System);
 
         // Logging: Serilog from the Serilog section; startup failures become one line (see RunAsync) (Logging/).
         var startupPhase = new StartupPhase();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
@@ -31,16 +30,23 @@ internal static class TlsRefusals
 /// tells why — plain text sent to a TLS port, an old protocol, a server name the certificate does not cover, a
 /// timeout — logs it at Information and counts it as a refusal with that reason. Others are never disturbed.
 /// </summary>
+/// <remarks>
+/// <c>HandshakeTimeout</c> is one deadline from the accept, on the host's <see cref="TimeProvider"/>, for the wait for
+/// the first byte and Kestrel's handshake together. Kestrel's own timeout is fixed per listener and starts again when
+/// its handshake does, so alone it would let a client that sends one byte and stalls hold its slot for nearly twice
+/// the timeout: when the deadline passes first, the connection is aborted, and Kestrel's timeout is only a backstop.
+/// </remarks>
 internal static partial class TlsHandshake
 {
     public static ListenOptions UseEchoHostTls(this ListenOptions listenOptions, ListenerDefinition listener,
-        Func<SslStreamCertificateContext> certificate, ListenerMetrics metrics, ILogger logger)
+        Func<SslStreamCertificateContext> certificate, ListenerMetrics metrics, TimeProvider time, ILogger logger)
     {
         var timeout = listener.Tls?.HandshakeTimeout ?? ListenerOptions.DefaultTlsHandshakeTimeout;
         metrics.DeclareConnectionSeries(TlsRefusals.TagValues);
-        listenOptions.Use(next => connection => ObserveAsync(connection, next, listener, timeout, metrics, logger));
+        listenOptions.Use(next => connection => ObserveAsync(connection, next, listener, timeout, time, metrics, logger));
         listenOptions.UseHttps(new TlsHandshakeCallbackOptions
         {
+            // The backstop: it starts after the first byte, so the deadline from the accept always passes first.
             HandshakeTimeout = timeout,
             OnConnection = context =>
             {
@@ -62,12 +68,9 @@ internal static partial class TlsHandshake
         });
         listenOptions.Use(next => connection =>
         {
-            if (connection.Features.Get<Attempt>() is { } attempt)
-            {
-                attempt.Established = true;
-            }
-
-            return next(connection);
+            // The deadline may have passed just as the handshake finished: then the connection is aborted already.
+            var attempt = connection.Features.Get<Attempt>();
+            return attempt is null || attempt.TryEnd(Attempt.Established) ? next(connection) : Task.CompletedTask;
         });
         return listenOptions;
     }
@@ -75,21 +78,31 @@ internal static partial class TlsHandshake
     /// <summary>What one connection's handshake got to, filled in by the stages around and inside Kestrel's middleware.</summary>
     private sealed class Attempt
     {
+        public const int Handshaking = 0;
+        public const int Established = 1;
+        public const int Expired = 2;
+        public const int Failed = 3;
+
+        private int _state;
+
         public SslClientHelloInfo? ClientHello { get; set; }
 
         public SslStreamCertificateContext? Certificate { get; set; }
 
-        public bool Established { get; set; }
+        public int State => Volatile.Read(ref _state);
+
+        /// <summary>Ends the handshake as <paramref name="end"/>, unless it has ended already (first one wins).</summary>
+        public bool TryEnd(int end) => Interlocked.CompareExchange(ref _state, end, Handshaking) == Handshaking;
     }
 
     private static async Task ObserveAsync(ConnectionContext connection, ConnectionDelegate next, ListenerDefinition listener,
-        TimeSpan timeout, ListenerMetrics metrics, ILogger logger)
+        TimeSpan timeout, TimeProvider time, ListenerMetrics metrics, ILogger logger)
     {
         var remote = connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint as IPEndPoint;
-        var started = Stopwatch.GetTimestamp();
+        using var deadline = new CancellationTokenSource(timeout, time);
 
         // Look at the first byte before Kestrel does: plain text gets a precise reason at once, not a timeout.
-        var (first, outcome) = await PeekFirstByteAsync(connection, timeout);
+        var (first, outcome) = await PeekFirstByteAsync(connection, deadline.Token);
         switch (outcome)
         {
             case Peek.Stopped:
@@ -107,14 +120,25 @@ internal static partial class TlsHandshake
 
         var attempt = new Attempt();
         connection.Features.Set(attempt);
-        await next(connection);
-        if (attempt.Established)
+        using (deadline.Token.UnsafeRegister(static state =>
+        {
+            var (attempt, connection) = ((Attempt, ConnectionContext))state!;
+            if (attempt.TryEnd(Attempt.Expired))
+            {
+                connection.Abort(new ConnectionAbortedException("The TLS handshake did not finish within the handshake timeout."));
+            }
+        }, (attempt, connection)))
+        {
+            await next(connection);
+        }
+
+        if (attempt.State == Attempt.Established)
         {
             return;
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        var (reason, text) = Classify(attempt, elapsed >= timeout);
+        var timedOut = !attempt.TryEnd(Attempt.Failed) && attempt.State == Attempt.Expired;
+        var (reason, text) = Classify(attempt, timedOut);
         Refuse(reason, text);
 
         void Refuse(string reason, string text)
@@ -165,12 +189,11 @@ internal static partial class TlsHandshake
     }
 
     /// <summary>The first byte the client sent, without consuming it, or why there is none.</summary>
-    private static async Task<(byte First, Peek Outcome)> PeekFirstByteAsync(ConnectionContext connection, TimeSpan timeout)
+    private static async Task<(byte First, Peek Outcome)> PeekFirstByteAsync(ConnectionContext connection, CancellationToken deadline)
     {
         var input = connection.Transport.Input;
         var shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        cancel.CancelAfter(timeout);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(shutdown, deadline);
         try
         {
             var result = await input.ReadAsync(cancel.Token);

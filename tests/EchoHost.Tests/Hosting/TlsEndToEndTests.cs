@@ -164,6 +164,136 @@ public sealed class TlsEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_sends_its_hello_and_stalls_is_cut_at_the_deadline_counted_from_accept()
+    {
+        // The listener's clock, with the handshake deadline's timer in the test's hands: Kestrel's own timeout (on the
+        // real clock, an hour away) can never be what closes this connection.
+        var clock = new DeadlineClock(TimeSpan.FromHours(1));
+        _certificates.WritePem();
+        var config = _certificates.PemConfig();
+        config["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "01:00:00";
+        await using var host = await TestHost.StartAsync(config, builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        using var stalled = await SocketExtensions.ConnectAsync(host.EndPoint());
+        var deadline = await clock.Created.WaitAsync(TestTimeouts.Default);
+
+        // A whole ClientHello, then nothing: the server answers it (so it is in Kestrel's handshake, past the first
+        // byte) and waits for the client's Finished, which never comes.
+        await stalled.SendAllAsync(await ClientHelloAsync());
+        Assert.NotEmpty(await stalled.ReceiveExactlyAsync(1));
+        deadline.Fire();
+
+        Assert.True(await stalled.WaitForServerCloseAsync());
+        await host.Logs.WaitForAsync(e => e.Message.Contains("TLS handshake failed: the handshake did not finish within the handshake timeout"));
+        var samples = await host.ScrapeAsync();
+        Assert.Equal(1, samples.Value("echohost_connections_refused_total", ("echohost_listener", "Echo"), ("reason", "tls_handshake_timeout")));
+        // Aborting the handshake is a refusal like any other, not an error.
+        Assert.DoesNotContain(host.Logs.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    /// <summary>The ClientHello a real client (<see cref="SslStream"/>) sends first.</summary>
+    private static async Task<byte[]> ClientHelloAsync()
+    {
+        var capture = new FirstWriteStream();
+        var tls = new SslStream(capture);
+        using var stop = new CancellationTokenSource();
+        var handshake = tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, stop.Token);
+        var hello = await capture.Written.WaitAsync(TestTimeouts.Default);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<Exception>(() => handshake);
+        return hello;
+    }
+
+    /// <summary>Keeps the first write; a read waits until cancelled, so the client never gets further.</summary>
+    private sealed class FirstWriteStream : Stream
+    {
+        private readonly TaskCompletionSource<byte[]> _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<byte[]> Written => _written.Task;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _written.TrySetResult(buffer.ToArray());
+            return ValueTask.CompletedTask;
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// The system clock, except that a timer due after <paramref name="deadline"/> — the handshake deadline — is the
+    /// test's to fire.
+    /// </summary>
+    private sealed class DeadlineClock(TimeSpan deadline) : TimeProvider
+    {
+        private readonly TaskCompletionSource<ManualTimer> _created = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<ManualTimer> Created => _created.Task;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            if (dueTime != deadline)
+            {
+                return base.CreateTimer(callback, state, dueTime, period);
+            }
+
+            var timer = new ManualTimer(callback, state);
+            _created.TrySetResult(timer);
+            return timer;
+        }
+    }
+
+    private sealed class ManualTimer(TimerCallback callback, object? state) : ITimer
+    {
+        private int _fired;
+
+        public void Fire()
+        {
+            if (Interlocked.Exchange(ref _fired, 1) == 0)
+            {
+                callback(state);
+            }
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+        public void Dispose() => Interlocked.Exchange(ref _fired, 1);
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task Tls_1_2_is_accepted_and_echoes_byte_exact()
     {
         await using var host = await StartTlsEchoAsync();
