@@ -184,6 +184,12 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
                 RejectKeys(path, known, failures, ("MaxDatagramBytes", listener.MaxDatagramBytes),
                     ("DenySourcePorts", listener.DenySourcePorts), ("PerSourceDatagramsPerSecond", listener.PerSourceDatagramsPerSecond));
             }
+
+            // The chat greets with its own welcome line; a banner there would never be sent.
+            if (known == ListenerProtocol.Chat && listener.Banner is not null)
+            {
+                failures.Add($"{path}:Banner: applies to Echo listeners only; remove it from this {known} listener");
+            }
         }
 
         ValidateTcpLimits(path, listener, failures);

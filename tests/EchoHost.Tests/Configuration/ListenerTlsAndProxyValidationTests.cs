@@ -94,6 +94,14 @@ public sealed class ListenerTlsAndProxyValidationTests
     }
 
     [Fact]
+    public void A_banner_on_a_chat_listener_is_refused_not_ignored()
+    {
+        var failure = Assert.Single(Failures(("EchoHost:Listeners:Chat:Protocol", "Chat"), ("EchoHost:Listeners:Chat:Port", "65433"),
+            ("EchoHost:Listeners:Chat:Banner", "welcome to {pod}")));
+        Assert.Equal("EchoHost:Listeners:Chat:Banner: applies to Echo listeners only; remove it from this Chat listener", failure);
+    }
+
+    [Fact]
     public async Task Proxy_protocol_without_trusted_proxies_stops_the_start_with_one_line()
     {
         var failure = await Record.ExceptionAsync(async () =>
