@@ -21,10 +21,19 @@ internal sealed class ChatClient : IDisposable
 
     public string Nick { get; private set; } = "";
 
-    /// <summary>Connects and reads the greeting up to the "You are now in lobby" line; returns the lines in between.</summary>
-    public static async Task<ChatClient> ConnectAsync(IPEndPoint endPoint)
+    /// <summary>
+    /// Connects, sends <paramref name="proxyHeader"/> first if given (as a load balancer would), and reads the greeting
+    /// up to the "You are now in lobby" line; returns the lines in between.
+    /// </summary>
+    public static async Task<ChatClient> ConnectAsync(IPEndPoint endPoint, byte[]? proxyHeader = null)
     {
-        var client = new ChatClient(await SocketExtensions.ConnectAsync(endPoint));
+        var socket = await SocketExtensions.ConnectAsync(endPoint);
+        if (proxyHeader is not null)
+        {
+            await socket.SendAllAsync(proxyHeader);
+        }
+
+        var client = new ChatClient(socket);
         var welcome = await client.ReadLineAsync();
         Assert.StartsWith("*** Welcome to EchoHost chat, guest-", welcome);
         client.Nick = welcome["*** Welcome to EchoHost chat, ".Length..welcome.IndexOf('!')];

@@ -102,6 +102,35 @@ public sealed class ProxyProtocolEndToEndTests
     }
 
     [Fact]
+    public async Task A_chat_user_behind_a_proxy_is_logged_and_listed_with_the_client_address_but_who_shows_nicks_only()
+    {
+        await using var host = await TestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
+            ["EchoHost:Listeners:Chat:Port"] = "0",
+            ["EchoHost:Listeners:Chat:ProxyProtocol"] = "V1",
+            ["EchoHost:Listeners:Chat:TrustedProxies:0"] = "127.0.0.1",
+            ["EchoHost:Http:ConnectionsEndpoint"] = "true",
+        });
+        var port = host.EndPoint("Chat").Port;
+        using var ada = await ChatClient.ConnectAsync(host.EndPoint("Chat"),
+            Encoding.ASCII.GetBytes($"PROXY TCP4 203.0.113.7 127.0.0.1 51234 {port}\r\n"));
+        await ada.SendAsync("/nick ada");
+        await ada.SendAsync("hello from behind the balancer");
+        // /who answers after the lines before it were handled; other users see nicks, never addresses: /who is for
+        // people, the log and /connections are for operators.
+        await ada.SyncAsync();
+        Assert.Equal("*** lobby (1): ada", ada.LastLine);
+
+        var joined = await host.Logs.WaitForAsync(e => e.Message.Contains($"chat: {ada.Nick} joined lobby"));
+        Assert.Contains("203.0.113.7:51234", joined.Message);
+        using var http = host.CreateHttpClient();
+        var connection = Assert.Single((await http.GetFromJsonAsync<JsonElement[]>("connections"))!);
+        Assert.Equal("203.0.113.7:51234", connection.GetProperty("remoteEndPoint").GetString());
+        Assert.Equal("ada", connection.GetProperty("nick").GetString());
+    }
+
+    [Fact]
     public async Task A_slowloris_header_is_cut_at_the_timeout_and_counted_once()
     {
         var config = Config(mode: "V1");

@@ -34,7 +34,9 @@ internal sealed partial class ChatConnectionHandler(
         outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
         var writer = outbox.RunWriterAsync(connection.Transport.Output);
 
-        var user = await server.ConnectAsync(connection.ConnectionId, listener.Name, outbox, _observer);
+        // The client as the pipeline saw it (after the PROXY protocol), for the log line of the user's arrival only.
+        var remote = connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint;
+        var user = await server.ConnectAsync(connection.ConnectionId, listener.Name, outbox, _observer, remote?.ToString());
         if (user is null)
         {
             // Server full: the notice gets the close grace to reach the client, like every last line.

@@ -40,14 +40,17 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     public ChatOutcome Handle(ChatUser user, string line) => Wait(HandleAsync(user, line));
 
     /// <summary><see cref="ConnectAsync"/> for callers that cannot wait: it completes at once without a backplane.</summary>
-    public ChatUser? Connect(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer) =>
-        Wait(ConnectAsync(connectionId, listener, outbox, observer));
+    public ChatUser? Connect(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer, string? remoteEndPoint = null) =>
+        Wait(ConnectAsync(connectionId, listener, outbox, observer, remoteEndPoint));
 
     /// <summary>
     /// Admits a new user to the lobby with a guest nick, or returns null when the server is full (the user's outbox
-    /// then holds the notice). <paramref name="connectionId"/> only names the connection in that refusal's log line.
+    /// then holds the notice). <paramref name="connectionId"/> only names the connection in that refusal's log line,
+    /// and <paramref name="remoteEndPoint"/> (the client as the transport saw it, after the PROXY protocol) the user in
+    /// the log line of their arrival: operators see where a nick came from, other users never do.
     /// </summary>
-    public async ValueTask<ChatUser?> ConnectAsync(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer)
+    public async ValueTask<ChatUser?> ConnectAsync(string connectionId, string listener, IChatOutbox outbox, IChatObserver observer,
+        string? remoteEndPoint = null)
     {
         string? claimed = null;
         var shared = Shared<SharedRoom>.Unavailable;
@@ -91,7 +94,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared);
         }
 
-        LogJoined(listener, user.Nick, Lobby);
+        LogArrived(listener, user.Nick, Lobby, remoteEndPoint ?? "-");
         return user;
     }
 
@@ -483,8 +486,8 @@ internal sealed partial class ChatServer : IChatBackplaneSink
         return room;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} joined {Room}")]
-    private partial void LogJoined(string listener, string nick, string room);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} joined {Room} from {RemoteEndPoint}")]
+    private partial void LogArrived(string listener, string nick, string room, string remoteEndPoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} left {Room} ({Reason})")]
     private partial void LogLeft(string listener, string nick, string? room, string reason);
