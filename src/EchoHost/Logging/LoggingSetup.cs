@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Options;
 using Serilog;
+using Serilog.Configuration;
+using Serilog.Core;
+using Serilog.Events;
 using Serilog.Extensions.Logging;
 
 namespace EchoHost.Logging;
@@ -22,7 +25,7 @@ internal static class LoggingSetup
         // Read before options exist (logging comes first); a value that is neither Text nor Json fails validation.
         var json = string.Equals(builder.Configuration[FormatKey], "Json", StringComparison.OrdinalIgnoreCase);
         var configuration = new LoggerConfiguration()
-            .ReadFrom.Configuration(json ? WithoutSinks(builder.Configuration) : builder.Configuration)
+            .ReadFrom.Configuration(WithoutSinks(builder.Configuration))
             .Filter.With(startupPhase);
         if (json)
         {
@@ -35,6 +38,7 @@ internal static class LoggingSetup
         else
         {
             RejectSilence(builder.Configuration);
+            AddConfiguredSinks(configuration, builder.Configuration);
         }
 
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
@@ -46,6 +50,60 @@ internal static class LoggingSetup
         .AddInMemoryCollection(configuration.GetSection("Serilog").AsEnumerable()
             .Where(e => !e.Key.StartsWith(WriteTo, StringComparison.OrdinalIgnoreCase)))
         .Build();
+
+    /// <summary>
+    /// The section's sinks, one <c>WriteTo</c> entry at a time, each required to yield a sink: Serilog skips a name it
+    /// cannot find (a typo such as <c>Consol</c>, a sink whose package is not installed) without a word, and the
+    /// server would go on serving with its log gone. Each entry is read inside <see cref="LoggerSinkConfiguration.Wrap"/>
+    /// next to a placeholder sink: when the placeholder comes back alone, the entry added nothing.
+    /// </summary>
+    private static void AddConfiguredSinks(LoggerConfiguration configuration, IConfiguration root)
+    {
+        var failures = new List<string>();
+        foreach (var entry in root.GetSection(WriteTo).GetChildren())
+        {
+            var placeholder = new Placeholder();
+            LoggerSinkConfiguration.Wrap(
+                configuration.WriteTo,
+                sinks =>
+                {
+                    if (ReferenceEquals(sinks, placeholder))
+                    {
+                        failures.Add(UnknownSink(entry));
+                    }
+
+                    return sinks;
+                },
+                capturing => capturing.Sink(placeholder).ReadFrom.Configuration(OnlySink(root, entry)),
+                LevelAlias.Minimum,
+                levelSwitch: null);
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(LoggerConfiguration), failures);
+        }
+    }
+
+    /// <summary>The <c>Serilog</c> section with <c>Using</c> (where sinks are looked for) and one sink, as entry 0.</summary>
+    private static IConfiguration OnlySink(IConfiguration root, IConfigurationSection entry) => new ConfigurationBuilder()
+        .AddInMemoryCollection(root.GetSection("Serilog:Using").AsEnumerable()
+            .Concat(entry.AsEnumerable().Select(e => KeyValuePair.Create($"{WriteTo}:0{e.Key[entry.Path.Length..]}", e.Value))))
+        .Build();
+
+    /// <summary>The entry's name key (<c>WriteTo:0:Name</c>, or <c>WriteTo:0</c> in the short form <c>["Console"]</c>) and what to do.</summary>
+    private static string UnknownSink(IConfigurationSection entry)
+    {
+        var (key, name) = entry.Value is { } shortForm ? (entry.Path, shortForm) : ($"{entry.Path}:Name", entry["Name"]);
+        return $"{key}: '{name}' is no sink Serilog can find, which would silence the log; use Console (the sink EchoHost ships), or set EchoHost:Logging:Format=Json";
+    }
+
+    private sealed class Placeholder : ILogEventSink
+    {
+        public void Emit(LogEvent logEvent)
+        {
+        }
+    }
 
     /// <summary>A blank console template writes nothing at all while the server keeps serving: refuse it at start.</summary>
     private static void RejectSilence(IConfiguration configuration)

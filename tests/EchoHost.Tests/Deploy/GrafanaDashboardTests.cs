@@ -127,7 +127,7 @@ public sealed partial class GrafanaDashboardTests
             var queries = Panels.SelectMany(p => p.Objects("targets").Select(t => (Panel: p.Text("title"), Expr: t.Text("expr")))).ToList();
 
             var missing = queries.ToList();
-            var deadline = DateTime.UtcNow + TestTimeouts.Long;
+            var deadline = DateTime.UtcNow + TestTimeouts.Process;
             while (missing.Count > 0 && DateTime.UtcNow < deadline)
             {
                 var stillMissing = new List<(string Panel, string Expr)>();
@@ -172,7 +172,7 @@ public sealed partial class GrafanaDashboardTests
     /// <summary>Grafana's label_values(selector, label), by Prometheus' series API; polls until the expected values appear.</summary>
     private static async Task<List<string>> LabelValuesAsync(Infrastructure.PrometheusServer prometheus, string label, string selector, string[] expected)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
+        var deadline = DateTime.UtcNow + TestTimeouts.Process;
         List<string> values = [];
         while (DateTime.UtcNow < deadline)
         {

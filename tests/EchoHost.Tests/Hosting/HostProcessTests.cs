@@ -22,6 +22,7 @@ public sealed class HostProcessTests
     {
         { ["--EchoHost:Listeners:Echo:Port=70000"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Port: 70000 is out of range; use 0 to 65535 (0 picks a free port)" },
         { ["--Serilog:WriteTo:0:Args:outputTemplate="], "EchoHost: configuration error: Serilog:WriteTo:0:Args:outputTemplate: empty, which would silence the log; remove it for the default template, or set EchoHost:Logging:Format=Json" },
+        { ["--Serilog:WriteTo:0:Name=Consol"], "EchoHost: configuration error: Serilog:WriteTo:0:Name: 'Consol' is no sink Serilog can find, which would silence the log; use Console (the sink EchoHost ships), or set EchoHost:Logging:Format=Json" },
         { ["--EchoHost:Logging:Format=Xml"], "EchoHost: configuration error: EchoHost:Logging:Format: 'Xml' is not one of Text, Json" },
         { ["--EchoHost:Listeners:Echo:Protocol=Gopher"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Protocol: unknown protocol 'Gopher'; use one of Echo, Chat, UdpEcho" },
         { ["--EchoHost:Listeners:Second:Protocol=Echo", "--EchoHost:Listeners:Second:Port=65432"], "EchoHost: configuration error: EchoHost:Listeners:Second:Port: 65432 is already used by listener 'Echo'; give each listener its own port" },

@@ -122,9 +122,10 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
         var udp = command.StartsWith("nc -u ", StringComparison.Ordinal);
         string[] steps = (protocol, telnet, udp) switch
         {
-            // "type lines, see them back; Ctrl+] then "quit"": telnet's escape character, then its quit command.
+            // "type lines, see them back; Ctrl+] then "quit"": telnet's escape character, then its quit command, which
+            // must end telnet while its input is still open (at the end of its input telnet would stop anyway).
             ("Echo", true, false) when comment.Contains("Ctrl+] then \"quit\"", StringComparison.Ordinal) =>
-                [Type("hello, echo"), Await("hello, echo"), "printf '\\035' >&3", Type("quit")],
+                [Type("hello, echo"), Await("hello, echo"), "printf '\\035' >&3", Type("quit"), Exited("quit")],
             ("Chat", _, false) =>
                 [Type("/nick readme"), Await("*** You are now known as readme"), Type("%end%"), Await("*** Goodbye, readme!")],
             // "each line you type is a datagram, echoed back"; nc -u never ends by itself: Ctrl+C.
@@ -150,15 +151,24 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
             // One line per datagram, in order, nothing else.
             Assert.Contains("first datagram\nsecond datagram\n", output);
         }
+
+        if (telnet && protocol == "Echo")
+        {
+            // Ctrl+] reached telnet as its escape character: it prompted for a command instead of sending the byte on.
+            Assert.Contains("telnet> ", output);
+        }
     }
 
     private static string Type(string line) => $"printf '%s\\n' '{line}' >&3";
 
     private static string Await(string text) => $"seen '{text}'";
 
+    private static string Exited(string after) => $"gone '{after}'";
+
     /// <summary>
-    /// The command reads a FIFO the script writes to, a line at a time; <c>seen</c> waits (bounded: a hang guard)
-    /// until the output shows a text. Prints the output and then <c>exit=N</c>, the command's exit code.
+    /// The command reads a FIFO the script writes to, a line at a time; <c>seen</c> waits until the output shows a
+    /// text, <c>gone</c> until the command has exited with its input still open (both bounded by the two minutes a
+    /// child process gets: hang guards). Prints the output and then <c>exit=N</c>, the command's exit code.
     /// </summary>
     private static string Session(string command, IEnumerable<string> steps) => $$"""
         set -m
@@ -167,12 +177,19 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
         pid=$!
         exec 3> session.in
         seen() {
-          for _ in $(seq 1 800); do
+          for _ in $(seq 1 1200); do
             grep -qF -- "$1" session.out && return 0
             kill -0 $pid 2>/dev/null || break
             sleep 0.1
           done
           grep -qF -- "$1" session.out || { echo "never saw '$1'"; cat session.out; exit 1; } >&2
+        }
+        gone() {
+          for _ in $(seq 1 1200); do
+            kill -0 $pid 2>/dev/null || return 0
+            sleep 0.1
+          done
+          { echo "still running after '$1'"; cat session.out; exit 1; } >&2
         }
         {{string.Join("\n", steps)}}
         exec 3>&-
@@ -303,9 +320,13 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
     {
         public string Root { get; } = Directory.CreateTempSubdirectory("echohost-readme-").FullName;
 
-        /// <summary>Runs the script in this folder; a command that never returns (exit 124) is what the README must not have.</summary>
+        /// <summary>
+        /// Runs the script in this folder; a command that never returns (exit 124, from <c>timeout</c>, which also stops
+        /// what the script started in the background, after the process allowance) is what the README must not have.
+        /// </summary>
         public Task<ToolResult> BashAsync(string script) =>
-            RunAsync("timeout", ["--kill-after=2", "85", "bash", "-c", $"cd '{Root}' && {script}"]);
+            RunAsync("timeout", ["--kill-after=2", $"{TestTimeouts.Process.TotalSeconds:0}", "bash", "-c", $"cd '{Root}' && {script}"],
+                timeout: TestTimeouts.Process + TimeSpan.FromSeconds(10));
 
         public void Dispose() => Directory.Delete(Root, recursive: true);
     }

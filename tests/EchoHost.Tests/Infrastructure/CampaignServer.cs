@@ -71,7 +71,7 @@ internal sealed class CampaignServer : IAsyncDisposable
     /// <summary>Bounded polling until the server counts no open echo connection.</summary>
     public async Task WaitUntilNoConnectionsAsync()
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
+        var deadline = DateTime.UtcNow + TestTimeouts.Process;
         while (await ActiveConnectionsAsync() > 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "echo connections stayed open");

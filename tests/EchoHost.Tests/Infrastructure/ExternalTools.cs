@@ -4,8 +4,8 @@ namespace EchoHost.Tests.Infrastructure;
 
 /// <summary>
 /// Programs outside .NET that some tests run. A test that needs one uses <see cref="ToolFactAttribute"/>: when the
-/// program is missing the test is skipped, and the reason says how to install it. CI installs them all (.ci/run) and
-/// fails on any skip.
+/// program is missing the test is skipped, and the reason says how to install it. CI installs them all (.ci/run) and,
+/// with CI=true, fails on any skip.
 /// </summary>
 internal static class ExternalTools
 {
@@ -90,8 +90,12 @@ internal static class ExternalTools
             .Select(dir => Path.Combine(dir, program))
             .FirstOrDefault(File.Exists);
 
-    /// <summary>Runs a program to completion in the repository root, feeding it <paramref name="standardInput"/>.</summary>
-    public static async Task<ToolResult> RunAsync(string program, IEnumerable<string> arguments, string? standardInput = null)
+    /// <summary>
+    /// Runs a program to completion in the repository root, feeding it <paramref name="standardInput"/>. The
+    /// <paramref name="timeout"/> (by default <see cref="TestTimeouts.Process"/>) only stops a hung program: a run that
+    /// is long by design, such as the whole benchmark, passes a longer one.
+    /// </summary>
+    public static async Task<ToolResult> RunAsync(string program, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -107,15 +111,21 @@ internal static class ExternalTools
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program}.");
-        using var timeout = new CancellationTokenSource(TestTimeouts.Long);
+        var commandLine = $"{program} {string.Join(' ', info.ArgumentList)}";
+        var limit = timeout ?? TestTimeouts.Process;
+        using var hangGuard = new CancellationTokenSource(limit);
         try
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+            var stdout = process.StandardOutput.ReadToEndAsync(hangGuard.Token);
+            var stderr = process.StandardError.ReadToEndAsync(hangGuard.Token);
             await process.StandardInput.WriteAsync(standardInput);
             process.StandardInput.Close();
-            await process.WaitForExitAsync(timeout.Token);
-            return new ToolResult($"{program} {string.Join(' ', info.ArgumentList)}", process.ExitCode, await stdout, await stderr);
+            await process.WaitForExitAsync(hangGuard.Token);
+            return new ToolResult(commandLine, process.ExitCode, await stdout, await stderr);
+        }
+        catch (OperationCanceledException) when (hangGuard.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{commandLine} was still running after {limit}; killed.");
         }
         finally
         {

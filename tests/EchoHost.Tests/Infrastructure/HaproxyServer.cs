@@ -82,7 +82,7 @@ internal sealed class HaproxyServer : IAsyncDisposable
     /// <summary>Bounded polling until the frontend accepts (it forwards the probe, which the backend sees as a proxy that sent nothing).</summary>
     private static async Task WaitListeningAsync(Process process, IPEndPoint frontend, System.Text.StringBuilder output)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        var deadline = DateTime.UtcNow + TestTimeouts.Process;
         while (true)
         {
             if (process.HasExited)

@@ -8,6 +8,12 @@ namespace EchoHost.Tests.Infrastructure;
 /// <summary>The built EchoHost run as a child process, for what only a process shows: exit codes, signals, stderr.</summary>
 internal sealed partial class HostProcess : IAsyncDisposable
 {
+    /// <summary>Variables a developer may have set for their own runs; none reaches the child unless a test passes it.</summary>
+    private static readonly string[] LeakingPrefixes = ["EchoHost__", "Serilog__", "ASPNETCORE_", "OTEL_"];
+
+    /// <summary>The generic host's URL variables (DOTNET_ROOT and the like stay: the child needs them).</summary>
+    private static readonly string[] LeakingVariables = ["DOTNET_URLS", "DOTNET_HTTP_PORTS", "DOTNET_HTTPS_PORTS"];
+
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _stderr = new();
@@ -41,8 +47,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        // A developer's own overrides must not leak into the child.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("EchoHost__", StringComparison.OrdinalIgnoreCase)).ToList())
+        // A developer's own settings must not leak into the child: its configuration, its HTTP URLs, its log sinks
+        // and levels, its OpenTelemetry exporter. A test that wants one passes it in environment.
+        foreach (var key in info.Environment.Keys.Where(IsDevelopersSetting).ToList())
         {
             info.Environment.Remove(key);
         }
@@ -62,6 +69,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         return host;
     }
+
+    private static bool IsDevelopersSetting(string variable) =>
+        LeakingPrefixes.Any(prefix => variable.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        || LeakingVariables.Contains(variable, StringComparer.OrdinalIgnoreCase);
 
     private void Add(ConcurrentQueue<string> queue, string? line)
     {

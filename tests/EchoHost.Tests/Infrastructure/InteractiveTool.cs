@@ -88,7 +88,7 @@ internal sealed class InteractiveTool : IAsyncDisposable
     /// <summary>Waits until the output satisfies <paramref name="done"/> (or the program ends); the timeout only guards against a hang.</summary>
     public async Task<byte[]> WaitForOutputAsync(Func<byte[], bool> done)
     {
-        var token = TestTimeouts.Token();
+        var token = TestTimeouts.Token(TestTimeouts.Process);
         while (true)
         {
             var output = Output;
@@ -113,7 +113,7 @@ internal sealed class InteractiveTool : IAsyncDisposable
 
     public async Task<int> WaitForExitAsync()
     {
-        await _process.WaitForExitAsync(TestTimeouts.Token());
+        await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Process));
         await _reading;
         return _process.ExitCode;
     }

@@ -76,7 +76,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
     public async Task<string?> PollQueryAsync(string query, string expected)
     {
         string? last = null;
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
+        var deadline = DateTime.UtcNow + TestTimeouts.Process;
         while (DateTime.UtcNow < deadline)
         {
             var result = await QueryAsync(query);

@@ -18,6 +18,8 @@ public sealed class JsonLogTests
             ["EchoHost__Listeners__Chat__Port"] = "0",
             ["EchoHost__Listeners__UdpEcho__Port"] = "0",
             ["EchoHost__Http__Port"] = "0",
+            // Payload lines for the echo listener only: their template names none of the connection's properties.
+            ["Serilog__MinimumLevel__Override__EchoHost.Echo"] = "Verbose",
         });
         var port = int.Parse((await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"""Listener"":""Echo"",.*""EndPoint"":""127\.0\.0\.1:(?<port>\d+)"""))).Groups["port"].Value);
         using (var client = await SocketExtensions.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)))
@@ -33,11 +35,17 @@ public sealed class JsonLogTests
         Assert.All(lines, line =>
         {
             Assert.True(DateTimeOffset.TryParse(line.GetProperty("Timestamp").GetString(), out _));
-            Assert.Contains(line.GetProperty("Level").GetString(), new[] { "Information", "Warning", "Error" });
+            Assert.Contains(line.GetProperty("Level").GetString(), new[] { "Verbose", "Debug", "Information", "Warning", "Error" });
             Assert.False(string.IsNullOrEmpty(line.GetProperty("MessageTemplate").GetString()));
             Assert.False(string.IsNullOrEmpty(line.GetProperty("Message").GetString()));
         });
-        Assert.DoesNotContain(lines, l => l.GetProperty("MessageTemplate").GetString()!.Contains("accepted from", StringComparison.Ordinal));
+
+        // The Serilog section's levels still apply: Verbose for EchoHost.Echo as overridden, Information elsewhere
+        // (Kestrel would write Debug lines about the same connection).
+        Assert.All(lines.Where(l => l.GetProperty("Level").GetString() is "Verbose" or "Debug"),
+            line => Assert.Equal("EchoHost.Echo", line.GetProperty("Properties").GetProperty("SourceContext").GetString()));
+        Assert.Contains(lines, l => l.GetProperty("MessageTemplate").GetString()!.Contains("accepted from", StringComparison.Ordinal));
+
         var closed = Assert.Single(lines, l => l.GetProperty("MessageTemplate").GetString()!.Contains("closed ({Reason})", StringComparison.Ordinal));
         var properties = closed.GetProperty("Properties");
         Assert.Equal("Echo", properties.GetProperty("Listener").GetString());
@@ -46,5 +54,13 @@ public sealed class JsonLogTests
         var id = properties.GetProperty("ConnectionId").GetString();
         Assert.StartsWith($"Echo connection {id} from {properties.GetProperty("RemoteEndPoint").GetString()} closed (closed by client) after ",
             closed.GetProperty("Message").GetString());
+
+        // A line whose template has none of the connection's properties still carries them: they come from its scope.
+        var received = lines.First(l => l.GetProperty("MessageTemplate").GetString() == "received {Payload}");
+        string? Scoped(string name) =>
+            received.GetProperty("Properties").TryGetProperty(name, out var value) ? value.GetString() : throw new Xunit.Sdk.XunitException($"no {name} on {received}");
+        Assert.Equal("Echo", Scoped("Listener"));
+        Assert.Equal(id, Scoped("ConnectionId"));
+        Assert.Equal(properties.GetProperty("RemoteEndPoint").GetString(), Scoped("RemoteEndPoint"));
     }
 }

@@ -49,8 +49,11 @@ public sealed class OtlpExportTests
             });
         await process.ListenerPortAsync("Echo");
 
-        var export = await collector.WaitForAsync(body => body.Contains("echohost.connections.active"));
+        // Several exports within the hang guard prove OTEL_METRIC_EXPORT_INTERVAL: at the SDK's default of 60 s the
+        // third would come at 180 s, after the guard (TestTimeouts.Process) has failed the test.
+        var exports = await collector.WaitForAsync(body => body.Contains("echohost.connections.active"), count: 3);
 
+        var export = exports[0];
         Assert.Equal("/v1/metrics", export.Path);
         Assert.Contains("edge-echo", export.Body);
         Assert.Contains("deployment.environment", export.Body);
@@ -90,14 +93,18 @@ public sealed class OtlpExportTests
             return collector;
         }
 
-        public async Task<Export> WaitForAsync(Func<string, bool> match)
+        public async Task<Export> WaitForAsync(Func<string, bool> match) => (await WaitForAsync(match, count: 1))[0];
+
+        /// <summary>The first <paramref name="count"/> exports whose body matches, once that many have arrived.</summary>
+        public async Task<Export[]> WaitForAsync(Func<string, bool> match, int count)
         {
-            var found = new TaskCompletionSource<Export>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var found = new TaskCompletionSource<Export[]>(TaskCreationOptions.RunContinuationsAsynchronously);
             void Check()
             {
-                if (_exports.FirstOrDefault(e => match(e.Body)) is { } export)
+                var matching = _exports.Where(e => match(e.Body)).Take(count).ToArray();
+                if (matching.Length == count)
                 {
-                    found.TrySetResult(export);
+                    found.TrySetResult(matching);
                 }
             }
 
@@ -106,6 +113,10 @@ public sealed class OtlpExportTests
             {
                 Check();
                 return await found.Task.WaitAsync(TestTimeouts.Process);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"{_exports.Count(e => match(e.Body))} matching export(s) of the {count} expected arrived within {TestTimeouts.Process}.");
             }
             finally
             {
