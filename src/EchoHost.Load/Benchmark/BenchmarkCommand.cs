@@ -14,6 +14,7 @@ internal static class BenchmarkCommand
 {
     private const string Baseline = "bare baseline";
     private const string EchoHostName = "EchoHost";
+    private const string InspIrcdName = "InspIRCd";
 
     public static async Task<int> RunAsync(BenchmarkOptions options, TextWriter output, TextWriter error, CancellationToken aborted)
     {
@@ -43,7 +44,8 @@ internal static class BenchmarkCommand
             var baselineTcp = Start(servers, ServerProcess.Start("baseline tcp", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTcp}"], new Dictionary<string, string>(), work, work));
             var baselineUdp = Start(servers, ServerProcess.Start("baseline udp", "dotnet", [options.BaselineDll, "udp", "--port", $"{baseUdp}"], new Dictionary<string, string>(), work, work));
             var baselineTls = tls ? Start(servers, ServerProcess.Start("baseline tls", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTls}", "--tls-cert", certificate, "--tls-key", key], new Dictionary<string, string>(), work, work)) : null;
-            var echoHostEnvironment = new Dictionary<string, string>
+            // EchoHost with the shipped settings: only its ports, and the per-IP limit the load from one address needs.
+            static Dictionary<string, string> EchoHostEnvironment(int echo, int chat, int udp, int http) => new()
             {
                 ["EchoHost__Listeners__Echo__Port"] = $"{echo}",
                 ["EchoHost__Listeners__Echo__MaxConnectionsPerIp"] = "1000000",
@@ -51,6 +53,7 @@ internal static class BenchmarkCommand
                 ["EchoHost__Listeners__UdpEcho__Port"] = $"{udp}",
                 ["EchoHost__Http__Port"] = $"{http}",
             };
+            var echoHostEnvironment = EchoHostEnvironment(echo, chat, udp, http);
             if (tls)
             {
                 // The shipped EchoTls listener, off by default: on, on its own port, with the run's certificate.
@@ -109,12 +112,27 @@ internal static class BenchmarkCommand
             Side[] Sides(BenchmarkRow row) => row.Key switch
             {
                 "udp" => [new(Baseline, [baselineUdp], At(new(loopback, baseUdp))), new(EchoHostName, [echoHost], At(new(loopback, udp)))],
-                "chat" => [new("InspIRCd", anchor is null ? null : [anchor], At(InspIrcd.EndPoint(irc))), new(EchoHostName, [echoHost], At(new(loopback, chat)))],
+                "chat" => [new(InspIrcdName, anchor is null ? null : [anchor], At(InspIrcd.EndPoint(irc))), new(EchoHostName, [echoHost], At(new(loopback, chat)))],
                 // SNI localhost: the name the certificate is for.
                 "tls" => [new(Baseline, baselineTls is null ? null : [baselineTls], At(new(loopback, baseTls), "localhost")), new(EchoHostName, [echoHost], At(new(loopback, echoTls), "localhost"))],
                 "chat-scaleout" => [new(EchoHostName, scaleOut, [.. At(new(loopback, chatA)), .. At(new(loopback, chatB))], postgres)],
+                // Idle connections are measured against processes started for them: "beyond idle" is beyond a fresh,
+                // idle process, not beyond whatever the heap grew to under the loads before.
+                "hold" => [.. freshHold()],
                 _ => [new(Baseline, [baselineTcp], At(new(loopback, baseTcp))), new(EchoHostName, [echoHost], At(new(loopback, echo)))],
             };
+
+            // Starts a fresh baseline and EchoHost for a hold row; they are measured once, then stopped.
+            IEnumerable<Side> freshHold()
+            {
+                var p = FreePorts.Pick(5);
+                var baseline = Start(servers, ServerProcess.Start("baseline tcp (hold)", "dotnet", [options.BaselineDll, "tcp", "--port", $"{p[0]}"], new Dictionary<string, string>(), work, work));
+                var host = Start(servers, ServerProcess.Start($"{EchoHostName} (hold)", "dotnet", [options.EchoHostDll], EchoHostEnvironment(p[1], p[2], p[3], p[4]), echoHostDirectory, work));
+                Task.WaitAll(baseline.WaitForTcpAsync(new IPEndPoint(loopback, p[0]), startup), host.WaitForTcpAsync(new IPEndPoint(loopback, p[1]), startup));
+                // Let start-up settle (tiered compilation, the first metrics collection) before the idle figure.
+                Thread.Sleep(TimeSpan.FromSeconds(2));
+                return [new(Baseline, [baseline], At(new(loopback, p[0]))), new(EchoHostName, [host], At(new(loopback, p[1])))];
+            }
 
             var samples = new Dictionary<(string Row, string Side), List<Sample>>();
             for (var round = 0; round < options.Rounds && !aborted.IsCancellationRequested; round++)
@@ -130,12 +148,22 @@ internal static class BenchmarkCommand
                         }
 
                         var load = row.Load(targets);
-                        if (row.IsChat && name == "InspIRCd")
+                        if (row.IsChat && name == InspIrcdName)
                         {
                             load = load with { Dialect = ChatDialect.Irc };
                         }
 
                         var sample = await MeasureAsync(load, server, database, options.Progress ? error : null, aborted);
+                        if (row.Key == "hold")
+                        {
+                            // Stopped after their one measurement: the next round's hold starts them afresh.
+                            foreach (var fresh in server)
+                            {
+                                servers.Remove(fresh);
+                                fresh.Dispose();
+                            }
+                        }
+
                         (samples.TryGetValue((row.Key, name), out var list) ? list : samples[(row.Key, name)] = []).Add(sample);
                         await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                             $"[round {round + 1}/{options.Rounds}] {row.Title} against {name}: {sample.Result.Ops:N0} ops, {sample.Result.OpsPerSecond:N0}/s, server CPU {sample.CpuSeconds:0.00} s, RSS {sample.RssBeforeKiB / 1024.0:0.0} → {sample.RssAfterKiB / 1024.0:0.0} MiB, failures {sample.Result.Failures}{(sample.Result.FirstError is { } e ? " (" + e + ")" : "")}"));
@@ -144,7 +172,7 @@ internal static class BenchmarkCommand
                 }
             }
 
-            var table = Tabulate(rows, Sides, samples, anchor is not null, postgres is not null);
+            var table = Tabulate(rows, samples, anchor is not null, postgres is not null);
             var machine = Machine.Describe();
             var settings = $"{options.Rounds} round(s), {options.Duration.TotalSeconds:0.###} s per load after {options.Warmup.TotalSeconds:0.###} s warm-up{(options.Quick ? " (--quick)" : "")}; medians";
             if (options.Json)
@@ -193,7 +221,7 @@ internal static class BenchmarkCommand
 
     private static async Task<Sample> MeasureAsync(LoadOptions load, IReadOnlyList<ServerProcess> servers, PostgresServer? database, TextWriter? progress, CancellationToken aborted)
     {
-        ProcessFigures Figures() => servers.Select(s => s.Figures()).Aggregate((a, b) => new ProcessFigures(a.CpuSeconds + b.CpuSeconds, a.RssKiB + b.RssKiB));
+        ProcessFigures Figures() => servers.Select(s => s.Figures()).Aggregate((a, b) => a + b);
         ProcessFigures? before = null, after = null, databaseBefore = null, databaseAfter = null;
         var hooks = new LoadHooks
         {
@@ -204,7 +232,7 @@ internal static class BenchmarkCommand
         var start = before ?? Figures();
         var end = after ?? Figures();
         var databaseCpu = database is null ? double.NaN : (databaseAfter ?? database.Figures()).CpuSeconds - (databaseBefore ?? database.Figures()).CpuSeconds;
-        return new Sample(result, end.CpuSeconds - start.CpuSeconds, start.RssKiB, end.RssKiB, databaseCpu);
+        return new Sample(result, end.CpuSeconds - start.CpuSeconds, start.RssKiB, end.RssKiB, databaseCpu, end.SystemSeconds - start.SystemSeconds);
     }
 
     /// <summary>One line of the table.</summary>
@@ -213,7 +241,10 @@ internal static class BenchmarkCommand
         public long Failures => BaselineFailures + EchoHostFailures;
     }
 
-    private static List<TableRow> Tabulate(IReadOnlyList<BenchmarkRow> rows, Func<BenchmarkRow, Side[]> sides, Dictionary<(string, string), List<Sample>> samples, bool anchorInstalled, bool postgresInstalled)
+    /// <summary>The side a row's EchoHost figures are compared with: InspIRCd for chat, else the bare baseline.</summary>
+    private static string BaselineSide(BenchmarkRow row) => row.Key == "chat" ? InspIrcdName : Baseline;
+
+    private static List<TableRow> Tabulate(IReadOnlyList<BenchmarkRow> rows, Dictionary<(string, string), List<Sample>> samples, bool anchorInstalled, bool postgresInstalled)
     {
         var table = new List<TableRow>();
         var ci = CultureInfo.InvariantCulture;
@@ -225,7 +256,7 @@ internal static class BenchmarkCommand
             {
                 // Either the row's own baseline side, or EchoHost in the row this figure (or the whole row) compares with.
                 var versus = figure.Versus ?? row.Versus;
-                var baselineName = versus is null ? sides(row)[0].Name : $"EchoHost ({versus} row)";
+                var baselineName = versus is null ? BaselineSide(row) : $"EchoHost ({versus} row)";
                 var b = (versus is null ? samples.GetValueOrDefault((row.Key, baselineName)) : samples.GetValueOrDefault((versus, EchoHostName))) ?? [];
                 // No value (not run, or not defined for that side, such as PostgreSQL's CPU on one instance) is null: JSON has no NaN.
                 double? bv = b.Count > 0 && Median(b.Select(figure.Value)) is var bm && double.IsFinite(bm) ? bm : null;

@@ -5,11 +5,14 @@ namespace EchoHost.Load.Benchmark;
 
 /// <summary>
 /// One run of one load against one server (or the instances of one side together), with the server's figures around
-/// the measured phase; <paramref name="DatabaseCpuSeconds"/> is PostgreSQL's, on the scale-out side.
+/// the measured phase; <paramref name="DatabaseCpuSeconds"/> is PostgreSQL's, on the scale-out side;
+/// <paramref name="SystemCpuSeconds"/> is the kernel's part of <paramref name="CpuSeconds"/>.
 /// </summary>
-internal sealed record Sample(LoadResult Result, double CpuSeconds, long RssBeforeKiB, long RssAfterKiB, double DatabaseCpuSeconds = double.NaN)
+internal sealed record Sample(LoadResult Result, double CpuSeconds, long RssBeforeKiB, long RssAfterKiB, double DatabaseCpuSeconds = double.NaN, double SystemCpuSeconds = double.NaN)
 {
     public double CpuMicrosecondsPer(double units) => units > 0 ? CpuSeconds * 1e6 / units : double.NaN;
+
+    public double SystemCpuMicrosecondsPer(double units) => units > 0 ? SystemCpuSeconds * 1e6 / units : double.NaN;
 }
 
 /// <summary>
@@ -47,6 +50,7 @@ internal static class BenchmarkRows
         var msg = new[]
         {
             new Figure("CPU µs/msg", s => s.CpuMicrosecondsPer(s.Result.Ops)),
+            new Figure("of which kernel µs/msg", s => s.SystemCpuMicrosecondsPer(s.Result.Ops)),
             new Figure("msgs/s", s => s.Result.OpsPerSecond, "N0"),
             new Figure("p99 round trip µs", s => s.Result.Latency.P99, "N0"),
         };
@@ -77,11 +81,13 @@ internal static class BenchmarkRows
             new("udp", $"UDP {udp} senders × 512 B",
             [
                 new("CPU µs/datagram", s => s.CpuMicrosecondsPer(s.Result.Ops)),
+                new("of which kernel µs/datagram", s => s.SystemCpuMicrosecondsPer(s.Result.Ops)),
                 new("datagrams/s", s => s.Result.OpsPerSecond, "N0"),
             ], t => Base(LoadMode.Udp, t, udp, 512) with { Sources = holdSources.Take(udp).ToArray() }),
             new("chat", $"chat: {users} users, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each",
             [
                 new("CPU µs/delivery", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
+                new("of which kernel µs/delivery", s => s.SystemCpuMicrosecondsPer(s.Result.Ops), "N2"),
                 new("deliveries/s", s => s.Result.OpsPerSecond, "N0"),
                 new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
                 new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),

@@ -90,15 +90,12 @@ internal sealed class PostgresServer : IDisposable
             return default;
         }
 
-        double cpu = 0;
-        long rss = 0;
+        ProcessFigures total = default;
         foreach (var pid in new[] { postmaster }.Concat(ChildrenOf(postmaster)))
         {
             try
             {
-                var figures = ProcessFigures.Of(pid);
-                cpu += figures.CpuSeconds;
-                rss += figures.RssKiB;
+                total += ProcessFigures.Of(pid);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -106,7 +103,7 @@ internal sealed class PostgresServer : IDisposable
             }
         }
 
-        return new ProcessFigures(cpu, rss);
+        return total;
     }
 
     private static IEnumerable<int> ChildrenOf(int pid)

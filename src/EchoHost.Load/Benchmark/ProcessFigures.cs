@@ -1,8 +1,15 @@
 namespace EchoHost.Load.Benchmark;
 
-/// <summary>What Linux says about a server process: CPU time (user + system, all threads) and resident memory.</summary>
-internal readonly record struct ProcessFigures(double CpuSeconds, long RssKiB)
+/// <summary>
+/// What Linux says about a server process: CPU time (user + system, all threads) and resident memory.
+/// <paramref name="SystemSeconds"/> is the kernel's share of the CPU time: system calls and, on loopback, the TCP
+/// work of both ends of a send, which no change to the server's own code can remove.
+/// </summary>
+internal readonly record struct ProcessFigures(double CpuSeconds, long RssKiB, double SystemSeconds = 0)
 {
+    public static ProcessFigures operator +(ProcessFigures a, ProcessFigures b) =>
+        new(a.CpuSeconds + b.CpuSeconds, a.RssKiB + b.RssKiB, a.SystemSeconds + b.SystemSeconds);
+
     private static readonly double _ticksPerSecond = ClockTicks();
 
     public static ProcessFigures Of(int pid)
@@ -10,7 +17,7 @@ internal readonly record struct ProcessFigures(double CpuSeconds, long RssKiB)
         // /proc/<pid>/stat: "pid (comm) state ..." — comm may hold spaces, so count fields after the last ')'.
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11]) + long.Parse(fields[12]); // utime, stime: fields 14 and 15 of the line
+        var (user, system) = (long.Parse(fields[11]), long.Parse(fields[12])); // utime, stime: fields 14 and 15 of the line
         long rss = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
@@ -21,7 +28,7 @@ internal readonly record struct ProcessFigures(double CpuSeconds, long RssKiB)
             }
         }
 
-        return new ProcessFigures(ticks / _ticksPerSecond, rss);
+        return new ProcessFigures((user + system) / _ticksPerSecond, rss, system / _ticksPerSecond);
     }
 
     private static double ClockTicks()

@@ -21,43 +21,46 @@ internal sealed class EchoConnectionHandler : ConnectionHandler
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
 
-        try
+        // A close request cancels the pending read or flush once, rather than each read and flush registering with
+        // the token: that registration was a measurable part of a small message's CPU (README, Performance).
+        using var cancelOnClose = closing.UnsafeRegister(static state =>
         {
-            if (_banner is not null && (await output.WriteAsync(_banner.Render(connection.LocalEndPoint, connection.RemoteEndPoint), closing)).IsCompleted)
-            {
-                return;
-            }
+            var transport = (IDuplexPipe)state!;
+            transport.Input.CancelPendingRead();
+            transport.Output.CancelPendingFlush();
+        }, connection.Transport);
 
-            while (true)
-            {
-                var result = await input.ReadAsync(closing);
-                var buffer = result.Buffer;
-                try
-                {
-                    foreach (var segment in buffer)
-                    {
-                        output.Write(segment.Span);
-                    }
-                }
-                finally
-                {
-                    input.AdvanceTo(buffer.End);
-                }
-
-                if (!buffer.IsEmpty && (await output.FlushAsync(closing)).IsCompleted)
-                {
-                    break;
-                }
-
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    break;
-                }
-            }
+        if (_banner is not null && await output.WriteAsync(_banner.Render(connection.LocalEndPoint, connection.RemoteEndPoint)) is { IsCompleted: true } or { IsCanceled: true })
+        {
+            return;
         }
-        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+
+        while (true)
         {
-            // Shutdown or idle timeout: returning lets Kestrel close the connection.
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            try
+            {
+                foreach (var segment in buffer)
+                {
+                    output.Write(segment.Span);
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.End);
+            }
+
+            if (!buffer.IsEmpty && await output.FlushAsync() is { IsCompleted: true } or { IsCanceled: true })
+            {
+                break;
+            }
+
+            // Canceled: shutdown, idle timeout or another close request; returning lets Kestrel close the connection.
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                break;
+            }
         }
     }
 }
