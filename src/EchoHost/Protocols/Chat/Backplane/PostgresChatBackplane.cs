@@ -17,11 +17,6 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 {
     public const string NotifyChannel = "echohost_chat";
 
-    /// <summary>How often an instance says it is alive; an instance silent for <see cref="InstanceLifetime"/> is removed with its users.</summary>
-    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
-
-    internal static readonly TimeSpan InstanceLifetime = TimeSpan.FromSeconds(30);
-
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(5);
 
@@ -37,6 +32,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private readonly ChatOptions _options;
     private readonly IBackplaneObserver _observer;
     private readonly TimeProvider _time;
+    private readonly BackplaneTimings _timings;
     private readonly ILogger<PostgresChatBackplane> _logger;
     private readonly Guid _instance = Guid.NewGuid();
     private readonly string _instanceKey;
@@ -53,11 +49,13 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private bool _refusing;
     private DateTimeOffset? _outageSince;
 
-    public PostgresChatBackplane(ChatOptions options, IBackplaneObserver observer, TimeProvider time, ILogger<PostgresChatBackplane> logger)
+    public PostgresChatBackplane(ChatOptions options, IBackplaneObserver observer, TimeProvider time, BackplaneTimings timings,
+        ILogger<PostgresChatBackplane> logger)
     {
         _options = options;
         _observer = observer;
         _time = time;
+        _timings = timings;
         _logger = logger;
         _instanceKey = _instance.ToString("N");
         var builder = new NpgsqlDataSourceBuilder(options.Postgres);
@@ -227,7 +225,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 SELECT m.nick, pg_notify('{NotifyChannel}', $2) FROM echohost.chat_members m
                 JOIN echohost.chat_instances i ON i.id = m.instance_id
                 WHERE lower(m.nick) = lower($1) AND m.instance_id <> $3 AND i.seen_at > now() - $4::interval
-                """, nick, payload, _instance, InstanceLifetime);
+                """, nick, payload, _instance, _timings.InstanceLifetime);
             var target = await command.ExecuteScalarAsync(ct) as string;
             if (target is not null)
             {
@@ -245,7 +243,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         await using var command = Command(connection, """
             SELECT m.nick FROM echohost.chat_members m JOIN echohost.chat_instances i ON i.id = m.instance_id
             WHERE lower(m.room) = lower($1) AND i.seen_at > now() - $2::interval
-            """, room, InstanceLifetime);
+            """, room, _timings.InstanceLifetime);
         var nicks = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -261,7 +259,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         await using var command = Command(connection, """
             SELECT min(m.room), count(*)::int FROM echohost.chat_members m JOIN echohost.chat_instances i ON i.id = m.instance_id
             WHERE i.seen_at > now() - $1::interval GROUP BY lower(m.room)
-            """, InstanceLifetime);
+            """, _timings.InstanceLifetime);
         var rooms = new List<(string, int)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -283,7 +281,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                         (SELECT min(m.room) FROM echohost.chat_members m JOIN echohost.chat_instances i ON i.id = m.instance_id
                          WHERE lower(m.room) = lower($1) AND i.seen_at > now() - $2::interval),
                         (SELECT room FROM echohost.chat_history WHERE room_key = lower($1) ORDER BY id DESC LIMIT 1))
-                    """, room, InstanceLifetime),
+                    """, room, _timings.InstanceLifetime),
                 BatchCommand("""
                     SELECT at, line FROM (
                         SELECT id, at, line FROM echohost.chat_history WHERE room_key = lower($1) ORDER BY id DESC LIMIT $2) recent
@@ -343,7 +341,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 Enqueue(new Heartbeat(this));
                 while (true)
                 {
-                    if (!await listen.WaitAsync(HeartbeatInterval, session.Fault))
+                    if (!await listen.WaitAsync(_timings.HeartbeatInterval, session.Fault))
                     {
                         Enqueue(new Heartbeat(this));
                     }
@@ -743,7 +741,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             }
         }
 
-        await using (var expire = Command(connection, "DELETE FROM echohost.chat_instances WHERE seen_at < now() - $1::interval", InstanceLifetime))
+        await using (var expire = Command(connection, "DELETE FROM echohost.chat_instances WHERE seen_at < now() - $1::interval", _timings.InstanceLifetime))
         {
             await expire.ExecuteNonQueryAsync(ct);
         }
