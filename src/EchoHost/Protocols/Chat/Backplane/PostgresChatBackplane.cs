@@ -339,12 +339,21 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
                 // Registers this instance's users now rather than with the next event.
                 Enqueue(new Heartbeat(this));
+                var nextHeartbeat = _time.GetUtcNow() + _timings.HeartbeatInterval;
                 while (true)
                 {
-                    if (!await listen.WaitAsync(_timings.HeartbeatInterval, session.Fault))
+                    // On a deadline, not on silence: every instance hears every NOTIFY (its own too), so with lines
+                    // more often than the interval a wait would never time out.
+                    // (Whole milliseconds: WaitAsync takes a timeout of 0 ms as "wait forever".)
+                    var untilHeartbeat = nextHeartbeat - _time.GetUtcNow();
+                    if (untilHeartbeat < TimeSpan.FromMilliseconds(1))
                     {
                         Enqueue(new Heartbeat(this));
+                        nextHeartbeat = _time.GetUtcNow() + _timings.HeartbeatInterval;
+                        continue;
                     }
+
+                    await listen.WaitAsync(untilHeartbeat, session.Fault);
                 }
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
