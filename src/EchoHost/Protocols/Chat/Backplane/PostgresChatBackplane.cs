@@ -67,6 +67,8 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             settings.KeepAlive = 10;
         }
 
+        // A refused statement names itself (PostgresException.BatchCommand), so that only what it carried stays here.
+        settings.IncludeFailedBatchedCommand = true;
         _server = $"{settings.Host}:{settings.Port}/{settings.Database ?? settings.Username}";
         _dataSource = builder.Build();
     }
@@ -604,8 +606,9 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 return session;
             }
 
-            // One round trip for everything queued, in order; still one NOTIFY per event.
-            await using var commands = new NpgsqlBatch(session.Connection);
+            // One round trip for everything queued, in order; still one NOTIFY per event. Error barriers make each
+            // statement commit on its own: one the server refuses loses only what it carried, not its neighbours.
+            await using var commands = new NpgsqlBatch(session.Connection) { EnableErrorBarriers = true };
             foreach (var publication in batch)
             {
                 commands.BatchCommands.Add(publication.Command);
@@ -615,7 +618,19 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 }
             }
 
-            await commands.ExecuteNonQueryAsync(session.Fault);
+            try
+            {
+                await commands.ExecuteNonQueryAsync(session.Fault);
+            }
+            catch (Exception ex) when (Refusals(ex) is { } refusals && !session.Faulted && session.Connection.State == System.Data.ConnectionState.Open)
+            {
+                var lost = batch.Where(p => refusals.Any(r => r.BatchCommand == p.Command)).Sum(p => p.Notifies);
+                _observer.Published(notifies - lost);
+                _observer.Unpublished(lost);
+                OnFailure(session, refusals[0]);
+                return session;
+            }
+
             _observer.Published(notifies);
             _refusing = false;
             return session;
@@ -654,6 +669,33 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             OnFailure(session, ex);
             return session;
         }
+    }
+
+    /// <summary>
+    /// The errors of the statements of a batch the server refused, each naming its statement (with error barriers,
+    /// several come wrapped together); null when the failure is anything else.
+    /// </summary>
+    private static List<PostgresException>? Refusals(Exception ex)
+    {
+        IEnumerable<Exception> errors = ex switch
+        {
+            PostgresException => [ex],
+            AggregateException many => many.InnerExceptions,
+            NpgsqlException { InnerException: AggregateException many } => many.InnerExceptions,
+            _ => [ex],
+        };
+        var refusals = new List<PostgresException>();
+        foreach (var error in errors)
+        {
+            if (error is not PostgresException { BatchCommand: not null } refused)
+            {
+                return null;
+            }
+
+            refusals.Add(refused);
+        }
+
+        return refusals.Count > 0 ? refusals : null;
     }
 
     /// <summary>

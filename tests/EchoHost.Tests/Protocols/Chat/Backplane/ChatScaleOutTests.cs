@@ -476,6 +476,67 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     }
 
     [PostgresFact]
+    public async Task A_refused_statement_loses_only_what_it_carried_not_the_events_batched_with_it()
+    {
+        // No heartbeat but the first: nothing else may come between the events queued below.
+        var timings = BackplaneTimings.Default with { HeartbeatInterval = TimeSpan.FromHours(1) };
+        var database = await postgres.CreateDatabaseAsync();
+        await using var room = await AliceWithBobElsewhereAsync(database, withCarol: true, timings: timings);
+        var (a, _, alice, carol, bob) = room;
+        Assert.NotNull(carol);
+        using var dave = await JoinAsAsync(a, "dave");
+        using var erin = await JoinAsAsync(a, "erin");
+        await ReadAsync(bob, l => l.EndsWith(" is now known as erin", StringComparison.Ordinal));
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(TestTimeouts.Token());
+        // Storing a message fails from now on (someone broke the history table by hand).
+        await using (var breakIt = new NpgsqlCommand("ALTER TABLE echohost.chat_history RENAME COLUMN line TO broken", connection))
+        {
+            await breakIt.ExecuteNonQueryAsync(TestTimeouts.Token());
+        }
+
+        // A's writer is held up by a /who waiting for a lock, so that what happens next queues up and goes in one batch.
+        await using var transaction = await connection.BeginTransactionAsync(TestTimeouts.Token());
+        await using (var hold = new NpgsqlCommand("LOCK TABLE echohost.chat_members IN ACCESS EXCLUSIVE MODE", connection, transaction))
+        {
+            await hold.ExecuteNonQueryAsync(TestTimeouts.Token());
+        }
+
+        await dave.SendAsync("/who");
+        await using (var waiting = new NpgsqlConnection(database))
+        {
+            await waiting.OpenAsync(TestTimeouts.Token());
+            await using var blocked = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE NOT granted", waiting);
+            using var deadline = new CancellationTokenSource(TestTimeouts.Default);
+            while ((long)(await blocked.ExecuteScalarAsync(deadline.Token))! == 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+            }
+        }
+
+        // Queued in this order: a notice, a line the database refuses, a notice, another refused line.
+        await carol.SendAsync("/quit");
+        await ReadAsync(alice, l => l == "*** carol left lobby (quit)");
+        await alice.SendAsync("refused");
+        await erin.SendAsync("/quit");
+        await ReadAsync(alice, l => l == "*** erin left lobby (quit)");
+        await alice.SendAsync("marker");
+        // dave saw the marker: every event before it was queued (the chat core queues them in the order it saw them).
+        Assert.Equal("<alice> marker", await ReadAsync(dave, l => l.StartsWith("<alice> marker", StringComparison.Ordinal)));
+        await transaction.RollbackAsync(TestTimeouts.Token());
+
+        // Both notices crossed; only the refused lines stayed on A.
+        var before = await bob.ReadUntilAsync(l => l == "*** erin left lobby (quit)");
+        Assert.Equal(new[] { "*** carol left lobby (quit)" }, before);
+        Assert.Empty(await bob.SyncAsync());
+        await a.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Level == LogLevel.Warning);
+        var samples = await a.ScrapeAsync();
+        Assert.Equal(1, samples.Value("echohost_chat_backplane_connected"));
+        Assert.Equal(2, samples.Value("echohost_chat_backplane_unpublished_total"));
+    }
+
+    [PostgresFact]
     public async Task The_schema_is_created_once_when_instances_start_together_and_left_alone_after()
     {
         var database = await postgres.CreateDatabaseAsync();
