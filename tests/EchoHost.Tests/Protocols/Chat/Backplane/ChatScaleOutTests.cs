@@ -537,6 +537,31 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     }
 
     [PostgresFact]
+    public async Task A_line_is_one_notify_however_many_recipients_the_other_instance_has()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var room = await AliceWithBobElsewhereAsync(database, withCarol: true);
+        var (a, b, alice, carol, bob) = room;
+        Assert.NotNull(carol);
+        using var dave = await JoinAsAsync(a, "dave");
+        await ReadAsync(bob, l => l.EndsWith(" is now known as dave", StringComparison.Ordinal));
+        // Through B's writer, after everything B published so far; A has received all of it (bob's notices were read).
+        await bob.SyncAsync();
+        var publishedBefore = (await b.ScrapeAsync()).Value("echohost_chat_backplane_published_total");
+        var receivedBefore = (await a.ScrapeAsync()).Value("echohost_chat_backplane_received_total");
+
+        await bob.SendAsync("hello all three");
+        foreach (var user in new[] { alice, carol, dave })
+        {
+            Assert.Equal("<bob> hello all three", await NextMessageAsync(user));
+        }
+
+        await bob.SyncAsync();
+        Assert.Equal(publishedBefore + 1, (await b.ScrapeAsync()).Value("echohost_chat_backplane_published_total"));
+        Assert.Equal(receivedBefore + 1, (await a.ScrapeAsync()).Value("echohost_chat_backplane_received_total"));
+    }
+
+    [PostgresFact]
     public async Task The_schema_is_created_once_when_instances_start_together_and_left_alone_after()
     {
         var database = await postgres.CreateDatabaseAsync();
