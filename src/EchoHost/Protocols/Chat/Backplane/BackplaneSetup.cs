@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EchoHost.Protocols.Chat.Backplane;
 
@@ -12,6 +13,7 @@ internal static class BackplaneSetup
     public static void AddChatBackplane(this IServiceCollection services, Func<IServiceProvider, ChatOptions> options)
     {
         services.AddSingleton<BackplaneMetrics>();
+        services.TryAddSingleton(BackplaneTimings.Default);
         services.AddSingleton(sp => options(sp) is { Postgres: { Length: > 0 } postgres } chat && !string.IsNullOrWhiteSpace(postgres)
             ? new ChatBackplaneHolder(ActivatorUtilities.CreateInstance<PostgresChatBackplane>(sp, chat, sp.GetRequiredService<BackplaneMetrics>()))
             : new ChatBackplaneHolder(null));

@@ -17,11 +17,6 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 {
     public const string NotifyChannel = "echohost_chat";
 
-    /// <summary>How often an instance says it is alive; an instance silent for <see cref="InstanceLifetime"/> is removed with its users.</summary>
-    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
-
-    internal static readonly TimeSpan InstanceLifetime = TimeSpan.FromSeconds(30);
-
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(5);
 
@@ -37,6 +32,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private readonly ChatOptions _options;
     private readonly IBackplaneObserver _observer;
     private readonly TimeProvider _time;
+    private readonly BackplaneTimings _timings;
     private readonly ILogger<PostgresChatBackplane> _logger;
     private readonly Guid _instance = Guid.NewGuid();
     private readonly string _instanceKey;
@@ -53,11 +49,13 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private bool _refusing;
     private DateTimeOffset? _outageSince;
 
-    public PostgresChatBackplane(ChatOptions options, IBackplaneObserver observer, TimeProvider time, ILogger<PostgresChatBackplane> logger)
+    public PostgresChatBackplane(ChatOptions options, IBackplaneObserver observer, TimeProvider time, BackplaneTimings timings,
+        ILogger<PostgresChatBackplane> logger)
     {
         _options = options;
         _observer = observer;
         _time = time;
+        _timings = timings;
         _logger = logger;
         _instanceKey = _instance.ToString("N");
         var builder = new NpgsqlDataSourceBuilder(options.Postgres);
@@ -69,6 +67,8 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             settings.KeepAlive = 10;
         }
 
+        // A refused statement names itself (PostgresException.BatchCommand), so that only what it carried stays here.
+        settings.IncludeFailedBatchedCommand = true;
         _server = $"{settings.Host}:{settings.Port}/{settings.Database ?? settings.Username}";
         _dataSource = builder.Build();
     }
@@ -227,7 +227,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 SELECT m.nick, pg_notify('{NotifyChannel}', $2) FROM echohost.chat_members m
                 JOIN echohost.chat_instances i ON i.id = m.instance_id
                 WHERE lower(m.nick) = lower($1) AND m.instance_id <> $3 AND i.seen_at > now() - $4::interval
-                """, nick, payload, _instance, InstanceLifetime);
+                """, nick, payload, _instance, _timings.InstanceLifetime);
             var target = await command.ExecuteScalarAsync(ct) as string;
             if (target is not null)
             {
@@ -245,7 +245,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         await using var command = Command(connection, """
             SELECT m.nick FROM echohost.chat_members m JOIN echohost.chat_instances i ON i.id = m.instance_id
             WHERE lower(m.room) = lower($1) AND i.seen_at > now() - $2::interval
-            """, room, InstanceLifetime);
+            """, room, _timings.InstanceLifetime);
         var nicks = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -261,7 +261,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         await using var command = Command(connection, """
             SELECT min(m.room), count(*)::int FROM echohost.chat_members m JOIN echohost.chat_instances i ON i.id = m.instance_id
             WHERE i.seen_at > now() - $1::interval GROUP BY lower(m.room)
-            """, InstanceLifetime);
+            """, _timings.InstanceLifetime);
         var rooms = new List<(string, int)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -283,7 +283,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                         (SELECT min(m.room) FROM echohost.chat_members m JOIN echohost.chat_instances i ON i.id = m.instance_id
                          WHERE lower(m.room) = lower($1) AND i.seen_at > now() - $2::interval),
                         (SELECT room FROM echohost.chat_history WHERE room_key = lower($1) ORDER BY id DESC LIMIT 1))
-                    """, room, InstanceLifetime),
+                    """, room, _timings.InstanceLifetime),
                 BatchCommand("""
                     SELECT at, line FROM (
                         SELECT id, at, line FROM echohost.chat_history WHERE room_key = lower($1) ORDER BY id DESC LIMIT $2) recent
@@ -341,12 +341,21 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
                 // Registers this instance's users now rather than with the next event.
                 Enqueue(new Heartbeat(this));
+                var nextHeartbeat = _time.GetUtcNow() + _timings.HeartbeatInterval;
                 while (true)
                 {
-                    if (!await listen.WaitAsync(HeartbeatInterval, session.Fault))
+                    // On a deadline, not on silence: every instance hears every NOTIFY (its own too), so with lines
+                    // more often than the interval a wait would never time out.
+                    // (Whole milliseconds: WaitAsync takes a timeout of 0 ms as "wait forever".)
+                    var untilHeartbeat = nextHeartbeat - _time.GetUtcNow();
+                    if (untilHeartbeat < TimeSpan.FromMilliseconds(1))
                     {
                         Enqueue(new Heartbeat(this));
+                        nextHeartbeat = _time.GetUtcNow() + _timings.HeartbeatInterval;
+                        continue;
                     }
+
+                    await listen.WaitAsync(untilHeartbeat, session.Fault);
                 }
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
@@ -597,8 +606,9 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 return session;
             }
 
-            // One round trip for everything queued, in order; still one NOTIFY per event.
-            await using var commands = new NpgsqlBatch(session.Connection);
+            // One round trip for everything queued, in order; still one NOTIFY per event. Error barriers make each
+            // statement commit on its own: one the server refuses loses only what it carried, not its neighbours.
+            await using var commands = new NpgsqlBatch(session.Connection) { EnableErrorBarriers = true };
             foreach (var publication in batch)
             {
                 commands.BatchCommands.Add(publication.Command);
@@ -608,7 +618,19 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 }
             }
 
-            await commands.ExecuteNonQueryAsync(session.Fault);
+            try
+            {
+                await commands.ExecuteNonQueryAsync(session.Fault);
+            }
+            catch (Exception ex) when (Refusals(ex) is { } refusals && !session.Faulted && session.Connection.State == System.Data.ConnectionState.Open)
+            {
+                var lost = batch.Where(p => refusals.Any(r => r.BatchCommand == p.Command)).Sum(p => p.Notifies);
+                _observer.Published(notifies - lost);
+                _observer.Unpublished(lost);
+                OnFailure(session, refusals[0]);
+                return session;
+            }
+
             _observer.Published(notifies);
             _refusing = false;
             return session;
@@ -647,6 +669,33 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             OnFailure(session, ex);
             return session;
         }
+    }
+
+    /// <summary>
+    /// The errors of the statements of a batch the server refused, each naming its statement (with error barriers,
+    /// several come wrapped together); null when the failure is anything else.
+    /// </summary>
+    private static List<PostgresException>? Refusals(Exception ex)
+    {
+        IEnumerable<Exception> errors = ex switch
+        {
+            PostgresException => [ex],
+            AggregateException many => many.InnerExceptions,
+            NpgsqlException { InnerException: AggregateException many } => many.InnerExceptions,
+            _ => [ex],
+        };
+        var refusals = new List<PostgresException>();
+        foreach (var error in errors)
+        {
+            if (error is not PostgresException { BatchCommand: not null } refused)
+            {
+                return null;
+            }
+
+            refusals.Add(refused);
+        }
+
+        return refusals.Count > 0 ? refusals : null;
     }
 
     /// <summary>
@@ -743,7 +792,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             }
         }
 
-        await using (var expire = Command(connection, "DELETE FROM echohost.chat_instances WHERE seen_at < now() - $1::interval", InstanceLifetime))
+        await using (var expire = Command(connection, "DELETE FROM echohost.chat_instances WHERE seen_at < now() - $1::interval", _timings.InstanceLifetime))
         {
             await expire.ExecuteNonQueryAsync(ct);
         }

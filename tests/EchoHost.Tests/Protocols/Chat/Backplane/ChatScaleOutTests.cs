@@ -15,7 +15,7 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
 {
     private const string BackplaneCategory = "EchoHost.Protocols.Chat.Backplane.PostgresChatBackplane";
 
-    private static async Task<TestHost> StartInstanceAsync(string database, int historySize = 20)
+    private static async Task<TestHost> StartInstanceAsync(string database, int historySize = 20, BackplaneTimings? timings = null)
     {
         var host = await TestHost.StartAsync(new Dictionary<string, string?>
         {
@@ -23,6 +23,12 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
             ["EchoHost:Listeners:Chat:Port"] = "0",
             ["EchoHost:Chat:Postgres"] = database,
             ["EchoHost:Chat:HistorySize"] = historySize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, builder =>
+        {
+            if (timings is not null)
+            {
+                builder.Services.AddSingleton(timings);
+            }
         });
         await host.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Message.StartsWith("Chat backplane: connected", StringComparison.Ordinal));
         return host;
@@ -39,10 +45,10 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
     }
 
     /// <summary>Two instances in one room: alice (and carol) on the first, bob on the second, each seen by the others.</summary>
-    private static async Task<TwoInstances> AliceWithBobElsewhereAsync(string database, bool withCarol = false)
+    private static async Task<TwoInstances> AliceWithBobElsewhereAsync(string database, bool withCarol = false, BackplaneTimings? timings = null)
     {
-        var a = await StartInstanceAsync(database);
-        var b = await StartInstanceAsync(database);
+        var a = await StartInstanceAsync(database, timings: timings);
+        var b = await StartInstanceAsync(database, timings: timings);
         var alice = await JoinAsAsync(a, "alice");
         var carol = withCarol ? await JoinAsAsync(a, "carol") : null;
         var bob = await JoinAsAsync(b, "bob");
@@ -160,6 +166,49 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         await ReadAsync(alice, l => l.StartsWith("*** You are now in games", StringComparison.Ordinal));
         await alice.SendAsync("/who");
         Assert.Equal("*** games (2): alice, bob", await alice.ReadLineAsync());
+    }
+
+    [PostgresFact]
+    public async Task Instances_keep_heartbeating_while_lines_keep_coming()
+    {
+        // Every instance hears every NOTIFY, its own too: lines far more often than the heartbeat interval mean that no
+        // instance ever waits a whole interval in silence. Short timings, so that expiry would happen within seconds.
+        var timings = new BackplaneTimings(HeartbeatInterval: TimeSpan.FromSeconds(2), InstanceLifetime: TimeSpan.FromSeconds(5));
+        var database = await postgres.CreateDatabaseAsync();
+        await using var room = await AliceWithBobElsewhereAsync(database, timings: timings);
+        var (a, _, alice, _, bob) = room;
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(TestTimeouts.Token());
+        await using var now = new NpgsqlCommand("SELECT now()", connection);
+        var started = (DateTime)(await now.ExecuteScalarAsync(TestTimeouts.Token()))!;
+
+        // Traffic until, by the database's clock, longer than a lifetime plus an interval has passed.
+        await using var over = new NpgsqlCommand("SELECT now() > $1 + $2::interval", connection)
+        {
+            Parameters = { new() { Value = started }, new() { Value = timings.InstanceLifetime + timings.HeartbeatInterval } },
+        };
+        // (Alice and bob take turns, each well within the flood limit.)
+        using var deadline = new CancellationTokenSource(TestTimeouts.Long);
+        for (var i = 1; !(bool)(await over.ExecuteScalarAsync(deadline.Token))!; i++)
+        {
+            var (from, to, nick) = i % 2 == 0 ? (alice, bob, "alice") : (bob, alice, "bob");
+            await from.SendAsync($"line {i}");
+            Assert.Equal($"<{nick}> line {i}", await NextMessageAsync(to));
+            await Task.Delay(TimeSpan.FromMilliseconds(150), deadline.Token);
+        }
+
+        // Both instances said they are alive during the traffic, so each still counts for the other.
+        await using var fresh = new NpgsqlCommand("SELECT count(*) FROM echohost.chat_instances WHERE seen_at > $1 AND seen_at > now() - $2::interval", connection)
+        {
+            Parameters = { new() { Value = started }, new() { Value = timings.InstanceLifetime } },
+        };
+        Assert.Equal(2L, await fresh.ExecuteScalarAsync(TestTimeouts.Token()));
+        await alice.SendAsync("/who");
+        Assert.Equal("*** lobby (2): alice, bob", await ReadAsync(alice, l => l.StartsWith("*** lobby", StringComparison.Ordinal)));
+        await alice.SendAsync("/msg bob still there?");
+        Assert.Equal("[msg from alice] still there?", await NextMessageAsync(bob));
+        Assert.Equal(1, (await a.ScrapeAsync()).Value("echohost_chat_backplane_connected"));
     }
 
     [PostgresFact]
@@ -424,6 +473,92 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         Assert.True(samples.Value("echohost_chat_backplane_errors_total") >= 2);
         var warning = Assert.Single(a.Logs.Entries, e => e.Category == BackplaneCategory && e.Level >= LogLevel.Warning);
         Assert.Contains("refused a statement", warning.Message);
+    }
+
+    [PostgresFact]
+    public async Task A_refused_statement_loses_only_what_it_carried_not_the_events_batched_with_it()
+    {
+        // No heartbeat but the first: nothing else may come between the events queued below.
+        var timings = BackplaneTimings.Default with { HeartbeatInterval = TimeSpan.FromHours(1) };
+        var database = await postgres.CreateDatabaseAsync();
+        await using var room = await AliceWithBobElsewhereAsync(database, withCarol: true, timings: timings);
+        var (a, _, alice, carol, bob) = room;
+        Assert.NotNull(carol);
+        using var dave = await JoinAsAsync(a, "dave");
+        using var erin = await JoinAsAsync(a, "erin");
+        await ReadAsync(bob, l => l.EndsWith(" is now known as erin", StringComparison.Ordinal));
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(TestTimeouts.Token());
+        // Storing a message fails from now on (someone broke the history table by hand).
+        await using (var breakIt = new NpgsqlCommand("ALTER TABLE echohost.chat_history RENAME COLUMN line TO broken", connection))
+        {
+            await breakIt.ExecuteNonQueryAsync(TestTimeouts.Token());
+        }
+
+        // A's writer is held up by a /who waiting for a lock, so that what happens next queues up and goes in one batch.
+        await using var transaction = await connection.BeginTransactionAsync(TestTimeouts.Token());
+        await using (var hold = new NpgsqlCommand("LOCK TABLE echohost.chat_members IN ACCESS EXCLUSIVE MODE", connection, transaction))
+        {
+            await hold.ExecuteNonQueryAsync(TestTimeouts.Token());
+        }
+
+        await dave.SendAsync("/who");
+        await using (var waiting = new NpgsqlConnection(database))
+        {
+            await waiting.OpenAsync(TestTimeouts.Token());
+            await using var blocked = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE NOT granted", waiting);
+            using var deadline = new CancellationTokenSource(TestTimeouts.Default);
+            while ((long)(await blocked.ExecuteScalarAsync(deadline.Token))! == 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+            }
+        }
+
+        // Queued in this order: a notice, a line the database refuses, a notice, another refused line.
+        await carol.SendAsync("/quit");
+        await ReadAsync(alice, l => l == "*** carol left lobby (quit)");
+        await alice.SendAsync("refused");
+        await erin.SendAsync("/quit");
+        await ReadAsync(alice, l => l == "*** erin left lobby (quit)");
+        await alice.SendAsync("marker");
+        // dave saw the marker: every event before it was queued (the chat core queues them in the order it saw them).
+        Assert.Equal("<alice> marker", await ReadAsync(dave, l => l.StartsWith("<alice> marker", StringComparison.Ordinal)));
+        await transaction.RollbackAsync(TestTimeouts.Token());
+
+        // Both notices crossed; only the refused lines stayed on A.
+        var before = await bob.ReadUntilAsync(l => l == "*** erin left lobby (quit)");
+        Assert.Equal(new[] { "*** carol left lobby (quit)" }, before);
+        Assert.Empty(await bob.SyncAsync());
+        await a.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Level == LogLevel.Warning);
+        var samples = await a.ScrapeAsync();
+        Assert.Equal(1, samples.Value("echohost_chat_backplane_connected"));
+        Assert.Equal(2, samples.Value("echohost_chat_backplane_unpublished_total"));
+    }
+
+    [PostgresFact]
+    public async Task A_line_is_one_notify_however_many_recipients_the_other_instance_has()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var room = await AliceWithBobElsewhereAsync(database, withCarol: true);
+        var (a, b, alice, carol, bob) = room;
+        Assert.NotNull(carol);
+        using var dave = await JoinAsAsync(a, "dave");
+        await ReadAsync(bob, l => l.EndsWith(" is now known as dave", StringComparison.Ordinal));
+        // Through B's writer, after everything B published so far; A has received all of it (bob's notices were read).
+        await bob.SyncAsync();
+        var publishedBefore = (await b.ScrapeAsync()).Value("echohost_chat_backplane_published_total");
+        var receivedBefore = (await a.ScrapeAsync()).Value("echohost_chat_backplane_received_total");
+
+        await bob.SendAsync("hello all three");
+        foreach (var user in new[] { alice, carol, dave })
+        {
+            Assert.Equal("<bob> hello all three", await NextMessageAsync(user));
+        }
+
+        await bob.SyncAsync();
+        Assert.Equal(publishedBefore + 1, (await b.ScrapeAsync()).Value("echohost_chat_backplane_published_total"));
+        Assert.Equal(receivedBefore + 1, (await a.ScrapeAsync()).Value("echohost_chat_backplane_received_total"));
     }
 
     [PostgresFact]
