@@ -221,18 +221,21 @@ internal static class BenchmarkCommand
 
     private static async Task<Sample> MeasureAsync(LoadOptions load, IReadOnlyList<ServerProcess> servers, PostgresServer? database, TextWriter? progress, CancellationToken aborted)
     {
-        ProcessFigures Figures() => servers.Select(s => s.Figures()).Aggregate((a, b) => a + b);
-        ProcessFigures? before = null, after = null, databaseBefore = null, databaseAfter = null;
+        ProcessFigures[] Each() => [.. servers.Select(s => s.Figures())];
+        ProcessFigures[]? before = null, after = null;
+        ProcessFigures? databaseBefore = null, databaseAfter = null;
         var hooks = new LoadHooks
         {
-            MeasureStarted = () => (before, databaseBefore) = (Figures(), database?.Figures()),
-            MeasureEnded = () => (after, databaseAfter) = (Figures(), database?.Figures()),
+            MeasureStarted = () => (before, databaseBefore) = (Each(), database?.Figures()),
+            MeasureEnded = () => (after, databaseAfter) = (Each(), database?.Figures()),
         };
         var result = await LoadProgram.RunAsync(load, hooks, progress, aborted);
-        var start = before ?? Figures();
-        var end = after ?? Figures();
+        var start = before ?? Each();
+        var end = after ?? Each();
+        var (first, last) = (start.Aggregate((a, b) => a + b), end.Aggregate((a, b) => a + b));
         var databaseCpu = database is null ? double.NaN : (databaseAfter ?? database.Figures()).CpuSeconds - (databaseBefore ?? database.Figures()).CpuSeconds;
-        return new Sample(result, end.CpuSeconds - start.CpuSeconds, start.RssKiB, end.RssKiB, databaseCpu, end.SystemSeconds - start.SystemSeconds);
+        return new Sample(result, last.CpuSeconds - first.CpuSeconds, first.RssKiB, last.RssKiB, databaseCpu, last.SystemSeconds - first.SystemSeconds,
+            [.. end.Zip(start, (e, s) => e.CpuSeconds - s.CpuSeconds)]);
     }
 
     /// <summary>One line of the table.</summary>

@@ -6,10 +6,20 @@ namespace EchoHost.Load.Benchmark;
 /// <summary>
 /// One run of one load against one server (or the instances of one side together), with the server's figures around
 /// the measured phase; <paramref name="DatabaseCpuSeconds"/> is PostgreSQL's, on the scale-out side;
-/// <paramref name="SystemCpuSeconds"/> is the kernel's part of <paramref name="CpuSeconds"/>.
+/// <paramref name="SystemCpuSeconds"/> is the kernel's part of <paramref name="CpuSeconds"/>, and
+/// <paramref name="EachServerCpuSeconds"/> splits it by server process, for a side with several instances.
 /// </summary>
-internal sealed record Sample(LoadResult Result, double CpuSeconds, long RssBeforeKiB, long RssAfterKiB, double DatabaseCpuSeconds = double.NaN, double SystemCpuSeconds = double.NaN)
+internal sealed record Sample(LoadResult Result, double CpuSeconds, long RssBeforeKiB, long RssAfterKiB, double DatabaseCpuSeconds = double.NaN,
+    double SystemCpuSeconds = double.NaN, IReadOnlyList<double>? EachServerCpuSeconds = null)
 {
+    /// <summary>
+    /// The busier instance's CPU per delivery it made: users are split evenly, so each instance makes its share of
+    /// the deliveries (with two, half).
+    /// </summary>
+    public double BusiestServerCpuMicrosecondsPerShare(double units) => EachServerCpuSeconds is { Count: > 0 } each && units > 0
+        ? each.Max() * 1e6 / (units / each.Count)
+        : double.NaN;
+
     public double CpuMicrosecondsPer(double units) => units > 0 ? CpuSeconds * 1e6 / units : double.NaN;
 
     public double SystemCpuMicrosecondsPer(double units) => units > 0 ? SystemCpuSeconds * 1e6 / units : double.NaN;
@@ -96,6 +106,7 @@ internal static class BenchmarkRows
             new("chat-scaleout", $"chat across 2 instances + PostgreSQL: {users} users split evenly, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each",
             [
                 new("CPU µs/delivery (both instances; baseline column: one instance, chat row)", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
+                new("CPU µs/delivery of the busier instance (its CPU over its half of the deliveries)", s => s.BusiestServerCpuMicrosecondsPerShare(s.Result.Ops), "N2"),
                 new("PostgreSQL CPU µs/delivery", s => s.DatabaseCpuSeconds * 1e6 / s.Result.Ops, "N2"),
                 new("deliveries/s", s => s.Result.OpsPerSecond, "N0"),
                 new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
