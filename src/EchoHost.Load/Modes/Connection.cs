@@ -90,7 +90,12 @@ internal sealed class Connection : IDisposable
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
         _tls is not null ? _tls.ReadAsync(buffer) : Socket.ReceiveAsync(buffer, SocketFlags.None);
 
-    /// <summary>Half-close: no more data from us. Over TLS, a close_notify first, then the TCP FIN.</summary>
+    public bool IsTls => _tls is not null;
+
+    /// <summary>
+    /// Half-close: no more data from us. Over TLS, a close_notify first, then the TCP FIN; not while a read is
+    /// decrypting on another thread (OpenSSL's shutdown and read must not overlap).
+    /// </summary>
     public async ValueTask ShutdownSendAsync()
     {
         if (_tls is not null)
@@ -109,5 +114,5 @@ internal sealed class Connection : IDisposable
 
     /// <summary>Whether <paramref name="ex"/> is what a failed or closed connection throws (plain or TLS).</summary>
     public static bool IsFailure(Exception ex) =>
-        ex is SocketException or ObjectDisposedException or IOException or AuthenticationException;
+        ex is SocketException or ObjectDisposedException or IOException or AuthenticationException or System.Security.Cryptography.CryptographicException;
 }

@@ -59,6 +59,14 @@ internal static class StreamMode
             }
 
             written.Done = true;
+            Interlocked.MemoryBarrier(); // the reader stores Received, then reads Done: one of the two sees the other
+            if (connection.IsTls && Volatile.Read(ref written.Received) != written.Value)
+            {
+                // OpenSSL must not shut down while it decrypts on the reader's thread: with the echo all in, the
+                // reader only waits on the socket, and the close_notify can go out safely.
+                await written.EchoedAll.Task;
+            }
+
             await connection.ShutdownSendAsync();
         }
         catch (Exception ex) when (Connection.IsFailure(ex))
@@ -95,6 +103,13 @@ internal static class StreamMode
 
                 var before = received;
                 received += n;
+                Volatile.Write(ref written.Received, received);
+                Interlocked.MemoryBarrier();
+                if (written.Done && received == Volatile.Read(ref written.Value))
+                {
+                    written.EchoedAll.TrySetResult();
+                }
+
                 if (run.Measuring)
                 {
                     worker.Ops += received / size - before / size;
@@ -116,12 +131,22 @@ internal static class StreamMode
         {
             worker.Error(Tcp.Describe(ex, worker, who, written.Done ? "reading the echo after the half-close" : "reading the echo"));
         }
+        finally
+        {
+            // Never leave the writer waiting for an echo that will not come.
+            written.EchoedAll.TrySetResult();
+        }
     }
 
+    /// <summary>What the writer wrote and the reader got back, shared by the two.</summary>
     private sealed class StrongBox
     {
         public long Value;
+        public long Received;
         public volatile bool Done;
+
+        /// <summary>Set once everything written has come back after the last write (or the reader has stopped).</summary>
+        public TaskCompletionSource EchoedAll { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>
