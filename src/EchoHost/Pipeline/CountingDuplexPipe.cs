@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using EchoHost.Logging;
 using EchoHost.Telemetry;
 
@@ -15,16 +16,34 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
 
     public PipeWriter Output { get; } = new CountingPipeWriter(inner.Output, session, metrics);
 
-    private sealed class CountingPipeReader(PipeReader inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics) : PipeReader
+    /// <summary>
+    /// Counts what each read brings. A read that has to wait is awaited without an async frame: the reader is its own
+    /// <see cref="IValueTaskSource{TResult}"/> (a <see cref="PipeReader"/> has one read at a time), so an idle
+    /// connection's pending read costs no state-machine box (256 bytes each, see the README's Performance section).
+    /// </summary>
+    private sealed class CountingPipeReader : PipeReader, IValueTaskSource<ReadResult>
     {
+        private readonly PipeReader _inner;
+        private readonly ConnectionSession _session;
+        private readonly ILogger _logger;
+        private readonly ListenerMetrics? _metrics;
+        private readonly Action _onInnerRead;
+        private ManualResetValueTaskSourceCore<ReadResult> _read;
+        private ConfiguredValueTaskAwaitable<ReadResult>.ConfiguredValueTaskAwaiter _pending;
         private ReadOnlySequence<byte> _lastBuffer;
 
         // Bytes the handler left unconsumed at its last AdvanceTo: they come back in the next read and are not new.
         private long _unconsumed;
 
+        public CountingPipeReader(PipeReader inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics)
+        {
+            (_inner, _session, _logger, _metrics) = (inner, session, logger, metrics);
+            _onInnerRead = OnInnerRead;
+        }
+
         public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
         {
-            var pending = inner.ReadAsync(cancellationToken);
+            var pending = _inner.ReadAsync(cancellationToken);
             if (pending.IsCompletedSuccessfully)
             {
                 var result = pending.Result;
@@ -32,20 +51,48 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
                 return new ValueTask<ReadResult>(result);
             }
 
-            return AwaitRead(pending);
+            // Ready before the continuation is registered: it may run at once, on this thread.
+            _read.Reset();
+            _pending = pending.ConfigureAwait(false).GetAwaiter();
+            _pending.UnsafeOnCompleted(_onInnerRead);
+            return new ValueTask<ReadResult>(this, _read.Version);
         }
 
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        private async ValueTask<ReadResult> AwaitRead(ValueTask<ReadResult> pending)
+        private void OnInnerRead()
         {
-            var result = await pending.ConfigureAwait(false);
+            var pending = _pending;
+            _pending = default;
+            ReadResult result;
+            try
+            {
+                result = pending.GetResult();
+            }
+            catch (Exception ex)
+            {
+                _read.SetException(ex);
+                return;
+            }
+
+            _read.SetResult(result);
+        }
+
+        // Counted when the handler takes the result, in its own execution context: the connection's logging scope
+        // is there for the Verbose payload line (the inner pipe's callback runs without it).
+        ReadResult IValueTaskSource<ReadResult>.GetResult(short token)
+        {
+            var result = _read.GetResult(token);
             OnRead(result);
             return result;
         }
 
+        ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _read.GetStatus(token);
+
+        void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _read.OnCompleted(continuation, state, token, flags);
+
         public override bool TryRead(out ReadResult result)
         {
-            if (!inner.TryRead(out result))
+            if (!_inner.TryRead(out result))
             {
                 return false;
             }
@@ -61,17 +108,17 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
             var fresh = buffer.Length - _unconsumed;
             if (fresh > 0)
             {
-                session.AddBytesIn(fresh);
-                metrics?.BytesReceived(fresh);
-                if (logger.IsEnabled(LogLevel.Trace))
+                _session.AddBytesIn(fresh);
+                _metrics?.BytesReceived(fresh);
+                if (_logger.IsEnabled(LogLevel.Trace))
                 {
-                    logger.LogTrace("received {Payload}", PayloadFormatter.Format(buffer.Slice(_unconsumed)));
+                    _logger.LogTrace("received {Payload}", PayloadFormatter.Format(buffer.Slice(_unconsumed)));
                 }
             }
 
             if (result.IsCompleted)
             {
-                session.MarkInputCompleted();
+                _session.MarkInputCompleted();
             }
         }
 
@@ -81,14 +128,14 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
         {
             _unconsumed = consumed.Equals(_lastBuffer.End) ? 0 : _lastBuffer.Slice(consumed).Length;
             _lastBuffer = default;
-            inner.AdvanceTo(consumed, examined);
+            _inner.AdvanceTo(consumed, examined);
         }
 
-        public override void CancelPendingRead() => inner.CancelPendingRead();
+        public override void CancelPendingRead() => _inner.CancelPendingRead();
 
-        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+        public override void Complete(Exception? exception = null) => _inner.Complete(exception);
 
-        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+        public override ValueTask CompleteAsync(Exception? exception = null) => _inner.CompleteAsync(exception);
     }
 
     private sealed class CountingPipeWriter(PipeWriter inner, ConnectionSession session, ListenerMetrics? metrics) : PipeWriter

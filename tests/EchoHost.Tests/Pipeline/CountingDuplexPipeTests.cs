@@ -37,4 +37,54 @@ public sealed class CountingDuplexPipeTests
         Assert.True(last.IsCompleted);
         Assert.True(session.InputCompleted);
     }
+
+    [Fact]
+    public async Task A_read_that_waits_for_data_returns_it_counted_again_and_again()
+    {
+        var pair = new PipePair();
+        var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
+        var counted = new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance);
+
+        // The reader's own wait is reused read after read: each must see its own bytes, in order.
+        for (var i = 0; i < 3; i++)
+        {
+            var read = counted.Input.ReadAsync();
+            Assert.False(read.IsCompleted);
+            await pair.Client.Output.WriteAsync(new byte[] { (byte)i, (byte)i });
+            var result = await read;
+            Assert.Equal(new byte[] { (byte)i, (byte)i }, result.Buffer.ToArray());
+            counted.Input.AdvanceTo(result.Buffer.End);
+        }
+
+        Assert.Equal(6, session.BytesIn);
+        var last = counted.Input.ReadAsync();
+        await pair.Client.Output.CompleteAsync();
+        Assert.True((await last).IsCompleted);
+        Assert.True(session.InputCompleted);
+    }
+
+    [Fact]
+    public async Task A_waiting_read_ends_canceled_on_cancel_pending_read_and_faulted_when_the_peer_fails()
+    {
+        var pair = new PipePair();
+        var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
+        var counted = new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance);
+
+        var read = counted.Input.ReadAsync();
+        counted.Input.CancelPendingRead();
+        var canceled = await read;
+        Assert.True(canceled.IsCanceled);
+        counted.Input.AdvanceTo(canceled.Buffer.End);
+
+        using var cancellation = new CancellationTokenSource();
+        var tokenRead = counted.Input.ReadAsync(cancellation.Token);
+        cancellation.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await tokenRead);
+
+        var failing = counted.Input.ReadAsync();
+        await pair.Client.Output.CompleteAsync(new IOException("connection reset"));
+        var error = await Assert.ThrowsAsync<IOException>(async () => await failing);
+        Assert.Equal("connection reset", error.Message);
+        Assert.Equal(0, session.BytesIn);
+    }
 }
