@@ -70,7 +70,19 @@ internal static partial class TlsHandshake
         {
             // The deadline may have passed just as the handshake finished: then the connection is aborted already.
             var attempt = connection.Features.Get<Attempt>();
-            return attempt is null || attempt.TryEnd(Attempt.Established) ? next(connection) : Task.CompletedTask;
+            if (attempt is null)
+            {
+                return next(connection);
+            }
+
+            if (!attempt.TryEnd(Attempt.Established))
+            {
+                return Task.CompletedTask;
+            }
+
+            // Done in time: the deadline's timer is not kept for the rest of the timeout of every open connection.
+            attempt.Deadline?.CancelAfter(Timeout.InfiniteTimeSpan);
+            return next(connection);
         });
         return listenOptions;
     }
@@ -88,6 +100,9 @@ internal static partial class TlsHandshake
         public SslClientHelloInfo? ClientHello { get; set; }
 
         public SslStreamCertificateContext? Certificate { get; set; }
+
+        /// <summary>The handshake deadline, from the accept; alive as long as the connection.</summary>
+        public CancellationTokenSource? Deadline { get; init; }
 
         public int State => Volatile.Read(ref _state);
 
@@ -118,7 +133,7 @@ internal static partial class TlsHandshake
                 return;
         }
 
-        var attempt = new Attempt();
+        var attempt = new Attempt { Deadline = deadline };
         connection.Features.Set(attempt);
         using (deadline.Token.UnsafeRegister(static state =>
         {

@@ -190,6 +190,26 @@ public sealed class TlsEndToEndTests : IDisposable
         Assert.DoesNotContain(host.Logs.Entries, e => e.Level >= LogLevel.Warning);
     }
 
+    [Fact]
+    public async Task A_finished_handshake_stops_its_deadline_timer()
+    {
+        var clock = new DeadlineClock(TimeSpan.FromHours(1));
+        _certificates.WritePem();
+        var config = _certificates.PemConfig();
+        config["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "01:00:00";
+        await using var host = await TestHost.StartAsync(config, builder => builder.Services.AddSingleton<TimeProvider>(clock));
+
+        await using var tls = await ConnectTlsAsync(host.EndPoint());
+        var deadline = await clock.Created.WaitAsync(TestTimeouts.Default);
+
+        // No timer per open connection for the rest of the timeout once the handshake is done.
+        Assert.Equal(Timeout.InfiniteTimeSpan, await deadline.Changed.WaitAsync(TestTimeouts.Default));
+        await tls.WriteAsync("still here\n"u8.ToArray());
+        var echoed = new byte[11];
+        await tls.ReadExactlyAsync(echoed);
+        Assert.Equal("still here\n"u8.ToArray(), echoed);
+    }
+
     /// <summary>The ClientHello a real client (<see cref="SslStream"/>) sends first.</summary>
     private static async Task<byte[]> ClientHelloAsync()
     {
@@ -272,7 +292,11 @@ public sealed class TlsEndToEndTests : IDisposable
 
     private sealed class ManualTimer(TimerCallback callback, object? state) : ITimer
     {
+        private readonly TaskCompletionSource<TimeSpan> _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _fired;
+
+        /// <summary>The due time of the first <see cref="Change"/>.</summary>
+        public Task<TimeSpan> Changed => _changed.Task;
 
         public void Fire()
         {
@@ -282,7 +306,11 @@ public sealed class TlsEndToEndTests : IDisposable
             }
         }
 
-        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            _changed.TrySetResult(dueTime);
+            return true;
+        }
 
         public void Dispose() => Interlocked.Exchange(ref _fired, 1);
 
