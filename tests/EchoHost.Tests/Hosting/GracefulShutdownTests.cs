@@ -68,8 +68,8 @@ public sealed class GracefulShutdownTests
 
         Assert.Equal(0, await process.WaitForExitAsync());
         Assert.Equal(205, Regex.Matches(process.StandardOutput, @"closed \(server shutdown\)").Count);
-        Assert.DoesNotContain("WRN", process.StandardOutput);
-        Assert.DoesNotContain("ERR", process.StandardOutput);
+        Assert.DoesNotContain(" WRN]", process.StandardOutput);
+        Assert.DoesNotContain(" ERR]", process.StandardOutput);
         echoSockets.ForEach(s => s.Dispose());
         users.ForEach(u => u.Dispose());
     }
@@ -133,7 +133,7 @@ public sealed class GracefulShutdownTests
         await Task.WhenAll(load).WaitAsync(TestTimeouts.Process);
         Assert.Contains("closed (server shutdown)", process.StandardOutput);
         Assert.Contains("aborting", process.StandardOutput);
-        Assert.DoesNotContain("WRN", process.StandardOutput);
+        Assert.DoesNotContain(" WRN]", process.StandardOutput);
     }
 
     /// <summary>

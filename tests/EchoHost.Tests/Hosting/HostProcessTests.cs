@@ -123,8 +123,8 @@ public sealed class HostProcessTests
         Assert.Equal(0, await process.WaitForExitAsync());
         Assert.Equal(200, Regex.Matches(process.StandardOutput, @"closed \(server shutdown\)").Count);
         Assert.Contains("EchoHost stopped", process.StandardOutput);
-        Assert.DoesNotContain("WRN", process.StandardOutput);
-        Assert.DoesNotContain("ERR", process.StandardOutput);
+        Assert.DoesNotContain(" WRN]", process.StandardOutput);
+        Assert.DoesNotContain(" ERR]", process.StandardOutput);
         sockets.ForEach(s => s.Dispose());
     }
 
