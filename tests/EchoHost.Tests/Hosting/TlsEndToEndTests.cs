@@ -92,7 +92,14 @@ public sealed class TlsEndToEndTests : IDisposable
         // the server answers /quit, and a server that closes with those bytes unread resets the connection.
         var writer = await ExternalTools.RunAsync("ncat", ["--ssl", "--no-shutdown", "127.0.0.1", Port(host, "Chat")], "/nick tlsuser\nhello over TLS\n/quit\n");
 
-        Assert.Contains("*** Welcome to EchoHost chat", writer.EnsureSuccess());
+        // The whole session, in order, up to the goodbye. Besides exit 0, ncat may end with "Input/output error"
+        // (exit 1) after the server has closed: seen in about one CI run in three, always with the whole transcript.
+        // How EchoHost ends a TLS connection (close_notify or not) is still to be looked into; nothing is lost.
+        Assert.True(writer.ExitCode == 0 || writer.StandardError.Trim() == "Ncat: Input/output error.", writer.ToString());
+        var transcript = writer.StandardOutput;
+        var steps = new[] { "*** Welcome to EchoHost chat", "*** You are now known as tlsuser", "*** Goodbye, tlsuser!" }
+            .Select(step => transcript.IndexOf(step, StringComparison.Ordinal)).ToArray();
+        Assert.True(steps.All(at => at >= 0) && steps.SequenceEqual(steps.Order()), transcript);
         Assert.Contains("hello over TLS", Encoding.UTF8.GetString(await reader.WaitForTextAsync("hello over TLS")));
     }
 
