@@ -176,10 +176,7 @@ public sealed class TlsEndToEndTests : IDisposable
         // The listener's clock, with the handshake deadline's timer in the test's hands: Kestrel's own timeout (on the
         // real clock, an hour away) can never be what closes this connection.
         var clock = new DeadlineClock(TimeSpan.FromHours(1));
-        _certificates.WritePem();
-        var config = _certificates.PemConfig();
-        config["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "01:00:00";
-        await using var host = await TestHost.StartAsync(config, builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        await using var host = await StartWithDeadlineClockAsync(clock);
         using var stalled = await SocketExtensions.ConnectAsync(host.EndPoint());
         var deadline = await clock.Created.WaitAsync(TestTimeouts.Default);
 
@@ -201,10 +198,7 @@ public sealed class TlsEndToEndTests : IDisposable
     public async Task A_finished_handshake_stops_its_deadline_timer()
     {
         var clock = new DeadlineClock(TimeSpan.FromHours(1));
-        _certificates.WritePem();
-        var config = _certificates.PemConfig();
-        config["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "01:00:00";
-        await using var host = await TestHost.StartAsync(config, builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        await using var host = await StartWithDeadlineClockAsync(clock);
 
         await using var tls = await ConnectTlsAsync(host.EndPoint());
         var deadline = await clock.Created.WaitAsync(TestTimeouts.Default);
@@ -215,6 +209,18 @@ public sealed class TlsEndToEndTests : IDisposable
         var echoed = new byte[11];
         await tls.ReadExactlyAsync(echoed);
         Assert.Equal("still here\n"u8.ToArray(), echoed);
+    }
+
+    /// <summary>
+    /// An echo TLS listener whose handshake deadline is an hour on <paramref name="clock"/>, so only the test fires it
+    /// (Kestrel's own timeout, on the real clock, is as far away).
+    /// </summary>
+    private Task<TestHost> StartWithDeadlineClockAsync(DeadlineClock clock)
+    {
+        _certificates.WritePem();
+        var config = _certificates.PemConfig();
+        config["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "01:00:00";
+        return TestHost.StartAsync(config, builder => builder.Services.AddSingleton<TimeProvider>(clock));
     }
 
     /// <summary>The ClientHello a real client (<see cref="SslStream"/>) sends first.</summary>

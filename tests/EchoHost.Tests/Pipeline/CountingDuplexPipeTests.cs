@@ -12,9 +12,7 @@ public sealed class CountingDuplexPipeTests
     [Fact]
     public async Task Counts_each_byte_once_even_when_the_reader_leaves_some_unconsumed()
     {
-        var pair = new PipePair();
-        var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
-        var counted = new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance);
+        var (pair, session, counted) = Counted();
 
         await pair.Client.Output.WriteAsync("abcdef"u8.ToArray());
         var first = await counted.Input.ReadAsync();
@@ -41,9 +39,7 @@ public sealed class CountingDuplexPipeTests
     [Fact]
     public async Task A_read_that_waits_for_data_returns_it_counted_again_and_again()
     {
-        var pair = new PipePair();
-        var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
-        var counted = new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance);
+        var (pair, session, counted) = Counted();
 
         // The reader's own wait is reused read after read: each must see its own bytes, in order.
         for (var i = 0; i < 3; i++)
@@ -66,9 +62,7 @@ public sealed class CountingDuplexPipeTests
     [Fact]
     public async Task A_waiting_read_ends_canceled_on_cancel_pending_read_and_faulted_when_the_peer_fails()
     {
-        var pair = new PipePair();
-        var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
-        var counted = new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance);
+        var (pair, session, counted) = Counted();
 
         var read = counted.Input.ReadAsync();
         counted.Input.CancelPendingRead();
@@ -86,5 +80,13 @@ public sealed class CountingDuplexPipeTests
         var error = await Assert.ThrowsAsync<IOException>(async () => await failing);
         Assert.Equal("connection reset", error.Message);
         Assert.Equal(0, session.BytesIn);
+    }
+
+    /// <summary>A pipe pair whose server side is wrapped in the counting pipe, and the session it counts into.</summary>
+    private static (PipePair Pair, ConnectionSession Session, CountingDuplexPipe Counted) Counted()
+    {
+        var pair = new PipePair();
+        var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
+        return (pair, session, new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance));
     }
 }
