@@ -296,15 +296,20 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// No error, and no exception at any level: a client resetting or vanishing is a network event, which Kestrel and
-    /// the connection pipeline report at Debug without one (none came in any run, short or long). Warnings are shown.
+    /// No error, and no exception at any level but one: a client resetting or vanishing is a network event, which the
+    /// connection pipeline reports at Debug without an exception. The one exception is Kestrel's own socket transport,
+    /// which on rare runs (one CI run so far) logs a Debug "communication error" with an ObjectDisposedException when
+    /// a peer's reset races its own close of the socket; it is Kestrel's to report, at the level it chose, and nothing
+    /// of EchoHost's. Warnings are shown.
     /// </summary>
     private void AssertNoProblemsLogged(TestHost host)
     {
         var errors = host.Logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Level} {e.Category}: {e.Message}").ToList();
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
 
-        var withException = host.Logs.Entries.Where(e => e.Exception is not null).Take(20)
+        static bool KestrelSocketRace(CapturedLog e) => e.Level == LogLevel.Debug && e.Exception is ObjectDisposedException
+            && e.Category == "Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets";
+        var withException = host.Logs.Entries.Where(e => e.Exception is not null && !KestrelSocketRace(e)).Take(20)
             .Select(e => $"{e.Level} {e.Category}: {e.Message} — {e.Exception!.GetType().Name}: {e.Exception.Message}").ToList();
         Assert.True(withException.Count == 0, string.Join(Environment.NewLine, withException));
 
