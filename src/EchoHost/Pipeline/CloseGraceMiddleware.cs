@@ -28,7 +28,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
         var state = new GraceState(this, connection, session);
         connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static s => ((GraceState)s).OnHeartbeat(), state);
-        using var closeRequested = session.ConnectionClosedRequested.Register(static s => ((GraceState)s!).OnCloseRequested(), state);
+        session.WatchCloseRequest(state);
         try
         {
             await next(connection);
@@ -68,7 +68,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
     private partial void LogTransportError(string errorType, string errorMessage);
 
     /// <summary>One connection's grace: from a close request until the handler returns, then until Kestrel lets it go.</summary>
-    private sealed class GraceState(CloseGraceMiddleware owner, ConnectionContext connection, ConnectionSession session)
+    private sealed class GraceState(CloseGraceMiddleware owner, ConnectionContext connection, ConnectionSession session) : ICloseRequestWatcher
     {
         private readonly Lock _lock = new();
         private ITimer? _timer;

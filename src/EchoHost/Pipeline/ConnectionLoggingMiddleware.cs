@@ -16,34 +16,18 @@ namespace EchoHost.Pipeline;
 /// </summary>
 internal sealed partial class ConnectionLoggingMiddleware(ConnectionDelegate next, ListenerDefinition listener, ILogger logger)
 {
+    private Func<object, Task>? _ended;
+
     public Task InvokeAsync(ConnectionContext connection)
     {
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
         LogAccepted(listener.Name, session.ConnectionId, session.RemoteEndPoint);
-        if (connection.Features.Get<IConnectionCompleteFeature>() is { } complete)
+        _ended ??= state =>
         {
-            complete.OnCompleted(static state =>
-            {
-                var (middleware, session) = ((ConnectionLoggingMiddleware, ConnectionSession))state;
-                middleware.LogEnded(session);
-                return Task.CompletedTask;
-            }, (this, session));
-            return next(connection);
-        }
-
-        return LogWhenEndedAsync(connection, session);
-    }
-
-    private async Task LogWhenEndedAsync(ConnectionContext connection, ConnectionSession session)
-    {
-        try
-        {
-            await next(connection);
-        }
-        finally
-        {
-            LogEnded(session);
-        }
+            LogEnded((ConnectionSession)state);
+            return Task.CompletedTask;
+        };
+        return next.ThenOnEnd(connection, _ended, session);
     }
 
     private void LogEnded(ConnectionSession session) => LogClosed(

@@ -15,19 +15,15 @@ namespace EchoHost.Pipeline;
 internal sealed partial class IdleTimeoutMiddleware(ConnectionDelegate next, ListenerDefinition listener, ListenerMetrics metrics, ILogger logger)
 {
     private readonly long _idleTimeoutMs = (long)listener.IdleTimeout.TotalMilliseconds;
+    private Action<object>? _check;
 
     public Task InvokeAsync(ConnectionContext connection)
     {
         if (_idleTimeoutMs > 0)
         {
-            var session = connection.Features.GetRequiredFeature<ConnectionSession>();
-            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(
-                static state =>
-                {
-                    var (middleware, session) = ((IdleTimeoutMiddleware, ConnectionSession))state;
-                    middleware.Check(session, Environment.TickCount64);
-                },
-                (this, session));
+            // One delegate per listener, the session as its state: no per-connection tuple.
+            _check ??= session => Check((ConnectionSession)session, Environment.TickCount64);
+            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(_check, connection.Features.GetRequiredFeature<ConnectionSession>());
         }
 
         return next(connection);
