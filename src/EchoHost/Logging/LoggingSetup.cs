@@ -63,8 +63,7 @@ internal static class LoggingSetup
         foreach (var entry in root.GetSection(WriteTo).GetChildren())
         {
             var placeholder = new Placeholder();
-            LoggerSinkConfiguration.Wrap(
-                configuration.WriteTo,
+            configuration.WriteTo.Sink(LoggerSinkConfiguration.Wrap(
                 sinks =>
                 {
                     if (ReferenceEquals(sinks, placeholder))
@@ -74,9 +73,7 @@ internal static class LoggingSetup
 
                     return sinks;
                 },
-                capturing => capturing.Sink(placeholder).ReadFrom.Configuration(OnlySink(root, entry)),
-                LevelAlias.Minimum,
-                levelSwitch: null);
+                capturing => capturing.Sink(placeholder).ReadFrom.Configuration(OnlySink(root, entry))));
         }
 
         if (failures.Count > 0)
