@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EchoHost.Hosting;
 using EchoHost.Tests.Infrastructure;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace EchoHost.Tests.Hosting;
@@ -157,6 +158,35 @@ public sealed class TlsEndToEndTests : IDisposable
         var records = TlsRecordTypes(received.Received);
         Assert.Contains(applicationData, records);
         Assert.True(records[^1] == alert, $"after the client's {clientEnd}, the last record before the server's FIN was of type {records[^1]}, not an alert (close_notify)");
+    }
+
+    [Fact]
+    public async Task A_tls_client_that_half_closes_and_never_reads_is_still_aborted_after_the_close_grace()
+    {
+        // As the plain-TCP test in CloseGraceEndToEndTests, over TLS: the close_notify the server now sends at the end
+        // must not wait for ever on a client that takes nothing; the close grace still ends the connection.
+        _certificates.WritePem();
+        var config = _certificates.PemConfig();
+        config["EchoHost:Listeners:Echo:IdleTimeout"] = "00:00:00";
+        await using var host = await TestHost.StartAsync(config, builder => builder.Services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = endPoint =>
+        {
+            var listen = SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint);
+            listen.SendBufferSize = 8192;
+            return listen;
+        }));
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(host.EndPoint());
+        var clientEndPoint = socket.LocalEndPoint!.ToString();
+        await using var tls = await HandshakeAsync(socket);
+
+        await tls.WriteAsync(new byte[48 * 1024], TestTimeouts.Token());
+        socket.Shutdown(SocketShutdown.Send);
+
+        var aborted = await host.Logs.WaitForAsync(e => e.Message.Contains("aborting") && e.State["RemoteEndPoint"]?.ToString() == clientEndPoint);
+        Assert.Equal(LogLevel.Information, aborted.Level);
+        Assert.True(await socket.WaitForServerCloseAsync());
+        // The access line is written once the whole pipeline, the TLS ending included, has returned: nothing hangs on.
+        await host.Logs.WaitForAsync(e => e.Message.Contains(" closed (") && e.State["RemoteEndPoint"]?.ToString() == clientEndPoint);
     }
 
     /// <summary>The content type of each TLS record in <paramref name="wire"/>, in order.</summary>
