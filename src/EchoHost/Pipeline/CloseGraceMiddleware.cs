@@ -80,7 +80,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         {
             lock (_lock)
             {
-                if (_returnedAtMs == 0)
+                if (_returnedAtMs == 0 && _timer is null)
                 {
                     _timer = owner._time.CreateTimer(static s => ((GraceState)s!).AbortStuckHandler(), this, ConnectionSession.CloseGrace, Timeout.InfiniteTimeSpan);
                 }

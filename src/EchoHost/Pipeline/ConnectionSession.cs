@@ -85,9 +85,17 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
 
     /// <summary>
     /// Called on the close request, after the token: the close grace watches this way rather than by a registration on
-    /// the token (80 bytes more per connection).
+    /// the token (80 bytes more per connection). Like a registration, a watcher that comes after the request is called
+    /// at once; it may be called twice when the two race, so it must be idempotent.
     /// </summary>
-    public void WatchCloseRequest(ICloseRequestWatcher watcher) => Volatile.Write(ref _watcher, watcher);
+    public void WatchCloseRequest(ICloseRequestWatcher watcher)
+    {
+        Volatile.Write(ref _watcher, watcher);
+        if (CloseRequestReason is not null)
+        {
+            watcher.OnCloseRequested();
+        }
+    }
 
     public void MarkInputCompleted() => Volatile.Write(ref _inputCompleted, true);
 

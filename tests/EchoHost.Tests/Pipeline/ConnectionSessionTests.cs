@@ -121,4 +121,20 @@ public sealed class ConnectionSessionTests
         await running.WaitAsync(TestTimeouts.Default);
         Assert.True(pair.Connection.ConnectionClosed.IsCancellationRequested);
     }
+
+    [Fact]
+    public async Task A_close_requested_before_the_grace_starts_watching_still_gets_the_grace()
+    {
+        // Shutdown can arrive while a connection is still in its TLS or PROXY handshake, before the close grace runs.
+        var pair = new PipePair();
+        var session = Session(TimeSpan.Zero);
+        pair.Connection.Features.Set(session);
+        session.RequestClose(CloseReason.Shutdown);
+        var middleware = new CloseGraceMiddleware(
+            connection => Task.Delay(Timeout.Infinite, connection.ConnectionClosed), TestListeners.Echo(), TimeProvider.System, NullLogger.Instance);
+
+        await middleware.InvokeAsync(pair.Connection).WaitAsync(TestTimeouts.Default);
+
+        Assert.True(pair.Connection.ConnectionClosed.IsCancellationRequested);
+    }
 }
