@@ -1,8 +1,11 @@
+using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
 using EchoHost.Configuration;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace EchoHost.Pipeline;
 
@@ -16,7 +19,8 @@ namespace EchoHost.Pipeline;
 /// client that stopped reading) is aborted, so none outlives its limits slot, its <c>/connections</c> entry and its
 /// metrics by more than the grace, nor holds up shutdown. That check rides Kestrel's heartbeat, which ticks for a
 /// connection until Kestrel has let it go, so it costs no timer and keeps nothing alive — except during shutdown,
-/// when a timer does it. Transport errors that only mean the peer went away end the connection quietly.
+/// when a timer does it. Transport errors that only mean the peer went away end the connection quietly. On a TLS
+/// listener, a handler that returned gets its session ended with close_notify here, inside that same grace.
 /// </summary>
 internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, ListenerDefinition listener, TimeProvider time, ILogger logger)
 {
@@ -41,10 +45,42 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
             }
 
             LogTransportError(ex.GetType().Name, ex.Message);
+            return;
         }
         finally
         {
             state.OnHandlerReturned(connection.Features.Get<IConnectionSocketFeature>()?.Socket);
+        }
+
+        if (connection.Features.Get<ISslStreamFeature>() is { } tls)
+        {
+            await EndTlsAsync(connection.Transport.Output, tls.SslStream);
+        }
+    }
+
+    /// <summary>
+    /// Ends a TLS session as TLS asks, within the grace that started when the handler returned: the rest of what the
+    /// handler wrote, then close_notify, before Kestrel closes the socket. Kestrel's TLS middleware only disposes its
+    /// SslStream, which sends no alert, so without this a client cannot tell the end from a cut connection: OpenSSL 3
+    /// reports "unexpected eof while reading" and ncat exits 1 ("Input/output error") after printing every byte.
+    /// </summary>
+    /// <remarks>
+    /// Not skipped when Kestrel's <c>ConnectionClosed</c> has fired: Kestrel signals it as soon as the client's FIN
+    /// arrives, and a client such as ncat ends its sending side with a plain FIN (no close_notify) and waits for the
+    /// rest. A client that stopped reading holds this up no longer than the grace, whose check then aborts the
+    /// connection and so ends the write. A handler that ended on a transport error gets no alert: no one is left.
+    /// </remarks>
+    private static async Task EndTlsAsync(PipeWriter output, SslStream tls)
+    {
+        try
+        {
+            await output.CompleteAsync();
+            await tls.ShutdownAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException
+            or OperationCanceledException or ConnectionResetException or ConnectionAbortedException)
+        {
+            // The peer went away, or the connection was aborted meanwhile.
         }
     }
 

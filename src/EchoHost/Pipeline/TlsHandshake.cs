@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace EchoHost.Pipeline;
@@ -83,42 +82,9 @@ internal static partial class TlsHandshake
 
             // Done in time: the deadline's timer is not kept for the rest of the timeout of every open connection.
             attempt.Deadline?.CancelAfter(Timeout.InfiniteTimeSpan);
-            return ServeThenCloseNotifyAsync(connection, next);
+            return next(connection);
         });
         return listenOptions;
-    }
-
-    /// <summary>
-    /// Serves an established TLS connection, then ends the session as TLS asks: the rest of what the handler wrote,
-    /// then close_notify, before Kestrel closes the socket. Kestrel's middleware only disposes its SslStream, which
-    /// sends no alert, so without this a client cannot tell the end from a cut connection: OpenSSL 3 reports
-    /// "unexpected eof while reading" and ncat exits 1 ("Input/output error") after printing every byte.
-    /// </summary>
-    /// <remarks>
-    /// A client that stopped reading cannot hold this up for longer than the close grace: the connection has not been
-    /// let go, so the grace's check aborts it, which ends the write. An aborted or reset connection gets no alert.
-    /// </remarks>
-    private static async Task ServeThenCloseNotifyAsync(ConnectionContext connection, ConnectionDelegate next)
-    {
-        var transport = connection.Transport;
-        await next(connection);
-        // Not ConnectionClosed: Kestrel signals it as soon as the client's FIN arrives, and a client such as ncat ends
-        // its sending side with a plain FIN (no close_notify) and waits for the rest.
-        if (connection.Features.Get<ISslStreamFeature>() is not { } tls)
-        {
-            return;
-        }
-
-        try
-        {
-            await transport.Output.CompleteAsync();
-            await tls.SslStream.ShutdownAsync();
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException
-            or OperationCanceledException or ConnectionResetException or ConnectionAbortedException)
-        {
-            // The peer went away, or the connection was aborted: there is no one left to tell.
-        }
     }
 
     /// <summary>What one connection's handshake got to, filled in by the stages around and inside Kestrel's middleware.</summary>
