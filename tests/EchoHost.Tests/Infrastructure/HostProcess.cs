@@ -11,8 +11,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
     /// <summary>Variables a developer may have set for their own runs; none reaches the child unless a test passes it.</summary>
     private static readonly string[] LeakingPrefixes = ["EchoHost__", "Serilog__", "ASPNETCORE_", "OTEL_"];
 
-    /// <summary>The generic host's URL variables (DOTNET_ROOT and the like stay: the child needs them).</summary>
-    private static readonly string[] LeakingVariables = ["DOTNET_URLS", "DOTNET_HTTP_PORTS", "DOTNET_HTTPS_PORTS"];
+    /// <summary>
+    /// The generic host's URL variables, and the runtime's socket setting EchoHost sets for itself (DOTNET_ROOT and the
+    /// like stay: the child needs them).
+    /// </summary>
+    private static readonly string[] LeakingVariables = ["DOTNET_URLS", "DOTNET_HTTP_PORTS", "DOTNET_HTTPS_PORTS", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"];
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _stdout = new();
