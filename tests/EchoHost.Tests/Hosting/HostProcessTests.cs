@@ -8,16 +8,6 @@ namespace EchoHost.Tests.Hosting;
 /// <summary>The published behaviour of the binary itself: exit codes, stderr, signals. Uses the shipped appsettings.json.</summary>
 public sealed class HostProcessTests
 {
-    /// <summary>Free ports everywhere so a test never collides with a running EchoHost.</summary>
-    private static readonly string[] LoopbackPortZero =
-    [
-        "--EchoHost:Address=127.0.0.1",
-        "--EchoHost:Listeners:Echo:Port=0",
-        "--EchoHost:Listeners:Chat:Port=0",
-        "--EchoHost:Listeners:UdpEcho:Port=0",
-        "--EchoHost:Http:Port=0",
-    ];
-
     public static TheoryData<string[], string> BadConfigurations => new()
     {
         { ["--EchoHost:Listeners:Echo:Port=70000"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Port: 70000 is out of range; use 0 to 65535 (0 picks a free port)" },
@@ -69,7 +59,7 @@ public sealed class HostProcessTests
         var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
 
         await AssertFailsToStartAsync(
-            [.. LoopbackPortZero, $"--EchoHost:Listeners:Echo:Port={port}"],
+            [.. HostProcess.LoopbackPortZero, $"--EchoHost:Listeners:Echo:Port={port}"],
             $"EchoHost: cannot listen: listener 'Echo' (EchoHost:Listeners:Echo:Port = {port}): 127.0.0.1:{port}: address already in use; stop the program using it or choose another port");
     }
 
@@ -81,7 +71,7 @@ public sealed class HostProcessTests
         var port = ((IPEndPoint)occupant.LocalEndPoint!).Port;
 
         await AssertFailsToStartAsync(
-            [.. LoopbackPortZero, $"--EchoHost:Listeners:UdpEcho:Port={port}"],
+            [.. HostProcess.LoopbackPortZero, $"--EchoHost:Listeners:UdpEcho:Port={port}"],
             $"EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Port = {port}): 127.0.0.1:{port}/udp: address already in use; stop the program using it or choose another port");
     }
 
@@ -89,7 +79,7 @@ public sealed class HostProcessTests
     public Task Udp_listener_on_an_address_this_machine_lacks_names_the_key() =>
         // 192.0.2.0/24 is TEST-NET-1: never assigned to a real interface.
         AssertFailsToStartAsync(
-            [.. LoopbackPortZero, "--EchoHost:Listeners:UdpEcho:Address=192.0.2.1"],
+            [.. HostProcess.LoopbackPortZero, "--EchoHost:Listeners:UdpEcho:Address=192.0.2.1"],
             "EchoHost: cannot listen: listener 'UdpEcho' (EchoHost:Listeners:UdpEcho:Address = 192.0.2.1): 192.0.2.1:0/udp: Cannot assign requested address; use an address this machine has, * or localhost");
 
     [Fact]
@@ -133,7 +123,7 @@ public sealed class HostProcessTests
     {
         // The child runs in the temp directory; only the copy of the root appsettings.json beside EchoHost.dll
         // can provide the listener name and its Serilog console format.
-        await using var process = HostProcess.Start(LoopbackPortZero);
+        await using var process = HostProcess.Start(HostProcess.LoopbackPortZero);
 
         var line = await process.WaitForOutputAsync(new Regex(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INF\] Listener Echo \(echo\) listening on 127\.0\.0\.1:\d+/tcp$"));
         var udpLine = await process.WaitForOutputAsync(new Regex(@"^\[.+ INF\] Listener UdpEcho \(udpecho\) listening on 127\.0\.0\.1:\d+/udp$"));
@@ -174,7 +164,7 @@ public sealed class HostProcessTests
     [InlineData("--urls=http://*:9000", "EchoHost: --urls is not used; the HTTP endpoint is EchoHost:Http:Port (and EchoHost:Http:Address), e.g. --EchoHost:Http:Port=9090")]
     public async Task An_unknown_option_is_one_line_and_exit_code_2(string option, string expectedLine)
     {
-        await using var process = HostProcess.Start([.. LoopbackPortZero, option]);
+        await using var process = HostProcess.Start([.. HostProcess.LoopbackPortZero, option]);
 
         Assert.Equal(2, await process.WaitForExitAsync());
         Assert.Equal(expectedLine, process.StandardError.Trim());
@@ -184,7 +174,7 @@ public sealed class HostProcessTests
     [Fact]
     public async Task Aspnetcore_urls_is_answered_with_one_line_naming_the_keys_to_use_not_a_kestrel_warning()
     {
-        await using var process = HostProcess.Start(LoopbackPortZero, new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://*:9000" });
+        await using var process = HostProcess.Start(HostProcess.LoopbackPortZero, new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://*:9000" });
 
         var line = await process.WaitForOutputAsync(new Regex(@"WRN\] Not used by EchoHost: ASPNETCORE_URLS=http://\*:9000\. The HTTP endpoint is EchoHost:Http:Port and EchoHost:Http:Address \(now 127\.0\.0\.1:\d+\); listeners are EchoHost:Listeners$"));
         await process.WaitForOutputAsync(new Regex("EchoHost started"));

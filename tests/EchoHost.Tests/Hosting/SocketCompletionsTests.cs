@@ -27,14 +27,7 @@ public sealed class SocketCompletionsTests
 
     private static async Task<double> WorkItemsPerMessageAsync(Dictionary<string, string> environment)
     {
-        await using var process = HostProcess.Start(
-        [
-            "--EchoHost:Address=127.0.0.1",
-            "--EchoHost:Listeners:Echo:Port=0",
-            "--EchoHost:Listeners:Chat:Port=0",
-            "--EchoHost:Listeners:UdpEcho:Port=0",
-            "--EchoHost:Http:Port=0",
-        ], environment);
+        await using var process = HostProcess.Start(HostProcess.LoopbackPortZero, environment);
         var echoPort = await process.ListenerPortAsync("Echo");
         var http = await process.WaitForOutputAsync(new Regex(@"HTTP endpoint listening on (?<endpoint>\S+)"));
         using var client = new HttpClient { BaseAddress = new Uri($"http://{http.Groups["endpoint"].Value}") };

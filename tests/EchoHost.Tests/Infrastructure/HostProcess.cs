@@ -31,6 +31,16 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public string StandardError => string.Join('\n', _stderr);
 
+    /// <summary>Every listener and the HTTP endpoint on a free loopback port, so a child never collides with a running EchoHost.</summary>
+    public static readonly string[] LoopbackPortZero =
+    [
+        "--EchoHost:Address=127.0.0.1",
+        "--EchoHost:Listeners:Echo:Port=0",
+        "--EchoHost:Listeners:Chat:Port=0",
+        "--EchoHost:Listeners:UdpEcho:Port=0",
+        "--EchoHost:Http:Port=0",
+    ];
+
     /// <summary>The EchoHost.dll built next to the tests, with the shipped appsettings.json beside it.</summary>
     public static string HostDll => Path.Combine(AppContext.BaseDirectory, "EchoHost.dll");
 

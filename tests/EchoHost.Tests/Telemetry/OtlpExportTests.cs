@@ -38,7 +38,7 @@ public sealed class OtlpExportTests
         // A process of its own: the variables are process-wide, and other tests' hosts must not see them.
         await using var collector = await FakeCollector.StartAsync();
         await using var process = HostProcess.Start(
-            ["--EchoHost:Address=127.0.0.1", "--EchoHost:Listeners:Echo:Port=0", "--EchoHost:Listeners:Chat:Port=0", "--EchoHost:Listeners:UdpEcho:Port=0", "--EchoHost:Http:Port=0"],
+            HostProcess.LoopbackPortZero,
             new Dictionary<string, string>
             {
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseAddress,
