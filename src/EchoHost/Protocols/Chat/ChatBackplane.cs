@@ -31,11 +31,15 @@ internal interface IChatBackplane
     /// <summary>A message said in a room: stored in the room's history and delivered on other instances.</summary>
     void Said(string room, string line, DateTimeOffset at);
 
-    /// <summary>A user entered a room (the notice is the room's "joined" line).</summary>
-    void Entered(string nick, string room, string notice);
+    /// <summary>
+    /// A user entered a room (the notice is the room's "joined" line). When the user came from another room,
+    /// <paramref name="left"/> is that room's "left" line: both notices and the membership change go out as one
+    /// change, so no instance hears that the user left before the shared membership says so.
+    /// </summary>
+    void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null);
 
-    /// <summary>A user left a room; <paramref name="release"/> when the user is gone (the nick is free again).</summary>
-    void Left(string nick, string room, string? notice, bool release);
+    /// <summary>A user is gone, with the notice for the room if any: the nick is free again.</summary>
+    void Left(string nick, string room, string? notice);
 
     /// <summary>Sends <paramref name="line"/> to <paramref name="nick"/> on another instance: the nick as its owner spells it, null if nobody has it.</summary>
     ValueTask<Shared<string?>> SendPrivateAsync(string nick, string line);

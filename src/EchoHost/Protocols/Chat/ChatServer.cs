@@ -75,7 +75,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             {
                 if (claimed is not null)
                 {
-                    _backplane!.Left(claimed, Lobby, notice: null, release: true);
+                    _backplane!.Left(claimed, Lobby, notice: null);
                 }
 
                 return null;
@@ -191,8 +191,8 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             }
 
             from = user.Room!.Name;
-            LeaveRoom(user, $"joined {room.Name}", release: false);
-            EnterRoom(user, room, shared);
+            var left = LeaveRoom(user, $"joined {room.Name}", release: false);
+            EnterRoom(user, room, shared, left is null ? null : (from, left));
             roomName = room.Name;
         }
 
@@ -350,7 +350,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             }
 
             // Taken here while the store was unreachable: give it back and draw the next one.
-            backplane.Left(nick, Lobby, notice: null, release: true);
+            backplane.Left(nick, Lobby, notice: null);
         }
 
         return null;
@@ -421,7 +421,8 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     }
 
     /// <param name="shared">The room's history from the shared store; when unavailable, the history kept here.</param>
-    private void EnterRoom(ChatUser user, ChatRoom room, Shared<SharedRoom> shared)
+    /// <param name="left">The room the user moved from and the line it heard; other instances hear both from here.</param>
+    private void EnterRoom(ChatUser user, ChatRoom room, Shared<SharedRoom> shared, (string Room, string Notice)? left = null)
     {
         var history = shared.Available ? shared.Value.History : room.History;
         if (history.Any())
@@ -435,19 +436,23 @@ internal sealed partial class ChatServer : IChatBackplaneSink
 
         var joined = ChatMessages.Joined(user.Nick, room.Name);
         SendToRoom(room, ChatMessages.Encode(joined), except: null);
-        _backplane?.Entered(user.Nick, room.Name, joined);
+        _backplane?.Entered(user.Nick, room.Name, joined, left);
         room.Add(user);
         user.Room = room;
         user.Send(ChatMessages.YouJoined(room.Name, room.Members.Length));
     }
 
     /// <param name="why">What the room hears; null for nothing (shutdown).</param>
-    /// <param name="release">The user is gone, not moving: the nick is free again on every instance.</param>
-    private void LeaveRoom(ChatUser user, string? why, bool release)
+    /// <param name="release">
+    /// The user is gone, not moving: the nick is free again on every instance. A move is told to other instances with
+    /// the room entered (<see cref="EnterRoom"/>), as one change.
+    /// </param>
+    /// <returns>The line the room heard, if any.</returns>
+    private string? LeaveRoom(ChatUser user, string? why, bool release)
     {
         if (user.Room is not { } room)
         {
-            return;
+            return null;
         }
 
         room.Remove(user);
@@ -458,13 +463,18 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             SendToRoom(room, ChatMessages.Encode(left), except: null);
         }
 
-        _backplane?.Left(user.Nick, room.Name, left, release);
+        if (release)
+        {
+            _backplane?.Left(user.Nick, room.Name, left);
+        }
 
         if (room.Members.Length == 0 && !ChatNames.Comparer.Equals(room.Name, Lobby))
         {
             _rooms.Remove(room.Name);
             room.CountedBy.RoomClosed();
         }
+
+        return left;
     }
 
     /// <summary>Rooms are shared by every chat listener; the one whose user opens or closes a room counts it.</summary>

@@ -46,8 +46,8 @@ public sealed class ChatServerBackplaneTests
             "said lobby: <ana> hola",
             "said lobby: * ana waves",
             "room games",
-            "left ana lobby: *** ana left lobby (joined games)",
-            "entered ana games: *** ana joined games",
+            // A move is one change: the membership and both notices (the "left" line first).
+            "entered ana games from lobby: *** ana left lobby (joined games) / *** ana joined games",
             "released ana games: *** ana left games (quit)",
         ], _backplane.Calls.Where(c => !c.StartsWith("room lobby", StringComparison.Ordinal)));
     }
@@ -169,9 +169,10 @@ public sealed class ChatServerBackplaneTests
 
         public void Said(string room, string line, DateTimeOffset at) => Calls.Add($"said {room}: {line}");
 
-        public void Entered(string nick, string room, string notice) => Calls.Add($"entered {nick} {room}: {notice}");
+        public void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null) =>
+            Calls.Add(left is { } from ? $"entered {nick} {room} from {from.Room}: {from.Notice} / {notice}" : $"entered {nick} {room}: {notice}");
 
-        public void Left(string nick, string room, string? notice, bool release) => Calls.Add($"{(release ? "released" : "left")} {nick} {room}: {notice}");
+        public void Left(string nick, string room, string? notice) => Calls.Add($"released {nick} {room}: {notice}");
 
         public ValueTask<Shared<string?>> SendPrivateAsync(string nick, string line)
         {

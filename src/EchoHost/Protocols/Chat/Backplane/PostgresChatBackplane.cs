@@ -192,30 +192,27 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         Publish(new Publication(BatchCommand(sql, payload, room, at, line), Notifies: 1, TrimRoom: room));
     }
 
-    public void Entered(string nick, string room, string notice)
+    public void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null)
     {
-        var payload = BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, room, notice);
-        Publish(new Publication(BatchCommand(
-            "WITH moved AS (UPDATE echohost.chat_members SET room = $2 WHERE lower(nick) = lower($3) AND instance_id = $4) SELECT pg_notify('" + NotifyChannel + "', $1)",
-            payload, room, nick, _instance), Notifies: 1));
+        const string Move = "WITH moved AS (UPDATE echohost.chat_members SET room = $2 WHERE lower(nick) = lower($3) AND instance_id = $4) ";
+        var joined = BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, room, notice);
+        // One statement, so one transaction: its notifications are delivered at its commit, in the order sent, and by
+        // then the membership has moved (the "left" line first, as the rooms hear it here).
+        Publish(left is { } from
+            ? new Publication(BatchCommand(
+                Move + "SELECT pg_notify('" + NotifyChannel + "', $5), pg_notify('" + NotifyChannel + "', $1)",
+                joined, room, nick, _instance, BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, from.Room, from.Notice)), Notifies: 2)
+            : new Publication(BatchCommand(Move + "SELECT pg_notify('" + NotifyChannel + "', $1)", joined, room, nick, _instance), Notifies: 1));
     }
 
-    public void Left(string nick, string room, string? notice, bool release)
+    public void Left(string nick, string room, string? notice)
     {
         var payload = notice is null ? null : BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, room, notice);
-        var command = (release, payload) switch
-        {
-            (true, null) => BatchCommand("DELETE FROM echohost.chat_members WHERE lower(nick) = lower($1) AND instance_id = $2", nick, _instance),
-            (true, _) => BatchCommand(
+        Publish(payload is null
+            ? new Publication(BatchCommand("DELETE FROM echohost.chat_members WHERE lower(nick) = lower($1) AND instance_id = $2", nick, _instance), Notifies: 0)
+            : new Publication(BatchCommand(
                 "WITH gone AS (DELETE FROM echohost.chat_members WHERE lower(nick) = lower($2) AND instance_id = $3) SELECT pg_notify('" + NotifyChannel + "', $1)",
-                payload, nick, _instance),
-            (false, null) => null,
-            (false, _) => BatchCommand(NotifySql, payload),
-        };
-        if (command is not null)
-        {
-            Publish(new Publication(command, Notifies: payload is null ? 0 : 1));
-        }
+                payload, nick, _instance), Notifies: 1));
     }
 
     public async ValueTask<Shared<string?>> SendPrivateAsync(string nick, string line)
