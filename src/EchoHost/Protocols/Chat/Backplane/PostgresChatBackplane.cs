@@ -202,7 +202,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             ? new Publication(BatchCommand(
                 Move + "SELECT pg_notify('" + NotifyChannel + "', $5), pg_notify('" + NotifyChannel + "', $1)",
                 joined, room, nick, _instance, BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, from.Room, from.Notice)), Notifies: 2)
-            : new Publication(BatchCommand(Move + "SELECT pg_notify('" + NotifyChannel + "', $1)", joined, room, nick, _instance), Notifies: 1));
+            : new Publication(BatchCommand(Move + NotifySql, joined, room, nick, _instance), Notifies: 1));
     }
 
     public void Left(string nick, string room, string? notice)
