@@ -25,11 +25,11 @@ internal sealed class EchoHostMetrics
     {
         var meter = meterFactory.Create(MeterName);
 
-        ConnectionsActive = meter.CreateUpDownCounter<long>("echohost.connections.active", "{connection}", "TCP connections open now.");
-        ConnectionsOpened = meter.CreateCounter<long>("echohost.connections.opened", "{connection}", "TCP connections accepted (after the connection limits).");
-        // Byte and datagram counts move on every read, write and datagram: each listener adds them to a field of its
-        // own, and the SDK reads the fields when it collects. A Counter.Add per event cost a tag lookup each time,
-        // several per UDP datagram (see the README's Performance section).
+        // Connection, byte and datagram counts move on every connection, read, write and datagram: each listener adds
+        // them to a field of its own, and the SDK reads the fields when it collects. An Add per event cost a tag lookup
+        // each time: several per UDP datagram, three per connection (see the README's Performance section).
+        meter.CreateObservableUpDownCounter("echohost.connections.active", () => Observe(static l => l.ConnectionsActive), "{connection}", "TCP connections open now.");
+        meter.CreateObservableCounter("echohost.connections.opened", () => Observe(static l => l.ConnectionsOpened), "{connection}", "TCP connections accepted (after the connection limits).");
         meter.CreateObservableCounter("echohost.io.received", () => Observe(static l => l.TcpBytesReceived), "By", "Bytes received from TCP clients.");
         meter.CreateObservableCounter("echohost.io.sent", () => Observe(static l => l.TcpBytesSent), "By", "Bytes sent to TCP clients.");
         ConnectionsRefused = meter.CreateCounter<long>("echohost.connections.refused", "{connection}", "TCP connections closed at once because a connection limit was reached.");
@@ -48,8 +48,6 @@ internal sealed class EchoHostMetrics
         UdpDatagramsDropped = meter.CreateCounter<long>("echohost.udp.datagrams.dropped", "{datagram}", "UDP datagrams received but not echoed.");
     }
 
-    internal UpDownCounter<long> ConnectionsActive { get; }
-    internal Counter<long> ConnectionsOpened { get; }
     internal Counter<long> ConnectionsRefused { get; }
     internal Counter<long> IdleTimeouts { get; }
     internal UpDownCounter<long> ChatUsers { get; }

@@ -21,6 +21,8 @@ internal sealed class ListenerMetrics
     private bool _started;
     private bool _tcp;
     private bool _udp;
+    private long _connectionsOpened;
+    private long _connectionsActive;
     private long _tcpBytesReceived;
     private long _tcpBytesSent;
     private long _udpDatagramsReceived;
@@ -37,11 +39,11 @@ internal sealed class ListenerMetrics
     // TCP connections.
     public void ConnectionOpened()
     {
-        _metrics.ConnectionsOpened.Add(1, _tags);
-        _metrics.ConnectionsActive.Add(1, _tags);
+        Interlocked.Increment(ref _connectionsOpened);
+        Interlocked.Increment(ref _connectionsActive);
     }
 
-    public void ConnectionClosed() => _metrics.ConnectionsActive.Add(-1, _tags);
+    public void ConnectionClosed() => Interlocked.Decrement(ref _connectionsActive);
 
     /// <summary>
     /// Adds the listener's tags to a connection's metric tags as Kestrel collects them (its
@@ -92,6 +94,10 @@ internal sealed class ListenerMetrics
     }
 
     // What the observable counters read when the SDK collects; null when the listener does not have the series.
+    internal long? ConnectionsOpened => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _connectionsOpened) : null;
+
+    internal long? ConnectionsActive => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _connectionsActive) : null;
+
     internal long? TcpBytesReceived => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _tcpBytesReceived) : null;
 
     internal long? TcpBytesSent => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _tcpBytesSent) : null;
@@ -114,8 +120,7 @@ internal sealed class ListenerMetrics
         Volatile.Write(ref _tcp, true);
         Declare(() =>
         {
-            _metrics.ConnectionsActive.Add(0, _tags);
-            AddZero(_metrics.ConnectionsOpened, _metrics.IdleTimeouts);
+            AddZero(_metrics.IdleTimeouts);
             AddZeroPerReason(_metrics.ConnectionsRefused, refusalReasons);
         });
     }
