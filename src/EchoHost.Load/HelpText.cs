@@ -86,7 +86,7 @@ internal static class HelpText
           or ncat: ncat -l -k 127.0.0.1 7007 -e /bin/cat  (one process per connection)
 
         Benchmark (builds nothing; src/EchoHost.Load/benchmark.sh builds in Release and runs it):
-          echohost-load benchmark [--rounds N] [--duration TIME] [--warmup TIME] [--quick] [--json]
+          echohost-load benchmark [--rounds N] [--duration TIME] [--warmup TIME] [--first-warmup TIME] [--quick] [--json]
                                   [--only ROWS] [--hold N] [--progress] [--echohost PATH] [--baseline PATH] [--inspircd PATH]
           Starts the bare baseline (EchoHost.Baseline.dll tcp and udp) and EchoHost (EchoHost.dll, with the
           appsettings.json beside it, only MaxConnectionsPerIp raised) on free ports below 32768, runs every load
@@ -94,6 +94,8 @@ internal static class HelpText
           medians over the rounds with the EchoHost/baseline ratio, plus the machine it ran on.
           --rounds N        Rounds (default 3); the table shows medians.
           --duration TIME   Measured time per load (default 10s); --warmup TIME before each (default 2s).
+          --first-warmup TIME  The warm-up of each load in round 1 instead (default 10s): a fresh server
+                            compiles its code under the first loads, which a steady-state figure leaves out.
           --quick           Tiny loads, 1 round, about 1 s each: a smoke test of the whole benchmark.
           --only ROWS       Comma-separated rows: pingpong64, pingpong1k, tls, stream, churn, hold, udp, chat,
                             chat-scaleout (tls also runs pingpong64, chat-scaleout also chat: they compare with them).

@@ -148,6 +148,11 @@ internal static class BenchmarkCommand
                         }
 
                         var load = row.Load(targets);
+                        if (round == 0 && load.Warmup > TimeSpan.Zero)
+                        {
+                            load = load with { Warmup = options.FirstWarmup };
+                        }
+
                         if (row.IsChat && name == InspIrcdName)
                         {
                             load = load with { Dialect = ChatDialect.Irc };
@@ -174,7 +179,7 @@ internal static class BenchmarkCommand
 
             var table = Tabulate(rows, samples, anchor is not null, postgres is not null);
             var machine = Machine.Describe();
-            var settings = $"{options.Rounds} round(s), {options.Duration.TotalSeconds:0.###} s per load after {options.Warmup.TotalSeconds:0.###} s warm-up{(options.Quick ? " (--quick)" : "")}; medians";
+            var settings = $"{options.Rounds} round(s), {options.Duration.TotalSeconds:0.###} s per load after {options.Warmup.TotalSeconds:0.###} s warm-up ({options.FirstWarmup.TotalSeconds:0.###} s in round 1){(options.Quick ? " (--quick)" : "")}; medians";
             if (options.Json)
             {
                 await output.WriteLineAsync(JsonSerializer.Serialize(new { machine, settings, rows = table }, LoadResult.JsonOptions));

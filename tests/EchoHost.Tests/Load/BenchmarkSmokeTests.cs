@@ -41,5 +41,6 @@ public sealed class BenchmarkSmokeTests
         Assert.Contains(rows, r => r.GetProperty("baselineName").GetString() == "EchoHost (chat row)");
 
         Assert.True(root.GetProperty("machine").GetProperty("cores").GetInt32() > 0);
+        Assert.Contains("0.3 s warm-up (0.3 s in round 1)", root.GetProperty("settings").GetString());
     }
 }

@@ -8,7 +8,7 @@ public sealed class CommandLineTests
     {
         var run = await LoadClientRun.RunAsync("--help");
         Assert.Equal(0, run.ExitCode);
-        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--tls", "--tls-verify", "--json", "--progress", "--rounds", "--quick", "--only", "--hold", "Exit code", "Examples" })
+        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--tls", "--tls-verify", "--json", "--progress", "--rounds", "--first-warmup", "--quick", "--only", "--hold", "Exit code", "Examples" })
         {
             Assert.Contains(word, run.Output);
         }
@@ -32,6 +32,8 @@ public sealed class CommandLineTests
     [InlineData(new[] { "udp", "--tls" }, "--tls applies to the TCP modes only")]
     [InlineData(new[] { "benchmark", "--rounds", "zero" }, "--rounds: 'zero' is not a whole number")]
     [InlineData(new[] { "benchmark", "--only", "pingpong64,ftp" }, "--only: unknown row 'ftp'")]
+    [InlineData(new[] { "benchmark", "--first-warmup", "soon" }, "--first-warmup: 'soon' is not a duration")]
+    [InlineData(new[] { "benchmark", "--duration", "soon" }, "--duration: 'soon' is not a duration")]
     public async Task A_bad_argument_is_one_line_and_exit_code_2(string[] args, string message)
     {
         var run = await LoadClientRun.RunAsync(args);
