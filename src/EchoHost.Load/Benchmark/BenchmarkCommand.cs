@@ -179,7 +179,7 @@ internal static class BenchmarkCommand
 
             var table = Tabulate(rows, samples, anchor is not null, postgres is not null);
             var machine = Machine.Describe();
-            var settings = $"{options.Rounds} round(s), {options.Duration.TotalSeconds:0.###} s per load after {options.Warmup.TotalSeconds:0.###} s warm-up ({options.FirstWarmup.TotalSeconds:0.###} s in round 1){(options.Quick ? " (--quick)" : "")}; medians";
+            var settings = $"{options.Rounds} round(s), {options.Duration.TotalSeconds:0.###} s per load after {options.Warmup.TotalSeconds:0.###} s warm-up ({options.FirstWarmup.TotalSeconds:0.###} s in round 1){(options.Quick ? " (--quick)" : "")}; medians; the ratio is the median of the rounds' ratios (lowest–highest round)";
             if (options.Json)
             {
                 await output.WriteLineAsync(JsonSerializer.Serialize(new { machine, settings, rows = table }, LoadResult.JsonOptions));
@@ -243,8 +243,11 @@ internal static class BenchmarkCommand
             [.. end.Zip(start, (e, s) => e.CpuSeconds - s.CpuSeconds)]);
     }
 
-    /// <summary>One line of the table.</summary>
-    internal sealed record TableRow(string Load, string Figure, string BaselineName, string Baseline, string EchoHost, string Ratio, long BaselineFailures, long EchoHostFailures, double? BaselineValue, double? EchoHostValue)
+    /// <summary>
+    /// One line of the table. <see cref="Ratio"/> is the median of <see cref="RoundRatios"/>, each round's EchoHost
+    /// figure over its baseline figure, with the lowest and highest round in brackets.
+    /// </summary>
+    internal sealed record TableRow(string Load, string Figure, string BaselineName, string Baseline, string EchoHost, string Ratio, long BaselineFailures, long EchoHostFailures, double? BaselineValue, double? EchoHostValue, double[] RoundRatios)
     {
         public long Failures => BaselineFailures + EchoHostFailures;
     }
@@ -271,9 +274,17 @@ internal static class BenchmarkCommand
                 double? ev = e.Count > 0 && Median(e.Select(figure.Value)) is var em && double.IsFinite(em) ? em : null;
                 var bText = bv is { } x ? x.ToString(figure.Format, ci) : row.IsChat && versus is null && !anchorInstalled ? InspIrcd.InstallHint : "—";
                 var eText = ev is { } y ? y.ToString(figure.Format, ci) : row.Key == "chat-scaleout" && !postgresInstalled ? PostgresServer.InstallHint : "—";
-                var ratio = bv is > 0 && ev is { } r ? (r / bv.Value).ToString("0.00", ci) + "×" : "—";
+                // The ratio of each round, whose two sides ran one after the other: the machine's speed drifts over a run
+                // (the baseline alone measured 73 to 138 µs per churned connection across one run's rounds), and a ratio
+                // of the two sides' medians could pair a fast round on one side with a slow round on the other.
+                double[] rounds = [.. Enumerable.Range(0, Math.Min(b.Count, e.Count))
+                    .Select(i => (B: figure.Value(b[i]), E: figure.Value(e[i])))
+                    .Where(p => double.IsFinite(p.B) && p.B > 0 && double.IsFinite(p.E))
+                    .Select(p => p.E / p.B)];
+                var ratio = rounds.Length == 0 ? "—"
+                    : Median(rounds).ToString("0.00", ci) + "×" + (rounds.Length > 1 ? string.Create(ci, $" ({rounds.Min():0.00}–{rounds.Max():0.00})") : "");
                 // A row compared with another counts its own failures only: the other row's line reports those.
-                table.Add(new TableRow(row.Title, figure.Name, baselineName, bText, eText, ratio, versus is null ? Failures(b) : 0, Failures(e), bv, ev));
+                table.Add(new TableRow(row.Title, figure.Name, baselineName, bText, eText, ratio, versus is null ? Failures(b) : 0, Failures(e), bv, ev, rounds));
             }
         }
 

@@ -34,6 +34,13 @@ public sealed class BenchmarkSmokeTests
             // A row whose program is missing (PostgreSQL for chat-scaleout) says how to install it: not a failure.
             var missing = row.GetProperty("echoHost").GetString()!.StartsWith("not installed: ", StringComparison.Ordinal);
             Assert.True(missing || row.GetProperty("echoHostValue").ValueKind == JsonValueKind.Number, $"EchoHost has no figure: {row}\n{result.StandardError}");
+            // One round: its ratio is the ratio of the two figures, and the table's ratio is that round's.
+            if (row.GetProperty("baselineValue") is { ValueKind: JsonValueKind.Number } b && b.GetDouble() > 0 && !missing)
+            {
+                var round = Assert.Single(row.GetProperty("roundRatios").EnumerateArray()).GetDouble();
+                Assert.Equal(row.GetProperty("echoHostValue").GetDouble() / b.GetDouble(), round, 1e-9);
+                Assert.Equal(round.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "×", row.GetProperty("ratio").GetString());
+            }
         }
 
         // The rows measured against another row of the same run: TLS against plain EchoHost, scale-out against one instance.
