@@ -92,7 +92,9 @@ internal static class HelpText
           appsettings.json beside it, only MaxConnectionsPerIp raised) on free ports below 32768, runs every load
           against both in turn, reads each server's CPU time and RSS from /proc, and prints a Markdown table of the
           medians over the rounds with the EchoHost/baseline ratio, plus the machine it ran on.
-          --rounds N        Rounds (default 3); the table shows medians.
+          --rounds N        Rounds (default 3); the table shows each side's median, and the ratio as the
+                            median of the rounds' ratios (both sides of a round run one after the other)
+                            with the lowest and highest round's in brackets.
           --duration TIME   Measured time per load (default 10s); --warmup TIME before each (default 2s).
           --first-warmup TIME  The warm-up of each load in round 1 instead (default 10s): a fresh server
                             compiles its code under the first loads, which a steady-state figure leaves out.
