@@ -12,8 +12,8 @@ internal interface IBackplaneObserver
     /// <summary>A NOTIFY from another instance, delivered here.</summary>
     void Received();
 
-    /// <summary>A connection attempt or a statement failed.</summary>
-    void Error();
+    /// <summary>A connection attempt failed, or <paramref name="count"/> statements did.</summary>
+    void Error(int count = 1);
 
     /// <summary>An event that reached only this instance because the database could not be reached.</summary>
     void Unpublished(int messages);
@@ -58,7 +58,7 @@ internal sealed class BackplaneMetrics : IBackplaneObserver
 
     public void Received() => _received.Add(1);
 
-    public void Error() => _errors.Add(1);
+    public void Error(int count = 1) => _errors.Add(count);
 
     public void Unpublished(int messages) => _unpublished.Add(messages);
 

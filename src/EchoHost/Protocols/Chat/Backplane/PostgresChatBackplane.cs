@@ -624,7 +624,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 var lost = batch.Where(p => refusals.Any(r => r.BatchCommand == p.Command)).Sum(p => p.Notifies);
                 _observer.Published(notifies - lost);
                 _observer.Unpublished(lost);
-                OnFailure(session, refusals[0]);
+                OnFailure(session, refusals[0], refusals.Count);
                 return session;
             }
 
@@ -698,13 +698,14 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     /// <summary>
     /// A statement the server refused (the connection is fine: a schema changed by hand, a missing privilege) is an
     /// error that leaves those events local, warned about once until statements succeed again; anything else means
-    /// the connection is gone, and the connect loop takes over.
+    /// the connection is gone, and the connect loop takes over. Each refused statement of a batch is an error of its
+    /// own, as the errors series counts statements.
     /// </summary>
-    private void OnFailure(Session? session, Exception ex)
+    private void OnFailure(Session? session, Exception ex, int refusedStatements = 1)
     {
         if (ex is PostgresException refused && session is { Faulted: false } && session.Connection.State == System.Data.ConnectionState.Open)
         {
-            _observer.Error();
+            _observer.Error(refusedStatements);
             if (!_refusing)
             {
                 _refusing = true;
