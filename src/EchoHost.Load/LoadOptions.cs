@@ -324,13 +324,12 @@ internal static class LoadOptionsParser
             : throw new UsageException($"{name}: '{text}' is not a positive number");
 
     /// <summary>Seconds as a number (<c>2.5</c>) or with a unit (<c>500ms</c>, <c>10s</c>, <c>2m</c>).</summary>
-    private static TimeSpan Seconds(string name, Dictionary<string, string> values, TimeSpan fallback, bool allowZero = false)
-    {
-        if (!values.TryGetValue(name, out var text))
-        {
-            return fallback;
-        }
+    private static TimeSpan Seconds(string name, Dictionary<string, string> values, TimeSpan fallback, bool allowZero = false) =>
+        values.TryGetValue(name, out var text) ? Duration(name, text, allowZero) : fallback;
 
+    /// <summary>The value <paramref name="text"/> of option <paramref name="name"/> as a duration; a bad one is a usage error naming the option.</summary>
+    internal static TimeSpan Duration(string name, string text, bool allowZero = false)
+    {
         var (number, scale) = text switch
         {
             _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),

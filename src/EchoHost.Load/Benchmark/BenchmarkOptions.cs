@@ -109,19 +109,5 @@ internal sealed record BenchmarkOptions
         return options;
     }
 
-    private static TimeSpan Time(string name, string text, bool allowZero = false)
-    {
-        TimeSpan parsed;
-        try
-        {
-            parsed = LoadOptionsParser.Parse(LoadMode.PingPong, ["--warmup", text]).Warmup;
-        }
-        catch (UsageException ex) when (ex.Message.StartsWith("--warmup:", StringComparison.Ordinal))
-        {
-            // The load client's own parser names its option; say the one that was given.
-            throw new UsageException(name + ex.Message["--warmup".Length..]);
-        }
-
-        return parsed > TimeSpan.Zero || allowZero ? parsed : throw new UsageException($"{name}: '{text}' must be more than 0");
-    }
+    private static TimeSpan Time(string name, string text, bool allowZero = false) => LoadOptionsParser.Duration(name, text, allowZero);
 }
