@@ -18,12 +18,12 @@ public sealed class KubernetesManifestsTests
 
     [ToolTheory(Kubectl, NodeTools)]
     [MemberData(nameof(Kustomizations))]
-    public async Task Renders_the_five_objects_each_valid_and_labelled(string kustomization)
+    public async Task Renders_the_six_objects_each_valid_and_labelled(string kustomization)
     {
         var manifests = await Manifests.RenderAsync(kustomization);
 
         Assert.Equal(
-            ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service", "ServiceMonitor"],
+            ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service", "Service", "ServiceMonitor"],
             manifests.Objects.Select(o => o.Text("kind")).Order());
         Assert.All(manifests.Objects, o => Assert.Equal("echohost", o.Map("metadata", "labels")[NameLabel]));
     }
@@ -34,13 +34,16 @@ public sealed class KubernetesManifestsTests
     {
         var manifests = await Manifests.RenderAsync(kustomization);
         var podLabels = manifests.PodTemplate.Map("metadata", "labels");
-        var serviceLabels = manifests.Service.Map("metadata", "labels");
+        var httpServiceLabels = manifests.HttpService.Map("metadata", "labels");
 
         AssertSelects(manifests.Deployment.Map("spec", "selector", "matchLabels"), podLabels);
         AssertSelects(manifests.Service.Map("spec", "selector"), podLabels);
+        AssertSelects(manifests.HttpService.Map("spec", "selector"), podLabels);
         AssertSelects(manifests.Single("PodDisruptionBudget").Map("spec", "selector", "matchLabels"), podLabels);
-        // A ServiceMonitor selects Services, and scrapes the pods behind them.
-        AssertSelects(manifests.Single("ServiceMonitor").Map("spec", "selector", "matchLabels"), serviceLabels);
+        // A ServiceMonitor selects Services, and scrapes the pods behind them: only the HTTP one.
+        var monitorSelector = manifests.Single("ServiceMonitor").Map("spec", "selector", "matchLabels");
+        AssertSelects(monitorSelector, httpServiceLabels);
+        Assert.Contains(monitorSelector, pair => manifests.Service.Map("metadata", "labels").GetValueOrDefault(pair.Key) != pair.Value);
     }
 
     /// <summary>An empty selector would select everything (for a PodDisruptionBudget, every pod in the namespace).</summary>
@@ -159,18 +162,21 @@ public sealed class KubernetesManifestsTests
 
     [ToolTheory(Kubectl, NodeTools)]
     [MemberData(nameof(Kustomizations))]
-    public async Task Service_and_container_expose_the_four_named_ports(string kustomization)
+    public async Task Services_and_container_expose_the_four_named_ports(string kustomization)
     {
         var manifests = await Manifests.RenderAsync(kustomization);
-        (string Name, int Port, string Protocol)[] expected =
-            [("echo", 65432, "TCP"), ("chat", 65433, "TCP"), ("udp-echo", 65400, "UDP"), ("http", 8080, "TCP")];
+        (string Name, int Port, string Protocol)[] traffic =
+            [("echo", 65432, "TCP"), ("chat", 65433, "TCP"), ("udp-echo", 65400, "UDP")];
+        (string Name, int Port, string Protocol) http = ("http", 8080, "TCP");
 
         var servicePorts = manifests.Service.Objects("spec", "ports").ToList();
-        Assert.Equal(expected, servicePorts.Select(p => (p.Text("name"), p.Number("port"), p.Text("protocol"))));
+        Assert.Equal(traffic, servicePorts.Select(p => (p.Text("name"), p.Number("port"), p.Text("protocol"))));
+        var httpPorts = manifests.HttpService.Objects("spec", "ports").ToList();
+        Assert.Equal([http], httpPorts.Select(p => (p.Text("name"), p.Number("port"), p.Text("protocol"))));
         var containerPorts = manifests.Container.Objects("ports").ToList();
-        Assert.Equal(expected, containerPorts.Select(p => (p.Text("name"), p.Number("containerPort"), p.Text("protocol"))));
-        // Named target ports: the Service follows the container if a port number ever changes.
-        Assert.All(servicePorts, p => Assert.Equal(p.Text("name"), p.Text("targetPort")));
+        Assert.Equal([.. traffic, http], containerPorts.Select(p => (p.Text("name"), p.Number("containerPort"), p.Text("protocol"))));
+        // Named target ports: the Services follow the container if a port number ever changes.
+        Assert.All(servicePorts.Concat(httpPorts), p => Assert.Equal(p.Text("name"), p.Text("targetPort")));
     }
 
     [ToolTheory(Kubectl, NodeTools)]
@@ -211,5 +217,18 @@ public sealed class KubernetesManifestsTests
 
         Assert.Equal("ClusterIP", @base.Service.Text("spec", "type"));
         Assert.NotEqual(3, @base.Deployment.Number("spec", "replicas"));
+    }
+
+    [ToolTheory(Kubectl, NodeTools)]
+    [MemberData(nameof(Kustomizations))]
+    public async Task The_http_port_stays_inside_the_cluster(string kustomization)
+    {
+        var manifests = await Manifests.RenderAsync(kustomization);
+
+        // /metrics, /healthz, /readyz and /connections are for the cluster: a LoadBalancer would publish them.
+        Assert.Equal("ClusterIP", manifests.HttpService.Text("spec", "type"));
+        Assert.All(
+            manifests.Objects.Where(o => o.Text("kind") == "Service" && o.Find("spec", "type")?.ToString() is "LoadBalancer" or "NodePort"),
+            service => Assert.DoesNotContain(service.Objects("spec", "ports"), p => p.Text("name") == "http" || p.Number("port") == 8080));
     }
 }

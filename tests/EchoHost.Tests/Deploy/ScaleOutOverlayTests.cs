@@ -16,11 +16,8 @@ public sealed class ScaleOutOverlayTests
 
     private const string NameLabel = "app.kubernetes.io/name";
 
-    private static JsonObject Named(Manifests manifests, string kind, string name) =>
-        Assert.Single(manifests.Objects, o => o.Text("kind") == kind && o.Text("metadata", "name") == name);
-
     private static string SecretValue(Manifests manifests, JsonNode secretKeyRef) =>
-        Named(manifests, "Secret", secretKeyRef.Text("name")).Map("stringData")[secretKeyRef.Text("key")];
+        manifests.Named("Secret", secretKeyRef.Text("name")).Map("stringData")[secretKeyRef.Text("key")];
 
     [ToolFact(Kubectl, NodeTools)]
     public async Task Runs_three_replicas_of_the_base_reading_the_connection_string_from_a_secret()
@@ -62,7 +59,7 @@ public sealed class ScaleOutOverlayTests
         var manifests = await Manifests.RenderAsync(ScaleOut);
         var connection = new NpgsqlConnectionStringBuilder(SecretValue(manifests, Assert.Single(manifests.Container.Objects("env"), e => e.Text("name") == "EchoHost__Chat__Postgres").At("valueFrom", "secretKeyRef")));
 
-        var service = Named(manifests, "Service", connection.Host!);
+        var service = manifests.Named("Service", connection.Host!);
         var port = Assert.Single(service.Objects("spec", "ports"));
         Assert.Equal(connection.Port, port.Number("port"));
         var statefulSet = Assert.Single(manifests.Objects, o => o.Text("kind") == "StatefulSet");
@@ -72,7 +69,7 @@ public sealed class ScaleOutOverlayTests
         Assert.All(statefulSet.Map("spec", "selector", "matchLabels"), pair => Assert.Equal(pair.Value, podLabels.GetValueOrDefault(pair.Key)));
 
         // EchoHost's Service and PodDisruptionBudget must not take the database's pod for one of theirs.
-        var echohostService = Named(manifests, "Service", "echohost");
+        var echohostService = manifests.Named("Service", "echohost");
         Assert.NotEqual(echohostService.Map("spec", "selector")[NameLabel], podLabels[NameLabel]);
         Assert.NotEqual(manifests.Single("PodDisruptionBudget").Map("spec", "selector", "matchLabels")[NameLabel], podLabels[NameLabel]);
 

@@ -22,7 +22,11 @@ internal sealed class Manifests
 
     public JsonObject Deployment => Single("Deployment");
 
-    public JsonObject Service => Single("Service");
+    /// <summary>The Service clients reach: the echo, chat and UDP ports.</summary>
+    public JsonObject Service => Named("Service", "echohost");
+
+    /// <summary>The cluster-internal Service of the HTTP endpoint (metrics, health): never exposed with the others.</summary>
+    public JsonObject HttpService => Named("Service", "echohost-http");
 
     public JsonNode PodTemplate => Deployment.At("spec", "template");
 
@@ -42,6 +46,9 @@ internal sealed class Manifests
     }
 
     public JsonObject Single(string kind) => Assert.Single(Objects, o => o.Text("kind") == kind);
+
+    public JsonObject Named(string kind, string name) =>
+        Assert.Single(Objects, o => o.Text("kind") == kind && o.Text("metadata", "name") == name);
 
     public static Task<Manifests> RenderAsync(string kustomization) =>
         _rendered.GetOrAdd(kustomization, k => new Lazy<Task<Manifests>>(() => RenderUncachedAsync(k))).Value;
