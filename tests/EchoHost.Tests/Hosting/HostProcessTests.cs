@@ -130,7 +130,7 @@ public sealed class HostProcessTests
 
         Assert.True(line.Success);
         Assert.True(udpLine.Success);
-        process.Signal(HostProcess.SIGINT);
+        process.Signal(HostProcess.SIGTERM);
         Assert.Equal(0, await process.WaitForExitAsync());
     }
 
