@@ -2,7 +2,7 @@ namespace EchoHost.Tests.Infrastructure;
 
 /// <summary>
 /// The reliability campaign's sizes. <c>dotnet test</c> (and CI) runs the short versions; the long ones, the sizes
-/// the README's Hardening section quotes, run with <c>ECHOHOST_CAMPAIGN=long dotnet test --filter Category=Campaign</c>.
+/// docs/hardening.md quotes, run with <c>ECHOHOST_CAMPAIGN=long dotnet test --filter Category=Campaign</c>.
 /// </summary>
 internal static class CampaignRun
 {
