@@ -24,6 +24,9 @@ internal sealed class BackplaneEvent : BackplaneWork
     /// <summary>About what it adds to a round trip, in characters.</summary>
     public int Weight { get; }
 
+    /// <summary>About what it holds in memory while it waits: its strings and itself.</summary>
+    public long Bytes => 160 + 2L * Weight;
+
     /// <summary>A line said (<see cref="Said"/>) or a membership change (the rest).</summary>
     public bool IsLine => Sender is not null;
 
@@ -93,6 +96,7 @@ internal sealed class BackplaneWriter
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Sender> _senders = new(ChatNames.Comparer);
     private int _queued;
+    private long _queuedBytes;
     private int _sendersWaiting;
     private bool _episode;
     private int _episodeRefused;
@@ -122,23 +126,26 @@ internal sealed class BackplaneWriter
 
     /// <summary>
     /// Queues an event, or refuses it: a line whose sender has <see cref="BackplaneLimits.MaxQueuedPerSender"/>
-    /// waiting, or (beyond <see cref="BackplaneLimits.MaxQueued"/>) at least the average sender's share; anything
-    /// at <see cref="BackplaneLimits.HardLimit"/>.
+    /// waiting, or (beyond <see cref="BackplaneLimits.MaxQueued"/> events or <see cref="BackplaneLimits.MaxQueuedBytes"/>)
+    /// at least the average sender's share; anything at the hard limits.
     /// </summary>
     public LineRelay Publish(BackplaneEvent item)
     {
         LineRelay relay;
         var startsEpisode = false;
+        bool oneSender;
         int queued;
         lock (_lock)
         {
             queued = _queued;
             var sender = item.Sender is { } key ? _senders.GetValueOrDefault(key) : null;
             var waiting = sender?.Queued ?? 0;
+            var full = _queued >= _limits.MaxQueued || _queuedBytes >= _limits.MaxQueuedBytes;
+            var hard = _queued >= _limits.HardLimit || _queuedBytes >= _limits.HardLimitBytes;
             var admitted = item.IsLine
-                ? waiting < _limits.MaxQueuedPerSender
-                    && (_queued < _limits.MaxQueued || (_queued < _limits.HardLimit && (long)waiting * Math.Max(_sendersWaiting, 1) < _queued))
-                : _queued < _limits.HardLimit;
+                ? waiting < _limits.MaxQueuedPerSender && (!full || (!hard && (long)waiting * Math.Max(_sendersWaiting, 1) < _queued))
+                : !hard;
+            oneSender = !full;
             if (admitted)
             {
                 if (item.Sender is { } name)
@@ -155,6 +162,7 @@ internal sealed class BackplaneWriter
                 }
 
                 _queued++;
+                _queuedBytes += item.Bytes;
                 if (_work.Writer.TryWrite(item))
                 {
                     return LineRelay.Queued;
@@ -162,6 +170,7 @@ internal sealed class BackplaneWriter
 
                 // Stopped: nothing is written any more.
                 _queued--;
+                _queuedBytes -= item.Bytes;
                 if (sender is not null && --sender.Queued == 0)
                 {
                     _sendersWaiting--;
@@ -197,7 +206,7 @@ internal sealed class BackplaneWriter
         _observer.Unpublished(item.Notifies, UnpublishedReason.Backlog);
         if (startsEpisode)
         {
-            _refusing(queued, item.IsLine && queued < _limits.MaxQueued);
+            _refusing(queued, oneSender);
         }
 
         return relay;
@@ -287,6 +296,7 @@ internal sealed class BackplaneWriter
             _queued -= batch.Count;
             foreach (var item in batch)
             {
+                _queuedBytes -= item.Bytes;
                 if (item.Sender is { } key && _senders.TryGetValue(key, out var sender) && --sender.Queued == 0)
                 {
                     _sendersWaiting--;

@@ -71,7 +71,8 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         _server = $"{settings.Host}:{settings.Port}/{settings.Database ?? settings.Username}";
         _dataSource = builder.Build();
         _writer = new BackplaneWriter(limits, observer,
-            (queued, oneSender) => LogRefusing(_server, queued, oneSender ? "a sender has more waiting than its share" : "the queue is full", limits.MaxQueuedPerSender, limits.MaxQueued),
+            (queued, oneSender) => LogRefusing(_server, queued, oneSender ? "a sender has more waiting than its share" : "the queue is full",
+                limits.MaxQueuedPerSender, limits.MaxQueued, limits.MaxQueuedBytes >> 20),
             (refused, senders) => LogCaughtUp(_server, refused, senders));
     }
 
@@ -416,8 +417,9 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     /// <summary>One NOTIFY: one event, or several packed, delivered in the order they were said.</summary>
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {
+        // Every instance hears its own NOTIFYs too: skipped before unpacking.
         var events = new List<BackplanePayload>();
-        if (!BackplanePayload.TryUnpack(e.Payload, events) || events[0].Instance == _instanceKey || _sink is not { } sink)
+        if (e.Payload.StartsWith(_instanceKey, StringComparison.Ordinal) || !BackplanePayload.TryUnpack(e.Payload, events) || _sink is not { } sink)
         {
             return;
         }
@@ -902,8 +904,8 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     [LoggerMessage(Level = LogLevel.Debug, Message = "Chat backplane: PostgreSQL {Server} refused a statement again ({Error})")]
     private partial void LogRefusedAgain(string server, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat backplane: {Queued} events are waiting for PostgreSQL {Server}; refusing lines ({Why}; at most {MaxQueuedPerSender} per sender, {MaxQueued} in all): they reach only this instance, and their senders are told")]
-    private partial void LogRefusing(string server, int queued, string why, int maxQueuedPerSender, int maxQueued);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat backplane: {Queued} events are waiting for PostgreSQL {Server}; refusing lines ({Why}; at most {MaxQueuedPerSender} per sender, {MaxQueued} events or {MaxQueuedMiB} MiB in all): they reach only this instance, and their senders are told")]
+    private partial void LogRefusing(string server, int queued, string why, int maxQueuedPerSender, int maxQueued, long maxQueuedMiB);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Chat backplane: caught up with PostgreSQL {Server}; {Refused} events from {Senders} senders were refused meanwhile and reached only this instance")]
     private partial void LogCaughtUp(string server, int refused, int senders);
