@@ -14,15 +14,22 @@ public sealed class BackplaneFanoutTests(PostgresServer postgres)
 {
     private const string BackplaneCategory = "EchoHost.Protocols.Chat.Backplane.PostgresChatBackplane";
 
-    internal static async Task<TestHost> StartInstanceAsync(string database, int floodBurst = 20)
+    internal static async Task<TestHost> StartInstanceAsync(string database, int floodBurst = 20, Dictionary<string, string?>? extra = null,
+        Action<WebApplicationBuilder>? customize = null)
     {
-        var host = await TestHost.StartAsync(new Dictionary<string, string?>
+        var config = new Dictionary<string, string?>
         {
             ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
             ["EchoHost:Listeners:Chat:Port"] = "0",
             ["EchoHost:Chat:Postgres"] = database,
             ["EchoHost:Chat:FloodBurst"] = floodBurst.ToString(CultureInfo.InvariantCulture),
-        });
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            config[key] = value;
+        }
+
+        var host = await TestHost.StartAsync(config, customize);
         await host.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Message.StartsWith("Chat backplane: connected", StringComparison.Ordinal));
         return host;
     }
