@@ -8,9 +8,9 @@ namespace EchoHost.Protocols.Chat.Backplane;
 /// every instance on the same database. Two connections per instance: one LISTENs and delivers what other instances
 /// NOTIFY into the chat core; the other is the instance's only writer (<see cref="BackplaneWriter"/>), fed by one
 /// queue in the order the core saw things happen, so each sender's lines arrive everywhere in order, many lines per
-/// round trip and per NOTIFY whatever the number of recipients. When the database cannot be reached, the chat goes on locally: one warning, questions answered
-/// "unavailable" at once, events counted as unpublished; the connections come back by themselves (with backoff),
-/// and then this instance's users are registered again.
+/// round trip and per NOTIFY whatever the number of recipients. When the database cannot be reached, the chat goes on
+/// locally: one warning, questions answered "unavailable" at once, events counted as unpublished; the connections come
+/// back by themselves (with backoff), and then this instance's users are registered again.
 /// </summary>
 internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBackplane, IBackplaneBatchExecutor
 {

@@ -101,6 +101,7 @@ public sealed class BackplaneFanoutTests(PostgresServer postgres)
         {
             for (var i = 1; !seen.IsCompleted; i++)
             {
+                deadline.Token.ThrowIfCancellationRequested();
                 await alice.SendAsync($"after {i}");
                 await Task.WhenAny(seen, Task.Delay(TimeSpan.FromMilliseconds(500), deadline.Token));
             }
