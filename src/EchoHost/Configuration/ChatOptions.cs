@@ -43,9 +43,19 @@ public sealed class ChatOptions
     public string Postgres { get; set; } = "";
 
     /// <summary>
+    /// The NOTIFY size budget, defined once: PostgreSQL's NOTIFY payload must be shorter than 8000 bytes. The
+    /// backplane packs several events into one payload up to it, and one line alone always fits.
+    /// </summary>
+    internal const int PostgresNotifyMaxBytes = 7999;
+
+    /// <summary>What routing one line in a NOTIFY payload adds to it, at most (instance, sequence, kind, name, line breaks).</summary>
+    internal const int PostgresNotifyHeaderBytes = 128;
+
+    /// <summary>
     /// The longest <see cref="MaxLineBytes"/> allowed with <see cref="Postgres"/>: a line crosses instances in one
     /// PostgreSQL NOTIFY, whose payload must stay under 8000 bytes. The line as delivered is at most
-    /// <c>MaxLineBytes + LineOverheadBytes</c> bytes (sent unescaped), and its routing header at most 128.
+    /// <c>MaxLineBytes + LineOverheadBytes</c> bytes (sent unescaped), and its routing header at most
+    /// <see cref="PostgresNotifyHeaderBytes"/>.
     /// </summary>
-    internal const int PostgresMaxLineBytes = 7999 - 128 - LineOverheadBytes;
+    internal const int PostgresMaxLineBytes = PostgresNotifyMaxBytes - PostgresNotifyHeaderBytes - LineOverheadBytes;
 }

@@ -28,8 +28,11 @@ internal interface IChatBackplane
     /// <summary>Moves the user's claim from <paramref name="oldNick"/> to <paramref name="newNick"/>, and on success tells the room <paramref name="notice"/>.</summary>
     ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, string notice);
 
-    /// <summary>A message said in a room: stored in the room's history and delivered on other instances.</summary>
-    void Said(string room, string line, DateTimeOffset at);
+    /// <summary>
+    /// A message <paramref name="sender"/> said in a room: stored in the room's history and delivered on other
+    /// instances, unless too many of that sender's lines are still waiting for them (see <see cref="LineRelay"/>).
+    /// </summary>
+    LineRelay Said(string room, string line, DateTimeOffset at, string sender);
 
     /// <summary>
     /// A user entered a room (the notice is the room's "joined" line). When the user came from another room,
@@ -56,6 +59,17 @@ internal interface IChatBackplane
     /// restarts.
     /// </summary>
     ValueTask<Shared<SharedRoom>> RoomAsync(string room, int count);
+}
+
+/// <summary>What became of a line for the other instances.</summary>
+internal enum LineRelay
+{
+    /// <summary>On its way to the other instances.</summary>
+    Queued,
+    /// <summary>It reaches only this instance (the other instances are behind): tell the sender, the first time.</summary>
+    Refused,
+    /// <summary>Refused again, and the sender was already told.</summary>
+    StillRefused,
 }
 
 /// <summary>A room as all instances know it: <see cref="Name"/> is null for a room nobody is in or wrote to.</summary>

@@ -61,6 +61,8 @@ internal static class ChatMessages
 
     public static string Flood => "!!! Flood control: slow down; lines are being dropped.";
 
+    public static string NotShared => "!!! The other servers are behind: slow down; your lines reach only this server's users for now.";
+
     public static string TooLong(int maxBytes) => $"!!! Line too long (max {maxBytes} bytes); discarded.";
 
     public static string InvalidUtf8 => "!!! Line is not valid UTF-8; discarded.";

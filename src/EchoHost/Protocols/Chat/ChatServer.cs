@@ -399,7 +399,10 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             sender.Room.Remember(at, line);
             sender.Observer.Delivered(SendToRoom(sender.Room, ChatMessages.Encode(line), except: sender));
             // Under the lock, so other instances see this instance's lines in the order its users saw them.
-            _backplane?.Said(room, line, at);
+            if (_backplane?.Said(room, line, at, sender.Nick) == LineRelay.Refused)
+            {
+                sender.Send(ChatMessages.NotShared);
+            }
         }
 
         LogMessage(sender.Listener, sender.Nick, room, text);

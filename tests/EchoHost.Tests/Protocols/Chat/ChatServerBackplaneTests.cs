@@ -167,7 +167,11 @@ public sealed class ChatServerBackplaneTests
             return ValueTask.FromResult(!Reachable ? NickClaim.Unavailable : TakenElsewhere.Contains(newNick) ? NickClaim.Taken : NickClaim.Claimed);
         }
 
-        public void Said(string room, string line, DateTimeOffset at) => Calls.Add($"said {room}: {line}");
+        public LineRelay Said(string room, string line, DateTimeOffset at, string sender)
+        {
+            Calls.Add($"said {room}: {line}");
+            return LineRelay.Queued;
+        }
 
         public void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null) =>
             Calls.Add(left is { } from ? $"entered {nick} {room} from {from.Room}: {from.Notice} / {notice}" : $"entered {nick} {room}: {notice}");

@@ -14,6 +14,7 @@ internal static class BackplaneSetup
     {
         services.AddSingleton<BackplaneMetrics>();
         services.TryAddSingleton(BackplaneTimings.Default);
+        services.TryAddSingleton(BackplaneLimits.Default);
         services.AddSingleton(sp => options(sp) is { Postgres: { Length: > 0 } postgres } chat && !string.IsNullOrWhiteSpace(postgres)
             ? new ChatBackplaneHolder(ActivatorUtilities.CreateInstance<PostgresChatBackplane>(sp, chat, sp.GetRequiredService<BackplaneMetrics>()))
             : new ChatBackplaneHolder(null));

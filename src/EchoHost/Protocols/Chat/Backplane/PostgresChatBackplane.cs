@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using EchoHost.Configuration;
 using Npgsql;
 
@@ -7,13 +6,13 @@ namespace EchoHost.Protocols.Chat.Backplane;
 /// <summary>
 /// The chat backplane on PostgreSQL (<c>EchoHost:Chat:Postgres</c>): rooms, nicks, membership and history shared by
 /// every instance on the same database. Two connections per instance: one LISTENs and delivers what other instances
-/// NOTIFY into the chat core; the other is the instance's only writer, fed by one queue in the order the core saw
-/// things happen, so each sender's lines arrive everywhere in order, one NOTIFY per line whatever the number of
-/// recipients. When the database cannot be reached, the chat goes on locally: one warning, questions answered
-/// "unavailable" at once, events counted as unpublished; the connections come back by themselves (with backoff),
-/// and then this instance's users are registered again.
+/// NOTIFY into the chat core; the other is the instance's only writer (<see cref="BackplaneWriter"/>), fed by one
+/// queue in the order the core saw things happen, so each sender's lines arrive everywhere in order, many lines per
+/// round trip and per NOTIFY whatever the number of recipients. When the database cannot be reached, the chat goes on
+/// locally: one warning, questions answered "unavailable" at once, events counted as unpublished; the connections come
+/// back by themselves (with backoff), and then this instance's users are registered again.
 /// </summary>
-internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBackplane
+internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBackplane, IBackplaneBatchExecutor
 {
     public const string NotifyChannel = "echohost_chat";
 
@@ -22,11 +21,6 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
     /// <summary>How long start waits for the first connection, so the first users get shared guest nicks.</summary>
     private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(5);
-
-    /// <summary>Events waiting for the database at most; beyond, the database is too slow and events stay local.</summary>
-    private const int MaxQueued = 10_000;
-
-    private const int MaxBatch = 128;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ChatOptions _options;
@@ -37,20 +31,25 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private readonly Guid _instance = Guid.NewGuid();
     private readonly string _instanceKey;
     private readonly string _server;
-    private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly BackplaneWriter _writer;
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<string> _roomsToTrim = new(StringComparer.Ordinal);
     private IChatBackplaneSink? _sink;
     private Session? _session;
-    private int _queued;
     private bool _everConnected;
+
+    /// <summary>The session the write loop last wrote on (write loop only).</summary>
+    private Session? _owned;
+
+    /// <summary>Numbers this instance's packed payloads (write loop only).</summary>
+    private long _payloadSequence;
 
     /// <summary>Statements are being refused (write loop only): warned once.</summary>
     private bool _refusing;
     private DateTimeOffset? _outageSince;
 
     public PostgresChatBackplane(ChatOptions options, IBackplaneObserver observer, TimeProvider time, BackplaneTimings timings,
-        ILogger<PostgresChatBackplane> logger)
+        BackplaneLimits limits, ILogger<PostgresChatBackplane> logger)
     {
         _options = options;
         _observer = observer;
@@ -71,6 +70,10 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         settings.IncludeFailedBatchedCommand = true;
         _server = $"{settings.Host}:{settings.Port}/{settings.Database ?? settings.Username}";
         _dataSource = builder.Build();
+        _writer = new BackplaneWriter(limits, observer,
+            (queued, oneSender) => LogRefusing(_server, queued, oneSender ? "a sender has more waiting than its share" : "the queue is full",
+                limits.MaxQueuedPerSender, limits.MaxQueued, limits.MaxQueuedBytes >> 20),
+            (refused, senders) => LogCaughtUp(_server, refused, senders));
     }
 
     public void Attach(IChatBackplaneSink sink) => _sink = sink;
@@ -123,7 +126,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _observer.StartSeriesAtZero();
-        return Task.WhenAll(ConnectLoopAsync(stoppingToken), WriteLoopAsync(stoppingToken));
+        return Task.WhenAll(ConnectLoopAsync(stoppingToken), _writer.RunAsync(this, stoppingToken));
     }
 
     // ---- What the chat core tells and asks ----------------------------------------------------------------------
@@ -183,37 +186,13 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         });
     }
 
-    public void Said(string room, string line, DateTimeOffset at)
-    {
-        var payload = BackplanePayload.Format(_instanceKey, PayloadKind.RoomMessage, room, line);
-        var sql = _options.HistorySize > 0
-            ? "WITH kept AS (INSERT INTO echohost.chat_history (room_key, room, at, line) VALUES (lower($2), $2, $3, $4)) SELECT pg_notify('" + NotifyChannel + "', $1)"
-            : NotifySql;
-        Publish(new Publication(BatchCommand(sql, payload, room, at, line), Notifies: 1, TrimRoom: room));
-    }
+    public LineRelay Said(string room, string line, DateTimeOffset at, string sender) =>
+        Publish(BackplaneEvent.Said(sender, room, line, at));
 
-    public void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null)
-    {
-        const string Move = "WITH moved AS (UPDATE echohost.chat_members SET room = $2 WHERE lower(nick) = lower($3) AND instance_id = $4) ";
-        var joined = BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, room, notice);
-        // One statement, so one transaction: its notifications are delivered at its commit, in the order sent, and by
-        // then the membership has moved (the "left" line first, as the rooms hear it here).
-        Publish(left is { } from
-            ? new Publication(BatchCommand(
-                Move + "SELECT pg_notify('" + NotifyChannel + "', $5), pg_notify('" + NotifyChannel + "', $1)",
-                joined, room, nick, _instance, BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, from.Room, from.Notice)), Notifies: 2)
-            : new Publication(BatchCommand(Move + NotifySql, joined, room, nick, _instance), Notifies: 1));
-    }
+    public void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null) =>
+        Publish(BackplaneEvent.Entered(nick, room, notice, left));
 
-    public void Left(string nick, string room, string? notice)
-    {
-        var payload = notice is null ? null : BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, room, notice);
-        Publish(payload is null
-            ? new Publication(BatchCommand("DELETE FROM echohost.chat_members WHERE lower(nick) = lower($1) AND instance_id = $2", nick, _instance), Notifies: 0)
-            : new Publication(BatchCommand(
-                "WITH gone AS (DELETE FROM echohost.chat_members WHERE lower(nick) = lower($2) AND instance_id = $3) SELECT pg_notify('" + NotifyChannel + "', $1)",
-                payload, nick, _instance), Notifies: 1));
-    }
+    public void Left(string nick, string room, string? notice) => Publish(BackplaneEvent.Left(nick, room, notice));
 
     public async ValueTask<Shared<string?>> SendPrivateAsync(string nick, string line)
     {
@@ -435,48 +414,48 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         _firstAttempt.TrySetResult();
     }
 
+    /// <summary>One NOTIFY: one event, or several packed, delivered in the order they were said.</summary>
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {
-        if (!BackplanePayload.TryParse(e.Payload, out var payload) || payload.Instance == _instanceKey || _sink is not { } sink)
+        // Every instance hears its own NOTIFYs too: skipped before unpacking.
+        var events = new List<BackplanePayload>();
+        if (e.Payload.StartsWith(_instanceKey, StringComparison.Ordinal) || !BackplanePayload.TryUnpack(e.Payload, events) || _sink is not { } sink)
         {
             return;
         }
 
-        _observer.Received();
-        switch (payload.Kind)
+        _observer.Received(events.Count);
+        foreach (var payload in events)
         {
-            case PayloadKind.Private:
-                sink.DeliverPrivate(payload.Target, payload.Line);
-                break;
-            default:
-                sink.DeliverToRoom(payload.Target, payload.Line, remember: payload.Kind == PayloadKind.RoomMessage);
-                break;
+            switch (payload.Kind)
+            {
+                case PayloadKind.Private:
+                    sink.DeliverPrivate(payload.Target, payload.Line);
+                    break;
+                default:
+                    sink.DeliverToRoom(payload.Target, payload.Line, remember: payload.Kind == PayloadKind.RoomMessage);
+                    break;
+            }
         }
     }
 
     // ---- The write loop: the instance's only writer ---------------------------------------------------------------
 
-    private void Publish(Publication publication)
+    /// <summary>Queues an event for the writer (see <see cref="BackplaneWriter.Publish"/>); while unreachable, it stays here.</summary>
+    private LineRelay Publish(BackplaneEvent item)
     {
         if (Volatile.Read(ref _session) is not { Faulted: false })
         {
-            _observer.Unpublished(publication.Notifies);
-            return;
+            _observer.Unpublished(item.Notifies, UnpublishedReason.Unreachable);
+            return LineRelay.Queued;
         }
 
-        if (Interlocked.Increment(ref _queued) > MaxQueued)
-        {
-            Interlocked.Decrement(ref _queued);
-            _observer.Unpublished(publication.Notifies);
-            return;
-        }
-
-        Enqueue(publication);
+        return _writer.Publish(item);
     }
 
-    private void Enqueue(Work work)
+    private void Enqueue(BackplaneWork work)
     {
-        if (!_work.Writer.TryWrite(work))
+        if (!_writer.Enqueue(work))
         {
             (work as Request)?.Unavailable();
         }
@@ -500,53 +479,17 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         return answer is null ? Shared<T>.Unavailable : Shared<T>.Of(answer);
     }
 
-    private async Task WriteLoopAsync(CancellationToken stopping)
+    Task IBackplaneBatchExecutor.PublishAsync(IReadOnlyList<BackplaneEvent> events, CancellationToken stopping) => FlushAsync(events, stopping);
+
+    async Task IBackplaneBatchExecutor.RunAsync(BackplaneWork request, CancellationToken stopping) => await RunAsync((Request)request, stopping);
+
+    void IBackplaneBatchExecutor.Abandon(BackplaneWork request) => ((Request)request).Unavailable();
+
+    async Task IBackplaneBatchExecutor.StoppedAsync()
     {
-        var reader = _work.Reader;
-        var batch = new List<Publication>();
-        Session? owned = null;
-        try
+        if (_owned is not null)
         {
-            while (await reader.WaitToReadAsync(stopping))
-            {
-                while (reader.TryRead(out var work))
-                {
-                    if (work is Publication publication)
-                    {
-                        Interlocked.Decrement(ref _queued);
-                        batch.Add(publication);
-                        if (batch.Count < MaxBatch)
-                        {
-                            continue;
-                        }
-                    }
-
-                    owned = await FlushAsync(batch, owned, stopping);
-                    if (work is Request request)
-                    {
-                        owned = await RunAsync(request, owned, stopping);
-                    }
-                }
-
-                owned = await FlushAsync(batch, owned, stopping);
-            }
-        }
-        catch (Exception) when (stopping.IsCancellationRequested)
-        {
-            // Stopping: whatever the cancelled statement threw.
-        }
-        finally
-        {
-            _work.Writer.TryComplete();
-            while (reader.TryRead(out var left))
-            {
-                (left as Request)?.Unavailable();
-            }
-
-            if (owned is not null)
-            {
-                await DisposeQuietlyAsync(owned.Connection);
-            }
+            await DisposeQuietlyAsync(_owned.Connection);
         }
     }
 
@@ -585,34 +528,36 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         return current;
     }
 
-    private async Task<Session?> FlushAsync(List<Publication> batch, Session? owned, CancellationToken stopping)
+    private async Task FlushAsync(IReadOnlyList<BackplaneEvent> batch, CancellationToken stopping)
     {
-        if (batch.Count == 0)
-        {
-            return owned;
-        }
-
         var notifies = batch.Sum(p => p.Notifies);
         Session? session = null;
         try
         {
-            session = await ReadySessionAsync(owned, stopping);
+            session = _owned = await ReadySessionAsync(_owned, stopping);
             if (session is not { Faulted: false })
             {
-                _observer.Unpublished(notifies);
-                return session;
+                _observer.Unpublished(notifies, UnpublishedReason.Unreachable);
+                return;
             }
 
-            // One round trip for everything queued, in order; still one NOTIFY per event. Error barriers make each
-            // statement commit on its own: one the server refuses loses only what it carried, not its neighbours.
+            // One round trip for everything queued, in order: each run of lines is one statement, its lines packed
+            // into as few NOTIFYs as fit; each membership change one statement. Error barriers make each statement
+            // commit on its own: one the server refuses loses only what it carried, not its neighbours.
             await using var commands = new NpgsqlBatch(session.Connection) { EnableErrorBarriers = true };
-            foreach (var publication in batch)
+            var carried = new List<(NpgsqlBatchCommand Command, int Notifies)>();
+            for (var i = 0; i < batch.Count;)
             {
-                commands.BatchCommands.Add(publication.Command);
-                if (publication.TrimRoom is { } room)
+                var run = i;
+                while (run < batch.Count && batch[run].IsLine)
                 {
-                    _roomsToTrim.Add(room.ToLowerInvariant());
+                    run++;
                 }
+
+                var (command, count) = run > i ? (LinesCommand(batch, i, run), run - i) : (MembershipCommand(batch[i]), 1);
+                commands.BatchCommands.Add(command);
+                carried.Add((command, batch.Skip(i).Take(count).Sum(p => p.Notifies)));
+                i += count;
             }
 
             try
@@ -621,50 +566,87 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             }
             catch (Exception ex) when (Refusals(ex) is { } refusals && !session.Faulted && session.Connection.State == System.Data.ConnectionState.Open)
             {
-                var lost = batch.Where(p => refusals.Any(r => r.BatchCommand == p.Command)).Sum(p => p.Notifies);
+                // Each event a refused statement carried is an error, as each would have been a statement of its own.
+                var lost = carried.Where(c => refusals.Any(r => r.BatchCommand == c.Command)).Sum(c => c.Notifies);
                 _observer.Published(notifies - lost);
-                _observer.Unpublished(lost);
-                OnFailure(session, refusals[0], refusals.Count);
-                return session;
+                _observer.Unpublished(lost, UnpublishedReason.StatementFailed);
+                OnFailure(session, refusals[0], Math.Max(lost, refusals.Count));
+                return;
             }
 
             _observer.Published(notifies);
             _refusing = false;
-            return session;
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
-            _observer.Unpublished(notifies);
+            _observer.Unpublished(notifies, UnpublishedReason.Unreachable);
             OnFailure(session, ex);
-            return session;
-        }
-        finally
-        {
-            batch.Clear();
         }
     }
 
-    private async Task<Session?> RunAsync(Request request, Session? owned, CancellationToken stopping)
+    /// <summary>Lines <paramref name="from"/> up to <paramref name="to"/>: stored in the history (if kept) and packed into NOTIFYs, in one statement.</summary>
+    private NpgsqlBatchCommand LinesCommand(IReadOnlyList<BackplaneEvent> batch, int from, int to)
+    {
+        var lines = new List<BackplaneEvent>(to - from);
+        for (var i = from; i < to; i++)
+        {
+            lines.Add(batch[i]);
+            _roomsToTrim.Add(batch[i].Room.ToLowerInvariant());
+        }
+
+        var payloads = BackplanePayload.Pack(_instanceKey, ref _payloadSequence, lines.Select(l => (PayloadKind.RoomMessage, l.Room, l.Line!))).ToArray();
+        const string Notify = "SELECT pg_notify('" + NotifyChannel + "', p) FROM unnest($1::text[]) AS p";
+        return _options.HistorySize > 0
+            ? BatchCommand("""
+                WITH kept AS (INSERT INTO echohost.chat_history (room_key, room, at, line)
+                    SELECT lower(h.room), h.room, h.at, h.line FROM unnest($2::text[], $3::timestamptz[], $4::text[]) AS h (room, at, line))
+                """ + Notify,
+                payloads, lines.Select(l => l.Room).ToArray(), lines.Select(l => l.At).ToArray(), lines.Select(l => l.Line!).ToArray())
+            : BatchCommand(Notify, payloads);
+    }
+
+    /// <summary>A user entered a room (perhaps moving from another) or is gone: one statement with its notices.</summary>
+    private NpgsqlBatchCommand MembershipCommand(BackplaneEvent change)
+    {
+        if (change.Gone)
+        {
+            return change.Notice is null
+                ? BatchCommand("DELETE FROM echohost.chat_members WHERE lower(nick) = lower($1) AND instance_id = $2", change.Nick, _instance)
+                : BatchCommand(
+                    "WITH gone AS (DELETE FROM echohost.chat_members WHERE lower(nick) = lower($2) AND instance_id = $3) SELECT pg_notify('" + NotifyChannel + "', $1)",
+                    BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, change.Room, change.Notice), change.Nick, _instance);
+        }
+
+        const string Move = "WITH moved AS (UPDATE echohost.chat_members SET room = $2 WHERE lower(nick) = lower($3) AND instance_id = $4) ";
+        var joined = BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, change.Room, change.Notice!);
+        // One statement, so one transaction: its notifications are delivered at its commit, in the order sent, and by
+        // then the membership has moved (the "left" line first, as the rooms hear it here).
+        return change.LeftRoom is { } from
+            ? BatchCommand(
+                Move + "SELECT pg_notify('" + NotifyChannel + "', $5), pg_notify('" + NotifyChannel + "', $1)",
+                joined, change.Room, change.Nick, _instance, BackplanePayload.Format(_instanceKey, PayloadKind.RoomNotice, from.Room, from.Notice))
+            : BatchCommand(Move + NotifySql, joined, change.Room, change.Nick, _instance);
+    }
+
+    private async Task RunAsync(Request request, CancellationToken stopping)
     {
         Session? session = null;
         try
         {
-            session = await ReadySessionAsync(owned, stopping);
+            session = _owned = await ReadySessionAsync(_owned, stopping);
             if (session is not { Faulted: false })
             {
                 request.Unavailable();
-                return session;
+                return;
             }
 
             await request.RunAsync(session.Connection, session.Fault);
             _refusing = false;
-            return session;
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
             request.Unavailable();
             OnFailure(session, ex);
-            return session;
         }
     }
 
@@ -877,18 +859,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         }
     }
 
-    private abstract class Work;
-
-    private sealed class Publication(NpgsqlBatchCommand command, int Notifies, string? TrimRoom = null) : Work
-    {
-        public NpgsqlBatchCommand Command { get; } = command;
-
-        public int Notifies { get; } = Notifies;
-
-        public string? TrimRoom { get; } = TrimRoom;
-    }
-
-    private abstract class Request : Work
+    private abstract class Request : BackplaneWork
     {
         public abstract Task RunAsync(NpgsqlConnection connection, CancellationToken cancellationToken);
 
@@ -932,6 +903,12 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Chat backplane: PostgreSQL {Server} refused a statement again ({Error})")]
     private partial void LogRefusedAgain(string server, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat backplane: {Queued} events are waiting for PostgreSQL {Server}; refusing lines ({Why}; at most {MaxQueuedPerSender} per sender, {MaxQueued} events or {MaxQueuedMiB} MiB in all): they reach only this instance, and their senders are told")]
+    private partial void LogRefusing(string server, int queued, string why, int maxQueuedPerSender, int maxQueued, long maxQueuedMiB);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chat backplane: caught up with PostgreSQL {Server}; {Refused} events from {Senders} senders were refused meanwhile and reached only this instance")]
+    private partial void LogCaughtUp(string server, int refused, int senders);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Chat backplane: registered {Users} users of this instance ({Renamed} renamed: their nick was taken meanwhile)")]
     private partial void LogRegistered(int users, int renamed);

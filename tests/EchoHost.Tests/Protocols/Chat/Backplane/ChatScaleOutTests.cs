@@ -384,7 +384,7 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
 
             var samples = await a.ScrapeAsync();
             Assert.Equal(0, samples.Value("echohost_chat_backplane_connected"));
-            Assert.True(samples.Value("echohost_chat_backplane_unpublished_total") >= 1);
+            Assert.True(samples.Value("echohost_chat_backplane_unpublished_total", ("reason", "unreachable")) >= 1);
             Assert.Single(a.Logs.Entries, e => e.Category == BackplaneCategory && e.Level >= LogLevel.Warning);
         }
         finally
@@ -541,7 +541,7 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         await a.Logs.WaitForAsync(e => e.Category == BackplaneCategory && e.Level == LogLevel.Warning);
         var samples = await a.ScrapeAsync();
         Assert.Equal(1, samples.Value("echohost_chat_backplane_connected"));
-        Assert.Equal(2, samples.Value("echohost_chat_backplane_unpublished_total"));
+        Assert.Equal(2, samples.Value("echohost_chat_backplane_unpublished_total", ("reason", "statement_failed")));
     }
 
     [PostgresFact]
