@@ -19,8 +19,10 @@ internal static class TlsRefusals
     public const string ServerName = "tls_server_name";
     public const string Timeout = "tls_handshake_timeout";
     public const string Failed = "tls_handshake_failed";
+    public const string Handshakes = "tls_handshakes";
+    public const string HandshakesPerIp = "tls_handshakes_per_ip";
 
-    public static IReadOnlyList<string> TagValues { get; } = [NotTls, Protocol, ServerName, Timeout, Failed];
+    public static IReadOnlyList<string> TagValues { get; } = [NotTls, Protocol, ServerName, Timeout, Failed, Handshakes, HandshakesPerIp];
 }
 
 /// <summary>
@@ -36,6 +38,13 @@ internal static class TlsRefusals
 /// its handshake does, so alone it would let a client that sends one byte and stalls hold its slot for nearly twice
 /// the timeout: when the deadline passes first, the connection is aborted, and Kestrel's timeout is only a backstop.
 /// <para>
+/// A handshake in progress holds what the client sent of its ClientHello — TLS lets one take ~128 KiB, ~250 KiB of
+/// native memory until the deadline — so <c>Tls:MaxHandshakesPerIp</c> and <c>Tls:MaxHandshakes</c> bound how many
+/// may be in progress from one client IP and on the listener; one more is refused at once, logged and counted. A
+/// handshake counts from the client's first byte (a silent connection holds no handshake memory, and counting it
+/// would let a few addresses of idle sockets lock every TLS client out) until it is done or has failed.
+/// </para>
+/// <para>
 /// Only a ClientHello that fits in its first TLS record says which versions the client offers: .NET reads the
 /// first record alone, and when the hello goes on in further records it reports the record header's version (TLS
 /// 1.0 by convention) as if it were the offer. So the first record's header and the hello's length are read before
@@ -48,8 +57,10 @@ internal static partial class TlsHandshake
         Func<SslStreamCertificateContext> certificate, ListenerMetrics metrics, TimeProvider time, ILogger logger)
     {
         var timeout = listener.Tls?.HandshakeTimeout ?? ListenerOptions.DefaultTlsHandshakeTimeout;
+        var limits = new HandshakeLimits(listener.Tls?.MaxHandshakes ?? TlsOptions.DefaultMaxHandshakes,
+            listener.Tls?.MaxHandshakesPerIp ?? TlsOptions.DefaultMaxHandshakesPerIp);
         metrics.DeclareConnectionSeries(TlsRefusals.TagValues);
-        listenOptions.Use(next => connection => ObserveAsync(connection, next, listener, timeout, time, metrics, logger));
+        listenOptions.Use(next => connection => ObserveAsync(connection, next, listener, timeout, limits, time, metrics, logger));
         listenOptions.UseHttps(new TlsHandshakeCallbackOptions
         {
             // The backstop: it starts when Kestrel's handshake does, which may be the same millisecond as the accept, so it
@@ -87,6 +98,8 @@ internal static partial class TlsHandshake
                 return Task.CompletedTask;
             }
 
+            attempt.ReleaseHandshake();
+
             // Done in time: the deadline's timer is not kept for the rest of the timeout of every open connection.
             attempt.Deadline?.CancelAfter(Timeout.InfiniteTimeSpan);
             return next(connection);
@@ -100,8 +113,18 @@ internal static partial class TlsHandshake
         return timeout < TimeSpan.MaxValue - margin ? timeout + margin : timeout;
     }
 
+    /// <summary>The listener's handshakes in progress, in total and per client IP, with the limits they are held to.</summary>
+    private sealed class HandshakeLimits(int maxHandshakes, int maxHandshakesPerIp)
+    {
+        public int MaxHandshakes { get; } = maxHandshakes;
+
+        public int MaxHandshakesPerIp { get; } = maxHandshakesPerIp;
+
+        public ConnectionLimiter InProgress { get; } = new(maxHandshakes, maxHandshakesPerIp);
+    }
+
     /// <summary>What one connection's handshake got to, filled in by the stages around and inside Kestrel's middleware.</summary>
-    private sealed class Attempt
+    private sealed class Attempt(HandshakeLimits limits, IPAddress? client)
     {
         public const int Handshaking = 0;
         public const int Established = 1;
@@ -109,9 +132,19 @@ internal static partial class TlsHandshake
         public const int Failed = 3;
 
         private int _state;
+        private int _released;
 
         /// <summary>Whether the whole ClientHello was in the client's first TLS record; null when too little arrived to tell.</summary>
         public bool? HelloInOneRecord { get; init; }
+
+        /// <summary>Gives back the handshake's place under the limits, once (the handshake is done, failed or expired).</summary>
+        public void ReleaseHandshake()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                limits.InProgress.Release(client);
+            }
+        }
 
         public SslClientHelloInfo? ClientHello { get; set; }
 
@@ -127,7 +160,7 @@ internal static partial class TlsHandshake
     }
 
     private static async Task ObserveAsync(ConnectionContext connection, ConnectionDelegate next, ListenerDefinition listener,
-        TimeSpan timeout, TimeProvider time, ListenerMetrics metrics, ILogger logger)
+        TimeSpan timeout, HandshakeLimits limits, TimeProvider time, ListenerMetrics metrics, ILogger logger)
     {
         var remote = connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint as IPEndPoint;
         using var deadline = new CancellationTokenSource(timeout, time);
@@ -153,7 +186,19 @@ internal static partial class TlsHandshake
                 return;
         }
 
-        var attempt = new Attempt { Deadline = deadline, HelloInOneRecord = head.HelloInOneRecord };
+        switch (limits.InProgress.TryAcquire(remote?.Address))
+        {
+            case LimitRefusal.PerIp:
+                metrics.ConnectionRefused(TlsRefusals.HandshakesPerIp);
+                LogRefusedPerIp(logger, listener.Name, remote, limits.MaxHandshakesPerIp);
+                return;
+            case LimitRefusal.MaxConnections:
+                metrics.ConnectionRefused(TlsRefusals.Handshakes);
+                LogRefusedMaxHandshakes(logger, listener.Name, remote, limits.MaxHandshakes);
+                return;
+        }
+
+        var attempt = new Attempt(limits, remote?.Address) { Deadline = deadline, HelloInOneRecord = head.HelloInOneRecord };
         connection.Features.Set(attempt);
         using (deadline.Token.UnsafeRegister(static state =>
         {
@@ -164,7 +209,14 @@ internal static partial class TlsHandshake
             }
         }, (attempt, connection)))
         {
-            await next(connection);
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                attempt.ReleaseHandshake();
+            }
         }
 
         if (attempt.State == Attempt.Established)
@@ -291,6 +343,14 @@ internal static partial class TlsHandshake
         var helloLength = (head[6] << 16) | (head[7] << 8) | head[8];
         return head[5] == 1 && 4 + helloLength <= recordLength;
     }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Listener} refused {RemoteEndPoint}: TLS handshakes in progress from this IP at the limit (Tls:MaxHandshakesPerIp = {Limit})")]
+    private static partial void LogRefusedPerIp(ILogger logger, string listener, IPEndPoint? remoteEndPoint, int limit);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Listener} refused {RemoteEndPoint}: TLS handshakes in progress at the listener's limit (Tls:MaxHandshakes = {Limit})")]
+    private static partial void LogRefusedMaxHandshakes(ILogger logger, string listener, IPEndPoint? remoteEndPoint, int limit);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "{Listener} connection {ConnectionId} from {RemoteEndPoint}: TLS handshake failed: {Reason}")]

@@ -93,6 +93,77 @@ public sealed class TlsHandshakeLimitsTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Stalled_hellos_beyond_the_per_ip_limit_are_refused_at_once_and_another_client_still_gets_in()
+    {
+        await using var host = await StartTlsEchoAsync(new()
+        {
+            ["EchoHost:Listeners:Echo:Tls:MaxHandshakesPerIp"] = "5",
+            ["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "00:05:00",
+        });
+
+        var stalled = await StallAsync(host, 12);
+        await WaitForRefusedAsync(host, "tls_handshakes_per_ip", 7);
+        var refused = await WaitUntilClosedAsync(stalled, 7);
+        await host.Logs.WaitForAsync(e => e.Message.Contains("TLS handshakes in progress from this IP at the limit (Tls:MaxHandshakesPerIp = 5)"));
+        Assert.Equal(7, await RefusedAsync(host, "tls_handshakes_per_ip"));
+        Assert.Equal(0, await RefusedAsync(host, "tls_handshakes"));
+
+        // The five held are still waiting for the rest of their hello; a client from another address is not held up.
+        Assert.Equal(5, stalled.Except(refused).Count(s => !(s.Poll(0, SelectMode.SelectRead) && s.Available == 0)));
+        await using (var other = await HandshakeAsync(host.EndPoint(), OtherClient))
+        {
+            await AssertEchoesAsync(other);
+        }
+
+        // A place frees when a stalled client goes: the same address gets a handshake again.
+        stalled.Except(refused).First().Dispose();
+        await WaitForHandshakeAsync(host, from: null);
+        stalled.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
+    public async Task Stalled_hellos_beyond_the_listener_limit_are_refused_whatever_their_address()
+    {
+        await using var host = await StartTlsEchoAsync(new()
+        {
+            ["EchoHost:Listeners:Echo:Tls:MaxHandshakes"] = "4",
+            ["EchoHost:Listeners:Echo:Tls:MaxHandshakesPerIp"] = "0",
+            ["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "00:05:00",
+        });
+
+        // Six from two addresses; which four get in depends on the order the server takes them in.
+        var stalled = (await StallAsync(host, 4)).Concat(await StallAsync(host, 2, OtherClient)).ToList();
+        await WaitForRefusedAsync(host, "tls_handshakes", 2);
+        var refused = await WaitUntilClosedAsync(stalled, 2);
+        await host.Logs.WaitForAsync(e => e.Message.Contains("TLS handshakes in progress at the listener's limit (Tls:MaxHandshakes = 4)"));
+        Assert.Equal(2, await RefusedAsync(host, "tls_handshakes"));
+        Assert.Equal(0, await RefusedAsync(host, "tls_handshakes_per_ip"));
+
+        stalled.Except(refused).First().Dispose();
+        await WaitForHandshakeAsync(host, OtherClient);
+        stalled.ForEach(s => s.Dispose());
+    }
+
+    /// <summary>A real client's handshake, tried until a place is free (the server notices a closed stalled client a moment later).</summary>
+    private static async Task WaitForHandshakeAsync(TestHost host, IPAddress? from)
+    {
+        var stop = TestTimeouts.Token();
+        while (true)
+        {
+            try
+            {
+                await using var tls = await HandshakeAsync(host.EndPoint(), from);
+                await AssertEchoesAsync(tls);
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException && !stop.IsCancellationRequested)
+            {
+                await Task.Delay(50, stop);
+            }
+        }
+    }
+
     /// <summary>
     /// A TLS 1.2 ClientHello spread over several records, stalled before its end: .NET reads the first record alone
     /// and reports that record header's version, TLS 1.0, as the offer. It is a timeout, not an old protocol.
