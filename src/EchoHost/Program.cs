@@ -38,10 +38,16 @@ public partial class Program
         // The log goes to standard output in batches, not one write per line (Logging/BufferedConsoleWriter).
         using var console = BufferedConsoleWriter.InstallForConsole();
         WebApplication? app = null;
+        var stoppedDuringStartup = false;
         try
         {
             app = BuildApp(args);
             await app.StartAsync();
+        }
+        catch (Exception ex) when (StartupErrors.IsStopRequest(ex, app?.Lifetime))
+        {
+            // Ctrl+C or SIGTERM while starting is a stop like any other: whatever had started is stopped below.
+            stoppedDuringStartup = true;
         }
         catch (Exception ex)
         {
@@ -60,10 +66,17 @@ public partial class Program
             return 1;
         }
 
+        // Started, or stopped while starting (the stop request's filter needs the app's lifetime): there is an app.
+        var running = app!;
         try
         {
-            await app.WaitForShutdownAsync();
-            await app.DisposeAsync();
+            await running.WaitForShutdownAsync();
+            if (stoppedDuringStartup)
+            {
+                StartupErrors.LogStoppedDuringStartup(running.Services);
+            }
+
+            await running.DisposeAsync();
             return 0;
         }
         catch (Exception ex)

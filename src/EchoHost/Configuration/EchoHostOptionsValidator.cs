@@ -252,6 +252,16 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         {
             failures.Add($"{path}:HandshakeTimeout: must be positive, such as 00:00:10");
         }
+
+        if (tls.MaxHandshakesPerIp < 0)
+        {
+            failures.Add($"{path}:MaxHandshakesPerIp: must not be negative; use 0 for no limit");
+        }
+
+        if (tls.MaxHandshakes < 0)
+        {
+            failures.Add($"{path}:MaxHandshakes: must not be negative; use 0 for no limit");
+        }
     }
 
     private static void RejectKeys(string path, ListenerProtocol protocol, List<string> failures, params (string Key, object? Value)[] keys)

@@ -7,6 +7,15 @@ namespace EchoHost.Configuration;
 /// </summary>
 public sealed class TlsOptions
 {
+    /// <summary>
+    /// A stalled handshake holds what the client sent of its ClientHello (TLS allows ~128 KiB; ~250 KiB of native memory
+    /// each, measured) until <c>HandshakeTimeout</c>: 100 from one address are ~25 MiB.
+    /// </summary>
+    public const int DefaultMaxHandshakesPerIp = 100;
+
+    /// <summary>The listener's whole share of stalled handshakes: ~250 MiB at ~250 KiB each.</summary>
+    public const int DefaultMaxHandshakes = 1_000;
+
     /// <summary>The PEM certificate (chain); the private key may follow in the same file when <c>KeyPath</c> is unset.</summary>
     public string? CertificatePath { get; set; }
 
@@ -24,4 +33,13 @@ public sealed class TlsOptions
 
     /// <summary>A client that has not finished the handshake within this long is closed; unset means 10 seconds.</summary>
     public TimeSpan? HandshakeTimeout { get; set; }
+
+    /// <summary>
+    /// Handshakes in progress (from the client's first byte to the end of the handshake) allowed from one client IP;
+    /// one more is refused at once. <c>0</c> means no limit; unset means <see cref="DefaultMaxHandshakesPerIp"/>.
+    /// </summary>
+    public int? MaxHandshakesPerIp { get; set; }
+
+    /// <summary>Handshakes in progress allowed on the listener; <c>0</c> means no limit; unset means <see cref="DefaultMaxHandshakes"/>.</summary>
+    public int? MaxHandshakes { get; set; }
 }

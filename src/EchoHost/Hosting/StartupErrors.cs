@@ -11,8 +11,25 @@ namespace EchoHost.Hosting;
 /// Turns whatever stopped the host from starting into one line a user can act on: the key or listener at fault and
 /// what to do. Never a stack trace.
 /// </summary>
-internal static class StartupErrors
+internal static partial class StartupErrors
 {
+    /// <summary>
+    /// A stop requested while the host was starting (Ctrl+C, SIGTERM): the host cancels the start, which is no failure
+    /// to report. Only cancellation counts, and only once the stop was asked for; any other error is still one.
+    /// </summary>
+    public static bool IsStopRequest(Exception exception, IHostApplicationLifetime? lifetime) =>
+        lifetime is { ApplicationStopping.IsCancellationRequested: true }
+        && (exception is AggregateException aggregate
+            ? aggregate.Flatten().InnerExceptions.All(e => e is OperationCanceledException)
+            : exception is OperationCanceledException);
+
+    /// <summary>The lifecycle line for <see cref="IsStopRequest"/>, once whatever had started has stopped.</summary>
+    public static void LogStoppedDuringStartup(IServiceProvider services) =>
+        LogStoppedDuringStartup(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LifecycleLogger).FullName!));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "EchoHost stopped during start-up: a stop was requested before it had started")]
+    private static partial void LogStoppedDuringStartup(ILogger logger);
+
     public static IReadOnlyList<string> Describe(Exception exception, IServiceProvider? services)
     {
         var ex = Unwrap(exception);

@@ -4,6 +4,7 @@ using Serilog.Configuration;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Extensions.Logging;
+using Serilog.Sinks.SystemConsole.Themes;
 
 namespace EchoHost.Logging;
 
@@ -13,6 +14,14 @@ internal static class LoggingSetup
 
     /// <summary>The key of <c>LoggingOptions.Format</c> in Configuration/, which validates it.</summary>
     private const string FormatKey = "EchoHost:Logging:Format";
+
+    /// <summary>
+    /// The console sink's colours as escape codes in the text (<see cref="AnsiConsoleTheme"/>), the default for every
+    /// Console sink that names no theme. Its own default sets <see cref="Console.ForegroundColor"/>, which on Unix
+    /// writes the codes to descriptor 1 at once, past the batching writer (Logging/BufferedConsoleWriter): in a
+    /// terminal every colour arrived ahead of its line. Serilog uses no theme when the output is redirected.
+    /// </summary>
+    private const string BufferedTheme = "Serilog.Sinks.SystemConsole.Themes.AnsiConsoleTheme::Literate, Serilog.Sinks.Console";
 
     /// <summary>
     /// Serilog, configured by the <c>Serilog</c> section, behind Microsoft.Extensions.Logging. Serilog's levels decide
@@ -33,7 +42,7 @@ internal static class LoggingSetup
         }
         else if (!builder.Configuration.GetSection(WriteTo).Exists())
         {
-            configuration.WriteTo.Console();
+            configuration.WriteTo.Console(theme: AnsiConsoleTheme.Literate);
         }
         else
         {
@@ -82,11 +91,25 @@ internal static class LoggingSetup
         }
     }
 
-    /// <summary>The <c>Serilog</c> section with <c>Using</c> (where sinks are looked for) and one sink, as entry 0.</summary>
-    private static IConfiguration OnlySink(IConfiguration root, IConfigurationSection entry) => new ConfigurationBuilder()
-        .AddInMemoryCollection(root.GetSection("Serilog:Using").AsEnumerable()
-            .Concat(entry.AsEnumerable().Select(e => KeyValuePair.Create($"{WriteTo}:0{e.Key[entry.Path.Length..]}", e.Value))))
-        .Build();
+    /// <summary>
+    /// The <c>Serilog</c> section with <c>Using</c> (where sinks are looked for) and one sink, as entry 0; a Console sink
+    /// with neither a theme nor a formatter of its own gets <see cref="BufferedTheme"/>.
+    /// </summary>
+    private static IConfiguration OnlySink(IConfiguration root, IConfigurationSection entry)
+    {
+        var sink = entry.Value is { } shortForm
+            ? [KeyValuePair.Create($"{WriteTo}:0:Name", (string?)shortForm)]
+            : entry.AsEnumerable().Select(e => KeyValuePair.Create($"{WriteTo}:0{e.Key[entry.Path.Length..]}", e.Value)).ToList();
+        if (string.Equals(entry.Value ?? entry["Name"], "Console", StringComparison.OrdinalIgnoreCase)
+            && entry["Args:theme"] is null && entry["Args:formatter"] is null)
+        {
+            sink.Add(KeyValuePair.Create($"{WriteTo}:0:Args:theme", (string?)BufferedTheme));
+        }
+
+        return new ConfigurationBuilder()
+            .AddInMemoryCollection(root.GetSection("Serilog:Using").AsEnumerable().Concat(sink))
+            .Build();
+    }
 
     /// <summary>The entry's name key (<c>WriteTo:0:Name</c>, or <c>WriteTo:0</c> in the short form <c>["Console"]</c>) and what to do.</summary>
     private static string UnknownSink(IConfigurationSection entry)

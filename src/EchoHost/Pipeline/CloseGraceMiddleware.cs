@@ -39,7 +39,11 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         }
         catch (Exception ex) when (IsDisconnect(ex, session))
         {
-            if (ex is ConnectionResetException or IOException)
+            if (IsTlsFailure(ex, connection))
+            {
+                session.MarkTlsError();
+            }
+            else if (ex is ConnectionResetException or IOException)
             {
                 session.MarkReset();
             }
@@ -82,6 +86,29 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         {
             // The peer went away, or the connection was aborted meanwhile.
         }
+    }
+
+    /// <summary>
+    /// On a TLS connection, an <see cref="IOException"/> of the TLS layer itself — such as the one for a renegotiation the
+    /// server refuses — rather than of the transport under it, which is a <see cref="ConnectionResetException"/> or
+    /// carries a <see cref="SocketException"/>: the client broke the session, it did not reset the connection.
+    /// </summary>
+    private static bool IsTlsFailure(Exception ex, ConnectionContext connection)
+    {
+        if (ex is not IOException || ex is ConnectionResetException || connection.Features.Get<ISslStreamFeature>() is null)
+        {
+            return false;
+        }
+
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException or ConnectionResetException)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Errors that only mean the peer went away or the close we requested took effect.</summary>

@@ -16,6 +16,11 @@ internal enum CloseReason
     Requested,
     /// <summary>The client did not read what was sent to it fast enough (chat's queue overflowed).</summary>
     SlowReader,
+    /// <summary>
+    /// The TLS session failed after the handshake: the client broke the protocol, or asked for what the server
+    /// refuses (a renegotiation); the connection itself was fine.
+    /// </summary>
+    TlsError,
 }
 
 internal static class CloseReasons
@@ -29,6 +34,7 @@ internal static class CloseReasons
         CloseReason.Shutdown => "server shutdown",
         CloseReason.Requested => "close requested",
         CloseReason.SlowReader => "slow reader",
+        CloseReason.TlsError => "TLS error",
         _ => reason.ToString(),
     };
 }

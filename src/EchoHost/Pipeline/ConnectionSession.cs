@@ -24,6 +24,7 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
     private int _closeReason = -1;
     private bool _inputCompleted;
     private bool _reset;
+    private bool _tlsError;
     private KeyValuePair<string, string>[] _details = [];
     private ICloseRequestWatcher? _watcher;
 
@@ -64,7 +65,8 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
 
     /// <summary>Why the connection ended, for the disconnect line: the close request, else what the client did.</summary>
     public CloseReason EndReason => CloseRequestReason
-        ?? (Volatile.Read(ref _reset) ? CloseReason.ClientReset : InputCompleted ? CloseReason.ClientClosed : CloseReason.ServerClosed);
+        ?? (Volatile.Read(ref _tlsError) ? CloseReason.TlsError
+            : Volatile.Read(ref _reset) ? CloseReason.ClientReset : InputCompleted ? CloseReason.ClientClosed : CloseReason.ServerClosed);
 
     public CancellationToken ConnectionClosedRequested { get; set; }
 
@@ -101,6 +103,9 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
 
     /// <summary>The transport failed because the peer reset the connection.</summary>
     public void MarkReset() => Volatile.Write(ref _reset, true);
+
+    /// <summary>The TLS layer failed (a protocol error, a refused renegotiation) while the transport was fine.</summary>
+    public void MarkTlsError() => Volatile.Write(ref _tlsError, true);
 
     void IConnectionLifetimeNotificationFeature.RequestClose() => RequestClose(CloseReason.Requested);
 

@@ -31,6 +31,16 @@ internal readonly record struct ProxyHeader(int Version, int Length, IPEndPoint?
 /// exactly. TLVs are checked and skipped. Anything else is invalid as soon as the first wrong byte arrives, so a
 /// client that is not a proxy is told apart without waiting.
 /// </summary>
+/// <remarks>
+/// v1 addresses follow the specification's grammar exactly, not whatever <see cref="IPAddress.TryParse(string, out IPAddress)"/>
+/// takes: TCP4 is four decimal numbers from 0 to 255 without leading zeros (so no <c>0x7f.0.0.1</c>, no octal
+/// <c>0177.0.0.1</c>, no <c>127.000.000.001</c>); TCP6 is RFC 4291 text — groups of one to four hex digits, one
+/// <c>::</c> at most, optionally a dotted-quad tail — with no brackets, zone id (<c>fe80::1%eth0</c>, which would
+/// make one client several per-IP keys) or prefix. Ports are decimal without leading zeros. And in v1 and v2 alike,
+/// a client no TCP client can be — the unspecified address, the broadcast address, a multicast address (also
+/// IPv4-mapped), port 0 — makes the header invalid: it comes from a broken or lying proxy, and taken as it stands
+/// it would put unrelated connections under one per-IP key. The destination is informational and only parsed.
+/// </remarks>
 internal static class ProxyProtocolParser
 {
     public const int MaxV1Bytes = 107;
@@ -42,6 +52,8 @@ internal static class ProxyProtocolParser
     public const int MaxV2Bytes = 4096;
 
     private const int V2FixedBytes = 16;
+
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 
     private static ReadOnlySpan<byte> V1Signature => "PROXY "u8;
 
@@ -126,7 +138,10 @@ internal static class ProxyProtocolParser
         var family = fields[1] == "TCP4" ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
         if (!TryParseV1Address(fields[2], family, out var source) || !TryParseV1Address(fields[3], family, out var destination))
         {
-            error = $"v1 header has an address that is not {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")}";
+            var bad = TryParseV1Address(fields[2], family, out _) ? fields[3] : fields[2];
+            error = family == AddressFamily.InterNetwork
+                ? $"v1 header has the address '{Printable(bad)}', which is not IPv4 as the specification writes it (four numbers from 0 to 255, without leading zeros)"
+                : $"v1 header has the address '{Printable(bad)}', which is not IPv6 as the specification writes it (RFC 4291 text, without brackets, zone or prefix)";
             return ProxyParseStatus.Invalid;
         }
 
@@ -136,7 +151,14 @@ internal static class ProxyProtocolParser
             return ProxyParseStatus.Invalid;
         }
 
-        header = new ProxyHeader(1, end + 1, new IPEndPoint(source, sourcePort), new IPEndPoint(destination, destinationPort));
+        var client = new IPEndPoint(source, sourcePort);
+        if (Unusable(client) is { } what)
+        {
+            error = NoClient(1, client, what);
+            return ProxyParseStatus.Invalid;
+        }
+
+        header = new ProxyHeader(1, end + 1, client, new IPEndPoint(destination, destinationPort));
         return ProxyParseStatus.Complete;
     }
 
@@ -212,6 +234,11 @@ internal static class ProxyProtocolParser
             var size = family == 1 ? 4 : 16;
             source = new IPEndPoint(new IPAddress(block[..size]), BinaryPrimitives.ReadUInt16BigEndian(block[(2 * size)..]));
             destination = new IPEndPoint(new IPAddress(block[size..(2 * size)]), BinaryPrimitives.ReadUInt16BigEndian(block[(2 * size + 2)..]));
+            if (Unusable(source) is { } what)
+            {
+                error = NoClient(2, source, what);
+                return ProxyParseStatus.Invalid;
+            }
         }
 
         header = new ProxyHeader(2, length, source, destination);
@@ -257,9 +284,103 @@ internal static class ProxyProtocolParser
         return false;
     }
 
-    private static bool TryParseV1Address(string text, AddressFamily family, out IPAddress address) =>
-        IPAddress.TryParse(text, out address!) && address.AddressFamily == family
-        && (family == AddressFamily.InterNetworkV6 || text.Count(c => c == '.') == 3);
+    /// <summary>Why no TCP client can have <paramref name="client"/>, or null when one can.</summary>
+    private static string? Unusable(IPEndPoint client)
+    {
+        var ip = client.Address.IsIPv4MappedToIPv6 ? client.Address.MapToIPv4() : client.Address;
+        if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
+        {
+            return "the unspecified address";
+        }
+
+        if (ip.Equals(IPAddress.Broadcast))
+        {
+            return "the broadcast address";
+        }
+
+        if (ip.IsIPv6Multicast || (ip.AddressFamily == AddressFamily.InterNetwork && ip.GetAddressBytes()[0] is >= 224 and <= 239))
+        {
+            return "a multicast address";
+        }
+
+        return client.Port == 0 ? "port 0" : null;
+    }
+
+    private static string NoClient(int version, IPEndPoint client, string what) =>
+        $"v{version} header gives the client {client}, and {what} cannot be a client's; a proxy sends its client's own address and port";
+
+    private static bool TryParseV1Address(string text, AddressFamily family, out IPAddress address)
+    {
+        address = IPAddress.None;
+        var valid = family == AddressFamily.InterNetwork ? IsDottedQuad(text) : IsRfc4291Text(text);
+        return valid && IPAddress.TryParse(text, out address!) && address.AddressFamily == family;
+    }
+
+    /// <summary>Exactly four decimal numbers from 0 to 255, one dot between each, without leading zeros.</summary>
+    private static bool IsDottedQuad(ReadOnlySpan<char> text)
+    {
+        var numbers = 0;
+        foreach (var range in text.Split('.'))
+        {
+            var number = text[range];
+            if (++numbers > 4 || number.Length is 0 or > 3 || number.ContainsAnyExceptInRange('0', '9')
+                || (number.Length > 1 && number[0] == '0') || int.Parse(number) > 255)
+            {
+                return false;
+            }
+        }
+
+        return numbers == 4;
+    }
+
+    /// <summary>
+    /// RFC 4291 section 2.2: eight groups of one to four hex digits separated by colons, one <c>::</c> standing for
+    /// one or more zero groups at most, and the last two groups optionally written as a dotted quad. Nothing else: no
+    /// brackets, no <c>%zone</c>, no <c>/prefix</c>.
+    /// </summary>
+    private static bool IsRfc4291Text(string text)
+    {
+        var compressed = text.IndexOf("::", StringComparison.Ordinal);
+        if (compressed >= 0 && text.IndexOf("::", compressed + 1, StringComparison.Ordinal) >= 0)
+        {
+            return false;
+        }
+
+        var groups = 0;
+        var parts = compressed >= 0 ? [text[..compressed], text[(compressed + 2)..]] : new[] { text };
+        for (var p = 0; p < parts.Length; p++)
+        {
+            if (parts[p].Length == 0)
+            {
+                continue;
+            }
+
+            var pieces = parts[p].Split(':');
+            for (var i = 0; i < pieces.Length; i++)
+            {
+                var last = p == parts.Length - 1 && i == pieces.Length - 1;
+                if (last && pieces[i].Contains('.'))
+                {
+                    if (!IsDottedQuad(pieces[i]))
+                    {
+                        return false;
+                    }
+
+                    groups += 2;
+                }
+                else if (pieces[i].Length is 0 or > 4 || pieces[i].AsSpan().ContainsAnyExcept(HexDigits))
+                {
+                    return false;
+                }
+                else
+                {
+                    groups++;
+                }
+            }
+        }
+
+        return compressed >= 0 ? groups <= 7 : groups == 8;
+    }
 
     private static bool TryParseV1Port(string text, out int port)
     {

@@ -67,6 +67,9 @@ public sealed class ListenerTlsAndProxyValidationTests
     [InlineData("Tls:KeyPath", "key.pem", "EchoHost:Listeners:Echo:Tls:CertificatePath: missing; set CertificatePath and KeyPath (PEM files) or Pkcs12Path")]
     [InlineData("Tls:Pasword", "x", "EchoHost:Listeners:Echo:Tls:Pasword: unknown key")]
     [InlineData("Tls:HandshakeTimeout", "-00:00:01", "EchoHost:Listeners:Echo:Tls:")]
+    [InlineData("Tls:MaxHandshakesPerIp", "-1", "EchoHost:Listeners:Echo:Tls:MaxHandshakesPerIp: must not be negative; use 0 for no limit")]
+    [InlineData("Tls:MaxHandshakes", "-1", "EchoHost:Listeners:Echo:Tls:MaxHandshakes: must not be negative; use 0 for no limit")]
+    [InlineData("Tls:MaxHandshakes", "many", "EchoHost:Listeners:Echo:Tls:MaxHandshakes: 'many' is not a whole number")]
     [InlineData("Banner", "hello from {pod} on {nod}", "EchoHost:Listeners:Echo:Banner: unknown placeholder {nod}; use {host}, {listener}, {local}, {remote}, {pod}, {namespace}, {node}")]
     public void Bad_values_are_one_line_naming_the_key(string key, string value, string expected)
     {

@@ -35,6 +35,9 @@ internal static class ExternalTools
 
     public const string Curl = "curl";
 
+    /// <summary>util-linux's script, which runs a program on a pseudo-terminal (what a user's terminal looks like to it).</summary>
+    public const string Script = "script";
+
     /// <summary>Why the first missing tool of <paramref name="tools"/> is missing, with its install command; null when all are there.</summary>
     public static string? WhyMissing(IEnumerable<string> tools) => tools.Select(WhyMissing).FirstOrDefault(reason => reason is not null);
 
@@ -56,9 +59,11 @@ internal static class ExternalTools
             "telnet is not on PATH; install it: apt-get install telnet",
         Curl when Find("curl") is null =>
             "curl is not on PATH; install it: apt-get install curl",
+        Script when Find("script") is null =>
+            "script is not on PATH; install it: apt-get install bsdutils",
         Haproxy or Openssl or Ncat when Find(tool) is null =>
             $"{tool} is not on PATH; install it: apt-get install {tool}",
-        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl or Haproxy or Openssl or Ncat => null,
+        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl or Script or Haproxy or Openssl or Ncat => null,
         _ => throw new ArgumentException($"Unknown tool '{tool}'.", nameof(tool)),
     };
 

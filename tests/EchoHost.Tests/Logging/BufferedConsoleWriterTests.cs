@@ -1,9 +1,15 @@
 using System.Text;
 using EchoHost.Logging;
+using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Logging;
 
-/// <summary>The log's standard output: lines batched into one write, none lost, none reordered.</summary>
+/// <summary>Tests that replace the process's <see cref="Console.Out"/> run alone: no other test may log through it meanwhile.</summary>
+[CollectionDefinition(nameof(BufferedConsoleWriterTests), DisableParallelization = true)]
+public sealed class ConsoleOutCollection;
+
+/// <summary>The log's standard output: lines batched into one write, none lost, none reordered, and no deadlock.</summary>
+[Collection(nameof(BufferedConsoleWriterTests))]
 public sealed class BufferedConsoleWriterTests
 {
     [Fact]
@@ -98,6 +104,72 @@ public sealed class BufferedConsoleWriterTests
         time.Timer.Fire();
 
         Assert.Equal(["first\n", "second\n"], output.Writes.Select(Encoding.UTF8.GetString));
+    }
+
+    /// <summary>
+    /// The deadlock seen at ~150k lines/s, forced: a logging thread holds the <see cref="Console.Out"/> monitor (as
+    /// Serilog's sink does through the synchronized writer's Flush) while the timer's write is under way, then logs
+    /// past the pending limit, which writes itself. Standard output's own stream took that monitor inside the write,
+    /// so each thread waited for the other for good. Both run on threads of their own, and a bounded wait tells; on a
+    /// deadlock the console is given back so the rest of the run can go on (the two threads stay stuck).
+    /// </summary>
+    [Fact]
+    public void The_timer_write_never_waits_for_a_thread_holding_the_console_while_it_logs()
+    {
+        var original = Console.Out;
+        var time = new TimerTime();
+        var installed = BufferedConsoleWriter.InstallForConsole(time);
+        var console = Console.Out;
+        var holding = new ManualResetEventSlim();
+        var timerWaitsOrDone = new ManualResetEventSlim();
+        var timerDone = new ManualResetEventSlim();
+        var loggerDone = new ManualResetEventSlim();
+        var firing = 0;
+        var timer = new Thread(() =>
+        {
+            holding.Wait();
+            Volatile.Write(ref firing, 1);
+            time.Timer.Fire();
+            timerDone.Set();
+        }) { IsBackground = true, Name = "console timer" };
+        var logger = new Thread(() =>
+        {
+            lock (console)
+            {
+                console.Write("[deadlock test] scheduled line\n");
+                console.Flush();
+                holding.Set();
+                timerWaitsOrDone.Wait(TestTimeouts.Default);
+                // Past the pending limit: this flush writes itself, under the console's monitor.
+                console.Write(new string(' ', BufferedConsoleWriter.MaxPendingChars) + "\n");
+                console.Flush();
+            }
+
+            loggerDone.Set();
+        }) { IsBackground = true, Name = "console logger" };
+        logger.Start();
+        timer.Start();
+
+        // The timer's write either finished or is blocked (on the console's monitor, with the write lock held).
+        var watch = TestTimeouts.Token();
+        while (!timerDone.IsSet && !(Volatile.Read(ref firing) == 1 && (timer.ThreadState & ThreadState.WaitSleepJoin) != 0)
+               && !watch.IsCancellationRequested)
+        {
+            Thread.Sleep(1);
+        }
+
+        timerWaitsOrDone.Set();
+        var finished = loggerDone.Wait(TestTimeouts.Default) && timerDone.Wait(TestTimeouts.Default);
+        if (!finished)
+        {
+            Console.SetOut(original);
+        }
+        else
+        {
+            installed.Dispose();
+        }
+
+        Assert.True(finished, $"deadlock: logger {(loggerDone.IsSet ? "done" : "stuck")}, timer {(timerDone.IsSet ? "done" : "stuck")}");
     }
 
     private sealed class RecordingStream : Stream

@@ -132,6 +132,100 @@ public sealed class ProxyProtocolParserTests
         Assert.Contains(why, error);
     }
 
+    /// <summary>
+    /// The specification's address grammar, exactly: TCP4 is four decimal numbers from 0 to 255 without leading zeros
+    /// (no hex, no octal, no padding); TCP6 is RFC 4291 text — hex groups, one "::" at most, an optional dotted-quad
+    /// tail — with no brackets, zone or prefix (a zone id would make one client several per-IP keys).
+    /// </summary>
+    [Theory]
+    [InlineData("PROXY TCP4 0x7f.0.0.1 5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 0177.0.0.1 5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 127.000.000.001 5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 127.0.0.01 5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 1.2.3.256 5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 1.2.3.4 5.6.7.8. 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 1..3.4 5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 2130706433 5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP4 1.2.3.4 0x5.6.7.8 1 2\r\n", "not IPv4")]
+    [InlineData("PROXY TCP6 [::1] ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 fe80::1%2 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 2001:db8::1/64 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 2001:db8::00001 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 1:2:3:4:5:6:7 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 1::2::3 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 :::1 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 ::ffff:127.000.0.1 ::1 1 2\r\n", "not IPv6")]
+    [InlineData("PROXY TCP6 ::1 [2001:db8::1] 1 2\r\n", "not IPv6")]
+    public void V1_addresses_outside_the_specification_grammar_are_invalid(string text, string why)
+    {
+        var (status, _, error) = Parse(Encoding.ASCII.GetBytes(text));
+        Assert.Equal(ProxyParseStatus.Invalid, status);
+        Assert.Contains(why, error);
+    }
+
+    [Theory]
+    [InlineData("PROXY TCP4 10.0.0.1 5.6.7.8 65535 2\r\n", "10.0.0.1:65535")]
+    [InlineData("PROXY TCP4 255.255.255.254 0.0.0.0 1 0\r\n", "255.255.255.254:1")]
+    [InlineData("PROXY TCP6 2001:DB8::A 2001:db8::1 1 2\r\n", "[2001:db8::a]:1")]
+    [InlineData("PROXY TCP6 0:0:0:0:0:0:0:1 ::1 1 2\r\n", "[::1]:1")]
+    [InlineData("PROXY TCP6 ::ffff:192.0.2.1 ::1 1 2\r\n", "[::ffff:192.0.2.1]:1")]
+    [InlineData("PROXY TCP6 1:2:3:4:5:6:7:8 ::1 1 2\r\n", "[1:2:3:4:5:6:7:8]:1")]
+    [InlineData("PROXY TCP6 1:2:3:4:5:6:7:: ::1 1 2\r\n", "[1:2:3:4:5:6:7:0]:1")]
+    [InlineData("PROXY TCP6 fe80::1 ::1 1 2\r\n", "[fe80::1]:1")]
+    public void V1_addresses_in_the_specification_grammar_are_read(string text, string client)
+    {
+        var (status, header, error) = Parse(Encoding.ASCII.GetBytes(text));
+        Assert.True(status == ProxyParseStatus.Complete, error);
+        Assert.Equal(IPEndPoint.Parse(client), header.Source);
+    }
+
+    /// <summary>
+    /// Well-formed, but no TCP client can have it: the unspecified address, the broadcast address, a multicast
+    /// address (also as an IPv4-mapped IPv6 address), or port 0. Taken as it stands it would key per-IP limits to an
+    /// address shared by whatever sends it; such a header is a broken or lying proxy, and is refused as invalid.
+    /// </summary>
+    [Theory]
+    [InlineData("PROXY TCP4 0.0.0.0 5.6.7.8 1 2\r\n", "the unspecified address")]
+    [InlineData("PROXY TCP4 255.255.255.255 5.6.7.8 1 2\r\n", "the broadcast address")]
+    [InlineData("PROXY TCP4 224.0.0.1 5.6.7.8 1 2\r\n", "a multicast address")]
+    [InlineData("PROXY TCP4 239.255.255.250 5.6.7.8 1 2\r\n", "a multicast address")]
+    [InlineData("PROXY TCP4 1.2.3.4 5.6.7.8 0 2\r\n", "port 0")]
+    [InlineData("PROXY TCP6 :: ::1 1 2\r\n", "the unspecified address")]
+    [InlineData("PROXY TCP6 ff02::1 ::1 1 2\r\n", "a multicast address")]
+    [InlineData("PROXY TCP6 ::ffff:0.0.0.0 ::1 1 2\r\n", "the unspecified address")]
+    [InlineData("PROXY TCP6 ::ffff:224.0.0.1 ::1 1 2\r\n", "a multicast address")]
+    [InlineData("PROXY TCP6 ::ffff:255.255.255.255 ::1 1 2\r\n", "the broadcast address")]
+    [InlineData("PROXY TCP6 2001:db8::1 ::1 0 2\r\n", "port 0")]
+    public void V1_with_a_client_address_no_client_can_have_is_invalid(string text, string what)
+    {
+        var (status, _, error) = Parse(Encoding.ASCII.GetBytes(text));
+        Assert.Equal(ProxyParseStatus.Invalid, status);
+        Assert.Contains($"{what} cannot be a client's", error);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:1", "the unspecified address")]
+    [InlineData("255.255.255.255:1", "the broadcast address")]
+    [InlineData("224.0.0.251:5353", "a multicast address")]
+    [InlineData("203.0.113.7:0", "port 0")]
+    [InlineData("[::]:1", "the unspecified address")]
+    [InlineData("[ff05::2]:1", "a multicast address")]
+    [InlineData("[::ffff:239.1.2.3]:1", "a multicast address")]
+    [InlineData("[2001:db8::7]:0", "port 0")]
+    public void V2_with_a_client_address_no_client_can_have_is_invalid(string client, string what)
+    {
+        var source = IPEndPoint.Parse(client);
+        var destination = source.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? Front4 : Front6;
+        var (status, _, error) = Parse(ProxyHeaders.V2(source, destination));
+        Assert.Equal(ProxyParseStatus.Invalid, status);
+        Assert.Contains($"{what} cannot be a client's", error);
+
+        // LOCAL ignores the addresses, whatever they are.
+        Assert.Equal(ProxyParseStatus.Complete, Parse(ProxyHeaders.V2(source, destination, local: true)).Status);
+    }
+
     [Fact]
     public void V1_without_crlf_in_107_bytes_is_invalid_and_107_bytes_is_enough()
     {

@@ -1,0 +1,30 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using EchoHost.Tests.Infrastructure;
+
+namespace EchoHost.Tests.Logging;
+
+/// <summary>What a user sees running EchoHost in a terminal, where the console sink colours its lines.</summary>
+public sealed partial class ConsoleColourTests
+{
+    /// <summary>
+    /// The built binary on a pseudo-terminal (util-linux's script), with the shipped configuration. The colours must
+    /// travel with their text through the batching writer: the console sink's default theme set
+    /// <see cref="Console.ForegroundColor"/>, which .NET writes to the terminal at once, so every colour code arrived
+    /// ahead of the line it was for, and the lines came uncoloured.
+    /// </summary>
+    [ToolFact(ExternalTools.Script)]
+    public async Task In_a_terminal_each_line_carries_its_own_colours()
+    {
+        var command = string.Join(' ', new[] { "dotnet", HostProcess.HostDll }.Concat(HostProcess.LoopbackPortZero).Select(a => $"'{a}'"));
+        await using var terminal = InteractiveTool.Start("script", "-qfec", command, "/dev/null");
+        var output = Encoding.UTF8.GetString(await terminal.WaitForTextAsync("EchoHost started"));
+
+        var started = output.Split('\n').First(line => line.Contains("EchoHost started"));
+        Assert.Matches(ColouredLevel(), started);
+    }
+
+    /// <summary>The level, in a colour of its own: an escape sequence right before INF.</summary>
+    [GeneratedRegex(@"\u001b\[[0-9;]*mINF")]
+    private static partial Regex ColouredLevel();
+}
