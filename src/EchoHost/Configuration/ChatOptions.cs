@@ -43,6 +43,17 @@ public sealed class ChatOptions
     public string Postgres { get; set; } = "";
 
     /// <summary>
+    /// How long the backplane waits for PostgreSQL to answer one operation (a statement, a batch, a connection
+    /// attempt, a check of the LISTEN connection). Beyond it the database counts as unreachable: the operation is left
+    /// to finish on its own on a connection that is not used again, users get the outage answers, and the backplane
+    /// reconnects. A chat user never waits on the database longer than this.
+    /// </summary>
+    public TimeSpan PostgresTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest <see cref="PostgresTimeout"/> accepted.</summary>
+    internal static readonly TimeSpan PostgresMaxTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The longest <see cref="MaxLineBytes"/> allowed with <see cref="Postgres"/>: a line crosses instances in one
     /// PostgreSQL NOTIFY, whose payload must stay under 8000 bytes. The line as delivered is at most
     /// <c>MaxLineBytes + LineOverheadBytes</c> bytes (sent unescaped), and its routing header at most 128.

@@ -48,12 +48,81 @@ public sealed class BackplaneFaultTests(PostgresServer postgres)
         }
     }
 
+    [PostgresFact]
+    public async Task With_the_database_frozen_a_new_user_is_welcomed_a_nick_is_answered_and_the_outage_is_logged()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var host = await BackplaneHost.StartAsync(database);
+        using var alice = await ChatClient.ConnectAsync(host.Chat);
+
+        using var pg = await PostgresProcesses.FindAsync(database);
+        try
+        {
+            pg.Freeze();
+
+            // The database answers nothing; users get the outage rules (a local guest nick, a local nick) in seconds.
+            using var newcomer = await host.AssertWelcomedWithinAsync(Bound);
+            await alice.SendAsync("/nick alice");
+            var answer = await ReadWithinAsync(alice, l => l.StartsWith("*** You are now known as", StringComparison.Ordinal) || l.StartsWith("!!!", StringComparison.Ordinal), Bound);
+            Assert.Equal("*** You are now known as alice", answer);
+
+            // Noticed without any line said, by the heartbeat: one warning.
+            await host.Process.WaitForOutputAsync(new Regex("Chat backplane: PostgreSQL .* cannot be reached"), Bound);
+
+            // Chat goes on locally meanwhile.
+            await alice.SendAsync("anyone?");
+            Assert.Equal("<alice> anyone?", await ReadWithinAsync(newcomer, l => l.StartsWith('<'), Bound));
+        }
+        finally
+        {
+            pg.Thaw();
+        }
+    }
+
+    [PostgresFact]
+    public async Task Sigterm_with_a_busy_backplane_and_the_database_frozen_stops_within_the_shutdown_budget()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var host = await BackplaneHost.StartAsync(database, "--EchoHost:ShutdownTimeout=00:00:03");
+        await using var load = await ChatLoad.StartAsync(host.Chat, users: 20, interval: TimeSpan.FromMilliseconds(250));
+        await WaitForLinesAsync(load, 100);
+
+        using var pg = await PostgresProcesses.FindAsync(database);
+        try
+        {
+            pg.Freeze();
+            var sent = load.Sent;
+            await WaitForLinesAsync(load, sent + 40);
+
+            // 3 s of budget: well within the bound, far from the 40 s and more it took.
+            await host.AssertStopsWithinAsync(Bound);
+        }
+        finally
+        {
+            pg.Thaw();
+        }
+    }
+
     private static async Task WaitForLinesAsync(ChatLoad load, long lines)
     {
         using var deadline = new CancellationTokenSource(TestTimeouts.Default);
         while (load.Sent < lines)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+        }
+    }
+
+    private static async Task<string> ReadWithinAsync(ChatClient user, Func<string, bool> match, TimeSpan within)
+    {
+        try
+        {
+            await user.ReadUntilAsync(match).WaitAsync(within);
+            return user.LastLine;
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no answer within {within.TotalSeconds} s");
+            throw;
         }
     }
 }
