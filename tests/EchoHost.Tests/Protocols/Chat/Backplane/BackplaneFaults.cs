@@ -140,15 +140,21 @@ internal sealed partial class PostgresProcesses : IDisposable
     /// <summary>The backend of EchoHost's LISTEN connection (0 when there is none yet).</summary>
     public int ListenBackend { get; }
 
-    /// <summary>Finds the postmaster of <paramref name="connectionString"/>'s server and EchoHost's LISTEN backend on it.</summary>
-    public static async Task<PostgresProcesses> FindAsync(string connectionString)
+    /// <summary>
+    /// Finds the postmaster of <paramref name="connectionString"/>'s server and the LISTEN backend of the EchoHost
+    /// connected as <paramref name="applicationName"/>.
+    /// </summary>
+    public static async Task<PostgresProcesses> FindAsync(string connectionString, string applicationName = "echohost")
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(TestTimeouts.Token());
         await using var self = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
         var backend = (int)(await self.ExecuteScalarAsync(TestTimeouts.Token()))!;
         await using var listen = new NpgsqlCommand(
-            "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE application_name = 'echohost' AND query LIKE 'LISTEN%'", connection);
+            "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", connection)
+        {
+            Parameters = { new() { Value = applicationName } },
+        };
         var listenBackend = (int)(await listen.ExecuteScalarAsync(TestTimeouts.Token()))!;
         return new PostgresProcesses(ParentOf(backend), listenBackend);
     }
