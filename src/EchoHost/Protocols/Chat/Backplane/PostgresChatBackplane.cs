@@ -117,7 +117,9 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (!_everConnected)
+
+        // In an outage there is no one to tell (the instance expires by itself), and no reason to wait for the database.
+        if (!_everConnected || _outageSince is not null)
         {
             return;
         }
