@@ -32,9 +32,6 @@ public partial class Program
             return answered;
         }
 
-        // Before any socket is waited on: the socket engine's thread finishes each completion itself (Hosting/).
-        SocketCompletions.PreferInline();
-
         // The log goes to standard output in batches, not one write per line (Logging/BufferedConsoleWriter).
         using var console = BufferedConsoleWriter.InstallForConsole();
         WebApplication? app = null;

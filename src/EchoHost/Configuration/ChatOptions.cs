@@ -43,6 +43,17 @@ public sealed class ChatOptions
     public string Postgres { get; set; } = "";
 
     /// <summary>
+    /// How long the backplane waits for PostgreSQL to answer one operation (a statement, a batch, a connection
+    /// attempt, a check of the LISTEN connection). Beyond it the database counts as unreachable: the operation is left
+    /// to finish on its own on a connection that is not used again, users get the outage answers, and the backplane
+    /// reconnects. A chat user never waits on the database longer than this.
+    /// </summary>
+    public TimeSpan PostgresTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest <see cref="PostgresTimeout"/> accepted.</summary>
+    internal static readonly TimeSpan PostgresMaxTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The NOTIFY size budget, defined once: PostgreSQL's NOTIFY payload must be shorter than 8000 bytes. The
     /// backplane packs several events into one payload up to it, and one line alone always fits.
     /// </summary>

@@ -74,6 +74,11 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             failures.Add($"{path}:Postgres: not a valid Npgsql connection string ({ex.Message}); use e.g. Host=postgres;Database=echohost;Username=echohost;Password=...");
         }
 
+        if (chat.PostgresTimeout <= TimeSpan.Zero || chat.PostgresTimeout > ChatOptions.PostgresMaxTimeout)
+        {
+            failures.Add($"{path}:PostgresTimeout: {chat.PostgresTimeout} is out of range; use more than 0 and at most {ChatOptions.PostgresMaxTimeout}, such as 00:00:03");
+        }
+
         if (chat.MaxLineBytes > ChatOptions.PostgresMaxLineBytes)
         {
             failures.Add($"{path}:MaxLineBytes: {chat.MaxLineBytes} is too large with {path}:Postgres set; a line crosses instances in one PostgreSQL NOTIFY (under 8000 bytes): use at most {ChatOptions.PostgresMaxLineBytes}");

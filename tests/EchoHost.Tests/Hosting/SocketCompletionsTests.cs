@@ -1,28 +1,34 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using EchoHost.Hosting;
 using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Hosting;
 
 /// <summary>
-/// The binary turns on the runtime's inline socket completions for itself (Hosting/SocketCompletions): the socket
-/// engine's thread finishes each receive and send instead of posting it to the thread pool. Seen from outside as
-/// fewer thread-pool work items per echoed message, counted by the runtime's own meter on /metrics.
+/// EchoHost leaves the runtime's inline socket completions off: with them, every socket continuation of the process,
+/// a dependency's too (Npgsql's synchronous cancel request, issue 26), runs on the socket engine's few threads, and
+/// one that blocks stalls every connection. Seen from outside as thread-pool work items per echoed message, counted
+/// by the runtime's own meter on /metrics: as shipped, the same as with the setting off; a value set in the
+/// environment is the user's, and still honoured.
 /// </summary>
 public sealed class SocketCompletionsTests
 {
+    private const string Variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     private const int Messages = 3000;
 
     [Fact]
-    public async Task The_shipped_binary_echoes_with_fewer_thread_pool_work_items_per_message_unless_the_environment_turns_inline_completions_off()
+    public async Task The_shipped_binary_leaves_inline_socket_completions_off_unless_the_environment_turns_them_on()
     {
         var shipped = await WorkItemsPerMessageAsync(new Dictionary<string, string>());
-        var off = await WorkItemsPerMessageAsync(new Dictionary<string, string> { [SocketCompletions.Variable] = "0" });
+        var off = await WorkItemsPerMessageAsync(new Dictionary<string, string> { [Variable] = "0" });
+        var on = await WorkItemsPerMessageAsync(new Dictionary<string, string> { [Variable] = "1" });
 
         // Off, every receive completion is a work item of its own before the handler's; inline, it is not. The
         // difference is about one per message, whatever the machine's speed (a count, not a time).
-        Assert.True(off - shipped >= 0.5, $"thread-pool work items per echoed message: {shipped:F2} as shipped, {off:F2} with {SocketCompletions.Variable}=0");
+        var figures = $"thread-pool work items per echoed message: {shipped:F2} as shipped, {off:F2} with {Variable}=0, {on:F2} with {Variable}=1";
+        Assert.True(Math.Abs(off - shipped) < 0.5, figures);
+        Assert.True(shipped - on >= 0.5, figures);
     }
 
     private static async Task<double> WorkItemsPerMessageAsync(Dictionary<string, string> environment)

@@ -12,8 +12,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private static readonly string[] LeakingPrefixes = ["EchoHost__", "Serilog__", "ASPNETCORE_", "OTEL_"];
 
     /// <summary>
-    /// The generic host's URL variables, and the runtime's socket setting EchoHost sets for itself (DOTNET_ROOT and the
-    /// like stay: the child needs them).
+    /// The generic host's URL variables, and the runtime's inline socket completions, which change where socket work runs
+    /// (DOTNET_ROOT and the like stay: the child needs them).
     /// </summary>
     private static readonly string[] LeakingVariables = ["DOTNET_URLS", "DOTNET_HTTP_PORTS", "DOTNET_HTTPS_PORTS", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"];
 

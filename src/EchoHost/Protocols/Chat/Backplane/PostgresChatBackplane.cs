@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EchoHost.Configuration;
 using Npgsql;
 
@@ -11,6 +12,13 @@ namespace EchoHost.Protocols.Chat.Backplane;
 /// round trip and per NOTIFY whatever the number of recipients. When the database cannot be reached, the chat goes on
 /// locally: one warning, questions answered "unavailable" at once, events counted as unpublished; the connections come
 /// back by themselves (with backoff), and then this instance's users are registered again.
+/// <para>
+/// Every operation on the database has a deadline (<c>EchoHost:Chat:PostgresTimeout</c>), so a database that stops
+/// answering (a frozen or dead node whose TCP is still up) is an outage like any other, and nothing waits on it
+/// longer: no user, no stop. Npgsql is never asked to cancel (its cancellation sends a cancel request to the server
+/// synchronously, and waits on it); an operation past its deadline is left to finish on its own, and its connection
+/// is closed once it has, never used again.
+/// </para>
 /// </summary>
 internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBackplane, IBackplaneBatchExecutor
 {
@@ -18,6 +26,12 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often the LISTEN connection is checked with a round trip: with <c>PostgresTimeout</c> (3 s by default), a
+    /// database that stops answering is noticed within 5 s even when nobody says anything.
+    /// </summary>
+    private static readonly TimeSpan ListenCheckInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>How long start waits for the first connection, so the first users get shared guest nicks.</summary>
     private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(5);
@@ -34,6 +48,10 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private readonly BackplaneWriter _writer;
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<string> _roomsToTrim = new(StringComparer.Ordinal);
+
+    /// <summary>Connections whose operation passed its deadline: closed when that operation ends, by itself.</summary>
+    private readonly ConcurrentDictionary<NpgsqlConnection, byte> _abandoned = new();
+    private readonly TimeSpan _timeout;
     private IChatBackplaneSink? _sink;
     private Session? _session;
     private bool _everConnected;
@@ -56,14 +74,22 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         _time = time;
         _timings = timings;
         _logger = logger;
+        _timeout = options.PostgresTimeout;
         _instanceKey = _instance.ToString("N");
         var builder = new NpgsqlDataSourceBuilder(options.Postgres);
         var settings = builder.ConnectionStringBuilder;
         settings.ApplicationName ??= "echohost";
-        // A database that vanishes without closing the connection (a dead node) is noticed by keepalives.
-        if (settings.KeepAlive == 0)
+        // A database that stops answering is noticed by the backplane's own deadlines and LISTEN checks, never by
+        // Npgsql's keepalive (a synchronous round trip holding the connection's lock) or its command timeout (which
+        // sends a cancel request synchronously): both off, whatever the connection string says.
+        settings.KeepAlive = 0;
+        settings.CommandTimeout = 0;
+
+        // The kernel's keepalive, which blocks nothing, closes connections left to a dead node in the end.
+        if (settings.TcpKeepAliveTime == 0)
         {
-            settings.KeepAlive = 10;
+            settings.TcpKeepAliveTime = 10;
+            settings.TcpKeepAliveInterval = 5;
         }
 
         // A refused statement names itself (PostgresException.BatchCommand), so that only what it carried stays here.
@@ -94,26 +120,34 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (!_everConnected)
+
+        // In an outage there is no one to tell (the instance expires by itself), and no reason to wait for the database.
+        if (!_everConnected || _outageSince is not null)
         {
             return;
         }
 
         // Leave at once rather than expire: this instance's users are gone with it.
+        NpgsqlConnection? connection = null;
         try
         {
+            // At most 2 s, within the stop's own budget.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            await using var connection = await _dataSource.OpenConnectionAsync(timeout.Token);
-            await using var command = new NpgsqlCommand("DELETE FROM echohost.chat_instances WHERE id = $1", connection)
-            {
-                Parameters = { new() { Value = _instance } },
-            };
-            await command.ExecuteNonQueryAsync(timeout.Token);
+            connection = await OpenAsync(timeout.Token);
+            await using var command = Command(connection, "DELETE FROM echohost.chat_instances WHERE id = $1", _instance);
+            await TimedAsync(connection, command.ExecuteNonQueryAsync(CancellationToken.None), timeout.Token);
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
         {
             LogLeaveFailed(_server, ex.Message);
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await DisposeQuietlyAsync(connection);
+            }
         }
     }
 
@@ -292,20 +326,17 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             Session? session = null;
             try
             {
-                listen = await _dataSource.OpenConnectionAsync(stopping);
-                await BackplaneSchema.EnsureAsync(listen, stopping);
+                listen = await OpenAsync(stopping);
+                await TimedAsync(listen, BackplaneSchema.EnsureAsync(listen, CancellationToken.None), stopping);
                 listen.Notification += OnNotification;
-                await using (var command = new NpgsqlCommand($"LISTEN {NotifyChannel}", listen))
-                {
-                    await command.ExecuteNonQueryAsync(stopping);
-                }
+                await ListenAsync(listen, stopping);
 
-                writer = await _dataSource.OpenConnectionAsync(stopping);
+                writer = await OpenAsync(stopping);
                 // A message is delivered when its commit returns; waiting for the disk too would put a WAL flush into
                 // every delivery's latency. A database crash may lose the last moments of history, never corrupt it.
                 await using (var command = new NpgsqlCommand("SET synchronous_commit = off", writer))
                 {
-                    await command.ExecuteNonQueryAsync(stopping);
+                    await TimedAsync(writer, command.ExecuteNonQueryAsync(CancellationToken.None), stopping);
                 }
 
                 await RegisterInstanceAsync(writer, stopping);
@@ -318,20 +349,40 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 // Registers this instance's users now rather than with the next event.
                 Enqueue(new Heartbeat(this));
                 var nextHeartbeat = _time.GetUtcNow() + _timings.HeartbeatInterval;
+                var nextCheck = _time.GetUtcNow() + ListenCheckInterval;
                 while (true)
                 {
                     // On a deadline, not on silence: every instance hears every NOTIFY (its own too), so with lines
                     // more often than the interval a wait would never time out.
                     // (Whole milliseconds: WaitAsync takes a timeout of 0 ms as "wait forever".)
-                    var untilHeartbeat = nextHeartbeat - _time.GetUtcNow();
-                    if (untilHeartbeat < TimeSpan.FromMilliseconds(1))
+                    var now = _time.GetUtcNow();
+                    if (nextHeartbeat - now < TimeSpan.FromMilliseconds(1))
                     {
                         Enqueue(new Heartbeat(this));
-                        nextHeartbeat = _time.GetUtcNow() + _timings.HeartbeatInterval;
+                        nextHeartbeat = now + _timings.HeartbeatInterval;
                         continue;
                     }
 
-                    await listen.WaitAsync(untilHeartbeat, session.Fault);
+                    if (nextCheck - now < TimeSpan.FromMilliseconds(1))
+                    {
+                        // Notifications arriving prove nothing about a frozen server: a round trip, on a deadline.
+                        await ListenAsync(listen, session.Fault);
+                        nextCheck = _time.GetUtcNow() + ListenCheckInterval;
+                        continue;
+                    }
+
+                    // Npgsql's own timeout ends the wait (reading notifications only: it sends nothing, cancels
+                    // nothing); a failed session stops waiting for it at once.
+                    var wait = listen.WaitAsync(Earliest(nextHeartbeat, nextCheck) - now);
+                    try
+                    {
+                        await wait.WaitAsync(session.Fault);
+                    }
+                    catch (OperationCanceledException) when (!wait.IsCompleted)
+                    {
+                        Abandon(listen, wait);
+                        throw;
+                    }
                 }
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
@@ -376,8 +427,20 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         await using var command = Command(connection, """
             INSERT INTO echohost.chat_instances (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET seen_at = now()
             """, _instance);
-        await command.ExecuteNonQueryAsync(ct);
+        await TimedAsync(connection, command.ExecuteNonQueryAsync(CancellationToken.None), ct);
     }
+
+    /// <summary>
+    /// LISTENs on the channel: first to start hearing it, then again as the check of the connection (a no-op round
+    /// trip that leaves the connection showing <c>LISTEN</c> in <c>pg_stat_activity</c>, as it did).
+    /// </summary>
+    private async Task ListenAsync(NpgsqlConnection listen, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"LISTEN {NotifyChannel}", listen);
+        await TimedAsync(listen, command.ExecuteNonQueryAsync(CancellationToken.None), ct);
+    }
+
+    private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private void OnConnected()
     {
@@ -468,9 +531,18 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             return unavailable;
         }
 
-        var request = new Request<T>(run, unavailable);
+        var request = new Request<T>(this, run, unavailable);
         Enqueue(request);
-        return await request.Answer.Task;
+        try
+        {
+            // A user waits on the database this long at most, wherever the request is (queued or running).
+            return await request.Answer.Task.WaitAsync(_timeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            request.Unavailable();
+            return await request.Answer.Task;
+        }
     }
 
     private async ValueTask<Shared<T>> AskSharedAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> run) where T : class
@@ -562,7 +634,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
             try
             {
-                await commands.ExecuteNonQueryAsync(session.Fault);
+                await TimedAsync(session.Connection, commands.ExecuteNonQueryAsync(CancellationToken.None), session.Fault);
             }
             catch (Exception ex) when (Refusals(ex) is { } refusals && !session.Faulted && session.Connection.State == System.Data.ConnectionState.Open)
             {
@@ -714,7 +786,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         var users = _sink?.LocalUsers() ?? [];
         await using (var clear = Command(connection, "DELETE FROM echohost.chat_members WHERE instance_id = $1", _instance))
         {
-            await clear.ExecuteNonQueryAsync(ct);
+            await TimedAsync(connection, clear.ExecuteNonQueryAsync(CancellationToken.None), ct);
         }
 
         var registered = new HashSet<string>(ChatNames.Comparer);
@@ -724,11 +796,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             ON CONFLICT (lower(nick)) DO NOTHING RETURNING nick
             """, users.Select(u => u.Nick).ToArray(), users.Select(u => u.Room).ToArray(), _instance))
         {
-            await using var reader = await register.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                registered.Add(reader.GetString(0));
-            }
+            await TimedAsync(connection, ReadNicksAsync(register, registered), ct);
         }
 
         var renamed = 0;
@@ -739,7 +807,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                 SELECT 'guest-' || nextval('echohost.chat_guest'), $1, $2
                 ON CONFLICT (lower(nick)) DO NOTHING RETURNING nick
                 """, room, _instance);
-            if (await claim.ExecuteScalarAsync(ct) is not string guest)
+            if (await TimedAsync(connection, claim.ExecuteScalarAsync(CancellationToken.None), ct) is not string guest)
             {
                 continue;
             }
@@ -752,11 +820,20 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
             else
             {
                 await using var release = Command(connection, "DELETE FROM echohost.chat_members WHERE lower(nick) = lower($1) AND instance_id = $2", guest, _instance);
-                await release.ExecuteNonQueryAsync(ct);
+                await TimedAsync(connection, release.ExecuteNonQueryAsync(CancellationToken.None), ct);
             }
         }
 
         LogRegistered(users.Count, renamed);
+
+        static async Task ReadNicksAsync(NpgsqlCommand register, HashSet<string> registered)
+        {
+            await using var reader = await register.ExecuteReaderAsync(CancellationToken.None);
+            while (await reader.ReadAsync(CancellationToken.None))
+            {
+                registered.Add(reader.GetString(0));
+            }
+        }
     }
 
     /// <summary>Keeps this instance alive in the database, removes instances that stopped without leaving, trims history.</summary>
@@ -764,7 +841,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     {
         await using (var alive = Command(connection, "UPDATE echohost.chat_instances SET seen_at = now() WHERE id = $1", _instance))
         {
-            if (await alive.ExecuteNonQueryAsync(ct) == 0)
+            if (await TimedAsync(connection, alive.ExecuteNonQueryAsync(CancellationToken.None), ct) == 0)
             {
                 // Taken for dead (silent too long, e.g. paused): come back with every user.
                 await RegisterInstanceAsync(connection, ct);
@@ -774,7 +851,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
         await using (var expire = Command(connection, "DELETE FROM echohost.chat_instances WHERE seen_at < now() - $1::interval", _timings.InstanceLifetime))
         {
-            await expire.ExecuteNonQueryAsync(ct);
+            await TimedAsync(connection, expire.ExecuteNonQueryAsync(CancellationToken.None), ct);
         }
 
         // History is read capped; the table is trimmed here, for the rooms this instance wrote to.
@@ -786,7 +863,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                     FROM unnest($1::text[]) AS r (room_key)) old
                 WHERE h.room_key = old.room_key AND h.id <= old.last_old
                 """, _roomsToTrim.ToArray(), _options.HistorySize);
-            await trim.ExecuteNonQueryAsync(ct);
+            await TimedAsync(connection, trim.ExecuteNonQueryAsync(CancellationToken.None), ct);
             _roomsToTrim.Clear();
         }
     }
@@ -798,7 +875,7 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
     private async Task NotifyAsync(NpgsqlConnection connection, string payload, CancellationToken ct)
     {
         await using var notify = Command(connection, NotifySql, payload);
-        await notify.ExecuteNonQueryAsync(ct);
+        await TimedAsync(connection, notify.ExecuteNonQueryAsync(CancellationToken.None), ct);
         _observer.Published(1);
     }
 
@@ -824,8 +901,80 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         return command;
     }
 
-    private static async Task DisposeQuietlyAsync(NpgsqlConnection connection)
+    /// <summary>A new connection, open within the deadline (and not past <paramref name="ct"/>).</summary>
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
+        var connection = _dataSource.CreateConnection();
+        try
+        {
+            await TimedAsync(connection, connection.OpenAsync(CancellationToken.None), ct);
+            return connection;
+        }
+        catch
+        {
+            await DisposeQuietlyAsync(connection);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="operation"/> on <paramref name="connection"/> within the deadline, and not past
+    /// <paramref name="ct"/>, without ever cancelling it: Npgsql cancels with a cancel request sent and waited on
+    /// synchronously, on whatever thread cancels, which a frozen server never answers. One past its deadline is left
+    /// to finish by itself, and its connection is abandoned: never used again (the caller fails its session), closed
+    /// when the operation ends (the server answers, or the kernel's keepalive gives up on a dead one).
+    /// </summary>
+    private async Task TimedAsync(NpgsqlConnection connection, Task operation, CancellationToken ct)
+    {
+        try
+        {
+            await operation.WaitAsync(_timeout, _time, ct);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException && !operation.IsCompleted)
+        {
+            Abandon(connection, operation);
+            if (ex is TimeoutException)
+            {
+                throw new TimeoutException($"no answer within {_timeout.TotalSeconds:0.###} s");
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<T> TimedAsync<T>(NpgsqlConnection connection, Task<T> operation, CancellationToken ct)
+    {
+        await TimedAsync(connection, (Task)operation, ct);
+        return await operation;
+    }
+
+    private void Abandon(NpgsqlConnection connection, Task operation)
+    {
+        if (!_abandoned.TryAdd(connection, 0))
+        {
+            return;
+        }
+
+        _ = operation.ContinueWith(
+            async ended =>
+            {
+                _ = ended.Exception; // observed: whatever it was, nobody waits for it any more
+                _abandoned.TryRemove(connection, out _);
+                await DisposeQuietlyAsync(connection);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Closes a connection, unless it was abandoned: then it is closed when its last operation ends.</summary>
+    private async Task DisposeQuietlyAsync(NpgsqlConnection connection)
+    {
+        if (_abandoned.ContainsKey(connection))
+        {
+            return;
+        }
+
         try
         {
             await connection.DisposeAsync();
@@ -847,7 +996,10 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
         public bool Faulted => _fault.IsCancellationRequested;
 
-        /// <summary>Cancelled when the session fails or the host stops: every statement on it uses it.</summary>
+        /// <summary>
+        /// Cancelled when the session fails or the host stops: every wait for a statement on it ends then (the
+        /// statement itself is never cancelled: see <see cref="TimedAsync"/>).
+        /// </summary>
         public CancellationToken Fault => _fault.Token;
 
         public Exception? Failure { get; private set; }
@@ -866,12 +1018,18 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         public abstract void Unavailable();
     }
 
-    private sealed class Request<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> run, T unavailable) : Request
+    /// <summary>A question a user waits for: run on the deadline as one operation (nothing to run once answered).</summary>
+    private sealed class Request<T>(PostgresChatBackplane backplane, Func<NpgsqlConnection, CancellationToken, Task<T>> run, T unavailable) : Request
     {
         public TaskCompletionSource<T> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public override async Task RunAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-            Answer.TrySetResult(await run(connection, cancellationToken));
+        public override async Task RunAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+        {
+            if (!Answer.Task.IsCompleted)
+            {
+                Answer.TrySetResult(await backplane.TimedAsync(connection, run(connection, CancellationToken.None), cancellationToken));
+            }
+        }
 
         public override void Unavailable() => Answer.TrySetResult(unavailable);
     }
