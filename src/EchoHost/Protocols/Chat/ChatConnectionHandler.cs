@@ -58,7 +58,8 @@ internal sealed partial class ChatConnectionHandler(
         {
             if (outbox.HasOverflowed)
             {
-                LogSlowReader(listener.Name, user.Nick, outbox.HighWaterBytes, options.MaxQueuedBytes);
+                var (queued, refused) = outbox.AtOverflow;
+                LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                 _observer.SlowReaderDisconnected();
                 server.Disconnect(user, "too slow to read");
                 // Best effort: the notice goes behind whatever the client did not read; the close grace ends it.
@@ -231,8 +232,8 @@ internal sealed partial class ChatConnectionHandler(
         InputEnded,
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued, MaxQueuedBytes = {MaxQueuedBytes})")]
-    private partial void LogSlowReader(string listener, string nick, long queuedBytes, int maxQueuedBytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued and a {LineBytes}-byte line that did not fit, MaxQueuedBytes = {MaxQueuedBytes})")]
+    private partial void LogSlowReader(string listener, string nick, long queuedBytes, int lineBytes, int maxQueuedBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: flood control dropping lines from {Nick} (FloodBurst = {Burst}, FloodLinesPerSecond = {PerSecond})")]
     private partial void LogFlood(string listener, string nick, int burst, double perSecond);

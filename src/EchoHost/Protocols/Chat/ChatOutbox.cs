@@ -26,6 +26,8 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
     private long _queuedBytes;
     private long _highWater;
     private int _overflowed;
+    private long _queuedAtOverflow;
+    private int _refusedAtOverflow;
 
     /// <summary>Raised once, on the thread pool, when the queue first overflows.</summary>
     public event Action? Overflowed;
@@ -37,6 +39,9 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
 
     /// <summary>The most bytes ever waiting at once: never above the limit plus one line.</summary>
     public long HighWaterBytes => Interlocked.Read(ref _highWater);
+
+    /// <summary>What waited when the queue overflowed: the bytes queued, and the line that did not fit.</summary>
+    public (long QueuedBytes, int RefusedLineBytes) AtOverflow => (Interlocked.Read(ref _queuedAtOverflow), Volatile.Read(ref _refusedAtOverflow));
 
     public bool TryEnqueue(byte[] line)
     {
@@ -51,6 +56,8 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
             Interlocked.Add(ref _queuedBytes, -line.Length);
             if (Interlocked.Exchange(ref _overflowed, 1) == 0)
             {
+                Interlocked.Exchange(ref _queuedAtOverflow, queued - line.Length);
+                Volatile.Write(ref _refusedAtOverflow, line.Length);
                 // Callers hold the chat server's lock; whoever handles the overflow must not run under it.
                 ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Overflowed?.Invoke(), this, preferLocal: false);
             }

@@ -199,7 +199,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
         LogMoved(user.Listener, user.Nick, from, roomName);
     }
 
-    public async ValueTask WhoAsync(ChatUser user)
+    public async ValueTask WhoAsync(ChatUser user, int page = 1)
     {
         string room;
         lock (_lock)
@@ -217,11 +217,11 @@ internal sealed partial class ChatServer : IChatBackplaneSink
                 nicks.UnionWith(everywhere.Value.Where(nick => !_users.ContainsKey(nick)));
             }
 
-            user.Send(ChatMessages.Who(user.Room.Name, nicks));
+            SendPage(user, ChatMessages.Who(user.Room.Name, nicks, AnswerLineBytes), "/who", page);
         }
     }
 
-    public async ValueTask ListRoomsAsync(ChatUser user)
+    public async ValueTask ListRoomsAsync(ChatUser user, int page = 1)
     {
         var everywhere = _backplane is null
             ? Shared<IReadOnlyList<(string Name, int Members)>>.Unavailable
@@ -240,7 +240,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
                 rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
             }
 
-            user.Send(ChatMessages.Rooms(rooms.Select(r => (r.Key, r.Value))));
+            SendPage(user, ChatMessages.Rooms(rooms.Select(r => (r.Key, r.Value)), AnswerLineBytes), "/rooms", page);
         }
     }
 
@@ -360,6 +360,12 @@ internal sealed partial class ChatServer : IChatBackplaneSink
         ChatNames.Problem(requested, "nick")
         ?? (ChatNames.IsReservedNick(requested) ? "that name is reserved" : null)
         ?? (_users.TryGetValue(requested, out var owner) && owner != user ? "it is taken" : null);
+
+    /// <summary>An answer to a user's own command is one line of at most this many bytes: it fits the user's queue.</summary>
+    private int AnswerLineBytes => _options.MaxLineBytes + ChatOptions.LineOverheadBytes;
+
+    private static void SendPage(ChatUser user, IReadOnlyList<string> pages, string command, int page) =>
+        user.Send(page <= pages.Count ? pages[page - 1] : ChatMessages.NoSuchPage(command, page, pages.Count));
 
     /// <summary>Whether the user cannot join <paramref name="roomName"/> (and was told why).</summary>
     private static bool JoinProblem(ChatUser user, string roomName)

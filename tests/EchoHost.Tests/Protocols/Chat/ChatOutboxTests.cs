@@ -97,4 +97,20 @@ public sealed class ChatOutboxTests
         Assert.Equal($"{big}\r\ntwo\r\nthree\r\n", System.Text.Encoding.UTF8.GetString(received.ToArray()));
         Assert.Equal(0, outbox.QueuedBytes);
     }
+
+    [Fact]
+    public async Task An_overflow_remembers_what_was_queued_and_the_line_that_did_not_fit()
+    {
+        // A /who answer bigger than the whole queue used to be logged as "78 bytes queued": the high-water mark only
+        // counts what was accepted.
+        var outbox = new ChatOutbox(maxQueuedBytes: 1000);
+        var overflowed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        outbox.Overflowed += () => overflowed.TrySetResult();
+        Assert.True(outbox.TryEnqueue(new byte[78]));
+
+        Assert.False(outbox.TryEnqueue(new byte[24_726]));
+
+        await overflowed.Task.WaitAsync(TestTimeouts.Default);
+        Assert.Equal((78L, 24_726), outbox.AtOverflow);
+    }
 }
