@@ -61,7 +61,8 @@ internal sealed partial class ChatConnectionHandler(
                 var (queued, refused) = outbox.AtOverflow;
                 LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                 _observer.SlowReaderDisconnected();
-                server.Disconnect(user, "too slow to read");
+                // Others can cause this cut (a flood in the user's room): the nick is held so they cannot take it next.
+                server.Disconnect(user, "too slow to read", holdNick: true);
                 // Best effort: the notice goes behind whatever the client did not read; the close grace ends it.
                 outbox.Complete(ChatMessages.Encode(ChatMessages.SlowReader));
             }

@@ -122,4 +122,6 @@ internal static class ChatMessages
     public static string AlreadyInRoom(string room) => $"!!! You are already in {room}.";
 
     public static string NoSuchNick(string nick) => $"!!! No user named '{nick}'.";
+
+    public static string NotKeepingUp(string nick) => $"!!! {nick} is not keeping up; message not delivered.";
 }

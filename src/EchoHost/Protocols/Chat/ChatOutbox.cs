@@ -43,7 +43,15 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
     /// <summary>What waited when the queue overflowed: the bytes queued, and the line that did not fit.</summary>
     public (long QueuedBytes, int RefusedLineBytes) AtOverflow => (Interlocked.Read(ref _queuedAtOverflow), Volatile.Read(ref _refusedAtOverflow));
 
-    public bool TryEnqueue(byte[] line)
+    public bool TryEnqueue(byte[] line) => TryEnqueue(line, maxQueuedBytes, overflow: true);
+
+    /// <summary>
+    /// Queues the line only if at most <paramref name="limit"/> bytes then wait; otherwise refuses it and the user
+    /// stays: what others send on their own initiative must not be able to fill the queue and get the user cut.
+    /// </summary>
+    public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line, Math.Min(limit, maxQueuedBytes), overflow: false);
+
+    private bool TryEnqueue(byte[] line, long limit, bool overflow)
     {
         if (HasOverflowed)
         {
@@ -51,10 +59,10 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
         }
 
         var queued = Interlocked.Add(ref _queuedBytes, line.Length);
-        if (queued > maxQueuedBytes)
+        if (queued > limit)
         {
             Interlocked.Add(ref _queuedBytes, -line.Length);
-            if (Interlocked.Exchange(ref _overflowed, 1) == 0)
+            if (overflow && Interlocked.Exchange(ref _overflowed, 1) == 0)
             {
                 Interlocked.Exchange(ref _queuedAtOverflow, queued - line.Length);
                 Volatile.Write(ref _refusedAtOverflow, line.Length);

@@ -113,4 +113,21 @@ public sealed class ChatOutboxTests
         await overflowed.Task.WaitAsync(TestTimeouts.Default);
         Assert.Equal((78L, 24_726), outbox.AtOverflow);
     }
+
+    [Fact]
+    public void A_line_offered_within_a_limit_is_refused_beyond_it_and_the_user_is_not_cut()
+    {
+        var outbox = new ChatOutbox(maxQueuedBytes: 1000);
+        var raised = false;
+        outbox.Overflowed += () => raised = true;
+
+        var accepted = Enumerable.Range(0, 10).Count(_ => outbox.TryEnqueueWithin(new byte[100], limit: 250));
+
+        Assert.Equal(2, accepted);
+        Assert.False(outbox.HasOverflowed);
+        Assert.False(raised);
+        // The user's own lines still have the rest of the queue.
+        Assert.Equal(7, Enumerable.Range(0, 7).Count(_ => outbox.TryEnqueue(new byte[100])));
+        Assert.False(outbox.HasOverflowed);
+    }
 }
