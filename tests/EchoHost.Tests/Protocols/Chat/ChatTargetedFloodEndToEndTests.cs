@@ -27,9 +27,11 @@ public sealed class ChatTargetedFloodEndToEndTests
     [Fact]
     public async Task Private_messages_to_a_user_who_does_not_keep_up_are_refused_to_their_senders_and_the_user_stays()
     {
-        // Enough to fill what the kernel buffers for a reader that stopped (megabytes on loopback) and the queue.
-        const int attackers = 10, messagesEach = 300;
-        await using var host = await StartChatAsync(maxQueuedBytes: 65_536);
+        // Enough to fill what the kernel buffers for a reader that stopped (megabytes on loopback) and the queue; spread
+        // over enough attackers that the echo of their own messages never makes one of them a slow reader.
+        const int attackers = 30, messagesEach = 100;
+        // The shipped queue (the private bound is a quarter of it): room for the attackers' own echoes while they read.
+        await using var host = await StartChatAsync(maxQueuedBytes: 262_144);
         var endPoint = host.EndPoint("Chat");
         using var victim = await SlowChatUser.ConnectAsync(endPoint);
         await victim.SendAsync("/nick victim");
