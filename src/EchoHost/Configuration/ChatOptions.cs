@@ -24,6 +24,22 @@ public sealed class ChatOptions
     /// <summary>Bytes waiting to be sent to one user before that user is disconnected as a slow reader.</summary>
     public int MaxQueuedBytes { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// Bytes that may wait for a user before private messages to that user are refused to their senders (who are
+    /// told), instead of being queued: what others send on their own initiative cannot fill a user's queue and get it
+    /// cut as a slow reader. Unset: a quarter of <see cref="MaxQueuedBytes"/>.
+    /// </summary>
+    public int? MaxQueuedPrivateBytes { get; set; }
+
+    /// <summary>
+    /// How long the nick of a user cut as a slow reader stays held: nobody else may take it meanwhile (on any
+    /// instance), but a connection from the same client address may. 0 releases it at once.
+    /// </summary>
+    public TimeSpan SlowReaderNickHold { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary><see cref="MaxQueuedPrivateBytes"/> as it applies.</summary>
+    internal int PrivateQueueLimit => MaxQueuedPrivateBytes ?? MaxQueuedBytes / 4;
+
     /// <summary>Messages per room replayed to a user who joins it.</summary>
     public int HistorySize { get; set; } = 20;
 

@@ -120,9 +120,20 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
                 + $"{2L * chat.HistorySize * line}, so the history replayed on join fills at most half of a user's queue");
         }
 
+        if (chat.MaxQueuedPrivateBytes is { } privateBytes && (privateBytes < line || privateBytes > chat.MaxQueuedBytes / 2))
+        {
+            failures.Add($"{path}:MaxQueuedPrivateBytes: {privateBytes} is out of range; use at least MaxLineBytes + 64 = {line} "
+                + $"and at most half of MaxQueuedBytes = {chat.MaxQueuedBytes / 2}, so private messages alone can never fill a user's queue");
+        }
+
         if (chat.IdleTimeout < TimeSpan.Zero)
         {
             failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
+        }
+
+        if (chat.SlowReaderNickHold < TimeSpan.Zero)
+        {
+            failures.Add($"{path}:SlowReaderNickHold: must not be negative; use 0 to release the nick of a user cut as a slow reader at once");
         }
 
         ValidateChatPostgres(chat, path, failures);

@@ -27,8 +27,10 @@ internal static class ChatCommands
             (server, user, args) => OneWord(user, args, "/nick NAME", name => server.ChangeNickAsync(user, name))),
         new("join", "/join ROOM", "move to ROOM (created if new)",
             (server, user, args) => OneWord(user, args, "/join ROOM", room => server.JoinAsync(user, room))),
-        new("who", "/who", "who is in this room", (server, user, _) => Done(server.WhoAsync(user))),
-        new("rooms", "/rooms", "list rooms", (server, user, _) => Done(server.ListRoomsAsync(user))),
+        new("who", "/who [PAGE]", "who is in this room",
+            (server, user, args) => Page(user, args, "/who [PAGE]", page => server.WhoAsync(user, page))),
+        new("rooms", "/rooms [PAGE]", "list rooms",
+            (server, user, args) => Page(user, args, "/rooms [PAGE]", page => server.ListRoomsAsync(user, page))),
         new("msg", "/msg NICK TEXT", "private message", (server, user, args) => PrivateMessage(server, user, args)),
         new("me", "/me ACTION", "* nick does ACTION",
             (server, user, args) => args.Length == 0 ? Usage(user, "/me ACTION") : Done(() => server.Act(user, args))),
@@ -106,6 +108,19 @@ internal static class ChatCommands
 
     private static ValueTask<ChatOutcome> OneWord(ChatUser user, string args, string usage, Func<string, ValueTask> run) =>
         args.Length == 0 || args.Contains(' ') || args.Contains('\t') ? Usage(user, usage) : Done(run(args));
+
+    /// <summary>A listing's page: none given is the first; a long answer comes in pages that each fit one line.</summary>
+    private static ValueTask<ChatOutcome> Page(ChatUser user, string args, string usage, Func<int, ValueTask> run)
+    {
+        if (args.Length == 0)
+        {
+            return Done(run(1));
+        }
+
+        return int.TryParse(args, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var page) && page >= 1
+            ? Done(run(page))
+            : Usage(user, usage);
+    }
 
     private static ValueTask<ChatOutcome> PrivateMessage(ChatServer server, ChatUser user, string args)
     {

@@ -58,9 +58,11 @@ internal sealed partial class ChatConnectionHandler(
         {
             if (outbox.HasOverflowed)
             {
-                LogSlowReader(listener.Name, user.Nick, outbox.HighWaterBytes, options.MaxQueuedBytes);
+                var (queued, refused) = outbox.AtOverflow;
+                LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                 _observer.SlowReaderDisconnected();
-                server.Disconnect(user, "too slow to read");
+                // Others can cause this cut (a flood in the user's room): the nick is held so they cannot take it next.
+                server.Disconnect(user, "too slow to read", holdNick: true);
                 // Best effort: the notice goes behind whatever the client did not read; the close grace ends it.
                 outbox.Complete(ChatMessages.Encode(ChatMessages.SlowReader));
             }
@@ -231,8 +233,8 @@ internal sealed partial class ChatConnectionHandler(
         InputEnded,
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued, MaxQueuedBytes = {MaxQueuedBytes})")]
-    private partial void LogSlowReader(string listener, string nick, long queuedBytes, int maxQueuedBytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued and a {LineBytes}-byte line that did not fit, MaxQueuedBytes = {MaxQueuedBytes})")]
+    private partial void LogSlowReader(string listener, string nick, long queuedBytes, int lineBytes, int maxQueuedBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: flood control dropping lines from {Nick} (FloodBurst = {Burst}, FloodLinesPerSecond = {PerSecond})")]
     private partial void LogFlood(string listener, string nick, int burst, double perSecond);

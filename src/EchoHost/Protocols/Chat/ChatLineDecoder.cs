@@ -148,8 +148,9 @@ internal sealed class ChatLineDecoder(int maxLineBytes)
 
     /// <summary>
     /// Characters that would let one user rewrite or disguise what others see become U+FFFD: control characters
-    /// (tabs stay), and format characters — bidirectional overrides and isolates, zero-width spaces and joiners,
-    /// invisible tags — which reorder a terminal line or make one name look like another.
+    /// (tabs stay), format characters — bidirectional overrides and isolates, zero-width spaces and joiners,
+    /// invisible tags — which reorder a terminal line or make one name look like another, and the line and paragraph
+    /// separators U+2028 and U+2029, which break a line in some terminals and web views as a newline would.
     /// </summary>
     private static string Sanitize(string text)
     {
@@ -168,5 +169,6 @@ internal sealed class ChatLineDecoder(int maxLineBytes)
     }
 
     private static bool IsUnsafe(Rune rune) =>
-        rune.Value != '\t' && (Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format);
+        rune.Value != '\t' && (Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune)
+            is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
 }

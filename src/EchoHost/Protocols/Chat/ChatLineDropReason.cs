@@ -9,6 +9,8 @@ internal enum ChatLineDropReason
     TooLong,
     /// <summary>The line was not valid UTF-8.</summary>
     InvalidUtf8,
+    /// <summary>A private message to a user whose queue is past <c>MaxQueuedPrivateBytes</c>; its sender is told.</summary>
+    RecipientBehind,
 }
 
 internal static class ChatLineDropReasons
@@ -18,6 +20,7 @@ internal static class ChatLineDropReasons
         ChatLineDropReason.Flood => "flood",
         ChatLineDropReason.TooLong => "too_long",
         ChatLineDropReason.InvalidUtf8 => "invalid_utf8",
+        ChatLineDropReason.RecipientBehind => "recipient_behind",
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
 }

@@ -37,17 +37,63 @@ internal static class ChatMessages
 
     public static string PrivateTo(string nick, string text) => $"[msg to {nick}] {text}";
 
-    public static string Who(string room, IEnumerable<string> nicks)
+    /// <summary>
+    /// <c>/who</c>'s answer, one line per page: a page is at most <paramref name="maxBytes"/> long as sent (but holds
+    /// at least one name), so an answer to a user's own command always fits in that user's queue.
+    /// </summary>
+    public static IReadOnlyList<string> Who(string room, IEnumerable<string> nicks, int maxBytes = int.MaxValue) =>
+        Pages(room, "/who", nicks.Order(ChatNames.Comparer).ToList(), maxBytes);
+
+    /// <summary><c>/rooms</c>'s answer, paged as <see cref="Who"/>.</summary>
+    public static IReadOnlyList<string> Rooms(IEnumerable<(string Name, int Members)> rooms, int maxBytes = int.MaxValue) =>
+        Pages("Rooms", "/rooms", rooms.OrderBy(r => r.Name, ChatNames.Comparer).Select(r => $"{r.Name} ({r.Members})").ToList(), maxBytes);
+
+    public static string NoSuchPage(string command, int page, int pages) => $"!!! There is no page {page}: {command} has {pages}.";
+
+    /// <summary>
+    /// "*** title (count): a, b" for page 1, "*** title (count), page 2: c, d" after; a page that is not the last ends
+    /// with "... and N more; /command 3 for the next page".
+    /// </summary>
+    private static List<string> Pages(string title, string command, List<string> items, int maxBytes)
     {
-        var list = nicks.Order(ChatNames.Comparer).ToList();
-        return $"*** {room} ({list.Count}): {string.Join(", ", list)}";
+        var pages = new List<string>();
+        var start = 0;
+        do
+        {
+            var number = pages.Count + 1;
+            var line = new StringBuilder(number == 1 ? $"*** {title} ({items.Count}): " : $"*** {title} ({items.Count}), page {number}: ");
+            var bytes = Encoding.UTF8.GetByteCount(line.ToString()) + 2;
+            var end = start;
+            while (end < items.Count)
+            {
+                var next = (end > start ? ", " : "") + items[end];
+                var nextBytes = Encoding.UTF8.GetByteCount(next);
+                var rest = items.Count - end - 1;
+                var tailBytes = rest > 0 ? Encoding.UTF8.GetByteCount(More(rest, command, number)) : 0;
+                if (end > start && bytes + nextBytes + tailBytes > maxBytes)
+                {
+                    break;
+                }
+
+                line.Append(next);
+                bytes += nextBytes;
+                end++;
+            }
+
+            if (end < items.Count)
+            {
+                line.Append(More(items.Count - end, command, number));
+            }
+
+            pages.Add(line.ToString());
+            start = end;
+        }
+        while (start < items.Count);
+
+        return pages;
     }
 
-    public static string Rooms(IEnumerable<(string Name, int Members)> rooms)
-    {
-        var list = rooms.OrderBy(r => r.Name, ChatNames.Comparer).ToList();
-        return $"*** Rooms ({list.Count}): {string.Join(", ", list.Select(r => $"{r.Name} ({r.Members})"))}";
-    }
+    private static string More(int rest, string command, int page) => $" ... and {rest} more; {command} {page + 1} for the next page";
 
     public static string Goodbye(string nick) => $"*** Goodbye, {nick}!";
 
@@ -78,4 +124,6 @@ internal static class ChatMessages
     public static string AlreadyInRoom(string room) => $"!!! You are already in {room}.";
 
     public static string NoSuchNick(string nick) => $"!!! No user named '{nick}'.";
+
+    public static string NotKeepingUp(string nick) => $"!!! {nick} is not keeping up; message not delivered.";
 }

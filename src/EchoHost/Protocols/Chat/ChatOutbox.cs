@@ -26,6 +26,8 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
     private long _queuedBytes;
     private long _highWater;
     private int _overflowed;
+    private long _queuedAtOverflow;
+    private int _refusedAtOverflow;
 
     /// <summary>Raised once, on the thread pool, when the queue first overflows.</summary>
     public event Action? Overflowed;
@@ -38,7 +40,18 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
     /// <summary>The most bytes ever waiting at once: never above the limit plus one line.</summary>
     public long HighWaterBytes => Interlocked.Read(ref _highWater);
 
-    public bool TryEnqueue(byte[] line)
+    /// <summary>What waited when the queue overflowed: the bytes queued, and the line that did not fit.</summary>
+    public (long QueuedBytes, int RefusedLineBytes) AtOverflow => (Interlocked.Read(ref _queuedAtOverflow), Volatile.Read(ref _refusedAtOverflow));
+
+    public bool TryEnqueue(byte[] line) => TryEnqueue(line, maxQueuedBytes, overflow: true);
+
+    /// <summary>
+    /// Queues the line only if at most <paramref name="limit"/> bytes then wait; otherwise refuses it and the user
+    /// stays: what others send on their own initiative must not be able to fill the queue and get the user cut.
+    /// </summary>
+    public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line, Math.Min(limit, maxQueuedBytes), overflow: false);
+
+    private bool TryEnqueue(byte[] line, long limit, bool overflow)
     {
         if (HasOverflowed)
         {
@@ -46,11 +59,13 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
         }
 
         var queued = Interlocked.Add(ref _queuedBytes, line.Length);
-        if (queued > maxQueuedBytes)
+        if (queued > limit)
         {
             Interlocked.Add(ref _queuedBytes, -line.Length);
-            if (Interlocked.Exchange(ref _overflowed, 1) == 0)
+            if (overflow && Interlocked.Exchange(ref _overflowed, 1) == 0)
             {
+                Interlocked.Exchange(ref _queuedAtOverflow, queued - line.Length);
+                Volatile.Write(ref _refusedAtOverflow, line.Length);
                 // Callers hold the chat server's lock; whoever handles the overflow must not run under it.
                 ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Overflowed?.Invoke(), this, preferLocal: false);
             }

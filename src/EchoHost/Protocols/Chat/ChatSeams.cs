@@ -5,6 +5,12 @@ internal interface IChatOutbox
 {
     /// <summary>Queues one encoded line; false when the user can take no more (a slow reader being disconnected).</summary>
     bool TryEnqueue(byte[] line);
+
+    /// <summary>
+    /// Queues one encoded line only if no more than <paramref name="limit"/> bytes would then wait for the user;
+    /// false otherwise, and the user is not cut for it (what others may queue for one user: private messages).
+    /// </summary>
+    bool TryEnqueueWithin(byte[] line, long limit);
 }
 
 /// <summary>

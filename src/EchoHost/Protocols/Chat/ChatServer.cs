@@ -1,3 +1,4 @@
+using System.Net;
 using EchoHost.Configuration;
 
 namespace EchoHost.Protocols.Chat;
@@ -19,6 +20,10 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ChatUser> _users = new(ChatNames.Comparer);
     private readonly Dictionary<string, ChatRoom> _rooms = new(ChatNames.Comparer);
+    // Every user here by the keys of its nick (ChatNames.NickKeys): a nick is taken when one of its keys is.
+    private readonly Dictionary<string, ChatUser> _userKeys = new(StringComparer.Ordinal);
+    // Nicks of users cut as slow readers, by their keys, until their hold ends (ChatOptions.SlowReaderNickHold).
+    private readonly Dictionary<string, NickHold> _held = new(StringComparer.Ordinal);
     private int _nextGuest;
 
     /// <param name="backplane">Shares the chat with other instances (scale-out); null keeps it in this process.</param>
@@ -82,13 +87,14 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             }
 
             var nick = claimed;
-            while (nick is null || _users.ContainsKey(nick))
+            while (nick is null || IsInUse(nick))
             {
                 nick = $"guest-{++_nextGuest}";
             }
 
-            user = new ChatUser(listener, nick, outbox, observer);
+            user = new ChatUser(listener, nick, outbox, observer) { Address = ClientAddress(remoteEndPoint) };
             _users.Add(nick, user);
+            AddKeys(user);
             observer.UserJoined();
             user.Send(ChatMessages.Welcome(nick));
             EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared);
@@ -99,9 +105,15 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     }
 
     /// <summary>Removes the user; the room hears why, unless everyone is leaving because the server shuts down.</summary>
-    public void Disconnect(ChatUser user, string why, bool announce = true)
+    /// <param name="holdNick">
+    /// The user was cut (as a slow reader), which others can cause: the nick stays held for
+    /// <see cref="ChatOptions.SlowReaderNickHold"/>, here and (by releasing it only then) on every instance, so nobody
+    /// else can take it right after the cut; a connection from the same client address may.
+    /// </param>
+    public void Disconnect(ChatUser user, string why, bool announce = true, bool holdNick = false)
     {
         string? room;
+        var held = false;
         lock (_lock)
         {
             if (!_users.Remove(user.Nick))
@@ -109,9 +121,22 @@ internal sealed partial class ChatServer : IChatBackplaneSink
                 return;
             }
 
+            ForgetKeys(user);
             room = user.Room?.Name;
             user.Observer.UserLeft();
-            LeaveRoom(user, announce ? why : null, release: true);
+            if (holdNick && _options.SlowReaderNickHold > TimeSpan.Zero && room is not null)
+            {
+                held = Hold(user, room, LeaveRoom(user, announce ? why : null, release: false));
+            }
+            else
+            {
+                LeaveRoom(user, announce ? why : null, release: true);
+            }
+        }
+
+        if (held)
+        {
+            LogNickHeld(user.Listener, user.Nick, user.Address ?? "-", _options.SlowReaderNickHold);
         }
 
         LogLeft(user.Listener, user.Nick, room, why);
@@ -135,6 +160,11 @@ internal sealed partial class ChatServer : IChatBackplaneSink
 
             oldNick = user.Nick;
             room = user.Room!.Name;
+            // The user's own held nick (NickProblem let it through): free it everywhere, ahead of the claim below.
+            if (HeldNick(requested) is { } hold)
+            {
+                Release(hold);
+            }
         }
 
         // Only this user's own read loop changes its nick (but for the rare rename after an outage), so oldNick
@@ -199,7 +229,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
         LogMoved(user.Listener, user.Nick, from, roomName);
     }
 
-    public async ValueTask WhoAsync(ChatUser user)
+    public async ValueTask WhoAsync(ChatUser user, int page = 1)
     {
         string room;
         lock (_lock)
@@ -217,11 +247,11 @@ internal sealed partial class ChatServer : IChatBackplaneSink
                 nicks.UnionWith(everywhere.Value.Where(nick => !_users.ContainsKey(nick)));
             }
 
-            user.Send(ChatMessages.Who(user.Room.Name, nicks));
+            SendPage(user, ChatMessages.Who(user.Room.Name, nicks, AnswerLineBytes), "/who", page);
         }
     }
 
-    public async ValueTask ListRoomsAsync(ChatUser user)
+    public async ValueTask ListRoomsAsync(ChatUser user, int page = 1)
     {
         var everywhere = _backplane is null
             ? Shared<IReadOnlyList<(string Name, int Members)>>.Unavailable
@@ -240,25 +270,40 @@ internal sealed partial class ChatServer : IChatBackplaneSink
                 rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
             }
 
-            user.Send(ChatMessages.Rooms(rooms.Select(r => (r.Key, r.Value))));
+            SendPage(user, ChatMessages.Rooms(rooms.Select(r => (r.Key, r.Value)), AnswerLineBytes), "/rooms", page);
         }
     }
 
     public async ValueTask PrivateMessageAsync(ChatUser user, string nick, string text)
     {
+        ChatUser? target;
+        var refusing = false;
         lock (_lock)
         {
-            if (_users.TryGetValue(nick, out var target))
+            if (_users.TryGetValue(nick, out target))
             {
-                if (target.Outbox.TryEnqueue(ChatMessages.Encode(ChatMessages.PrivateFrom(user.Nick, text))))
+                if (DeliverPrivate(target, ChatMessages.PrivateFrom(user.Nick, text), ref refusing))
                 {
                     user.Observer.Delivered(1);
+                    user.Send(ChatMessages.PrivateTo(target.Nick, text));
                 }
-
-                user.Send(ChatMessages.PrivateTo(target.Nick, text));
-                LogPrivate(user.Listener, user.Nick, nick, text);
-                return;
+                else
+                {
+                    user.Observer.LineDropped(ChatLineDropReason.RecipientBehind);
+                    user.Send(ChatMessages.NotKeepingUp(target.Nick));
+                }
             }
+        }
+
+        if (target is not null)
+        {
+            if (refusing)
+            {
+                LogPrivatesRefused(target.Listener, target.Nick, _options.PrivateQueueLimit);
+            }
+
+            LogPrivate(user.Listener, user.Nick, nick, text);
+            return;
         }
 
         // Not here: on another instance, if anywhere. The instance that has the user counts the delivery.
@@ -285,12 +330,20 @@ internal sealed partial class ChatServer : IChatBackplaneSink
 
     void IChatBackplaneSink.DeliverPrivate(string nick, string line)
     {
+        ChatUser? target;
+        var refusing = false;
         lock (_lock)
         {
-            if (_users.TryGetValue(nick, out var target) && target.Outbox.TryEnqueue(ChatMessages.Encode(line)))
+            // A sender on another instance is not told (the store carries no answer back); the recipient stays all the same.
+            if (_users.TryGetValue(nick, out target) && DeliverPrivate(target, line, ref refusing))
             {
                 target.Observer.Delivered(1);
             }
+        }
+
+        if (refusing)
+        {
+            LogPrivatesRefused(target!.Listener, target.Nick, _options.PrivateQueueLimit);
         }
     }
 
@@ -298,7 +351,8 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     {
         lock (_lock)
         {
-            return _users.Values.Select(u => (u.Nick, u.Room?.Name ?? Lobby)).ToList();
+            // Held nicks too: they stay claimed in the shared store until their hold ends.
+            return _users.Values.Select(u => (u.Nick, u.Room?.Name ?? Lobby)).Concat(_held.Values.Distinct().Select(h => (h.Nick, h.Room))).ToList();
         }
     }
 
@@ -306,7 +360,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     {
         lock (_lock)
         {
-            if (!_users.TryGetValue(nick, out var user) || _users.ContainsKey(newNick))
+            if (!_users.TryGetValue(nick, out var user) || IsInUse(newNick))
             {
                 return false;
             }
@@ -343,7 +397,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
         {
             lock (_lock)
             {
-                if (!_users.ContainsKey(nick))
+                if (!IsInUse(nick))
                 {
                     return nick;
                 }
@@ -359,7 +413,151 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     private string? NickProblem(ChatUser user, string requested) =>
         ChatNames.Problem(requested, "nick")
         ?? (ChatNames.IsReservedNick(requested) ? "that name is reserved" : null)
-        ?? (_users.TryGetValue(requested, out var owner) && owner != user ? "it is taken" : null);
+        ?? (IsTaken(requested, user) ? "it is taken" : null);
+
+    /// <summary>
+    /// Whether someone else has <paramref name="nick"/>, one that looks like it, or holds it after a cut. A hold is
+    /// no obstacle to a connection from the same client address: most likely the user who was cut, back.
+    /// </summary>
+    private bool IsTaken(string nick, ChatUser? user)
+    {
+        foreach (var key in ChatNames.NickKeys(nick))
+        {
+            if (_userKeys.TryGetValue(key, out var owner) && owner != user)
+            {
+                return true;
+            }
+        }
+
+        return HeldNick(nick) is { } hold && (user?.Address is null || user.Address != hold.Address);
+    }
+
+    private bool IsInUse(string nick) => IsTaken(nick, user: null);
+
+    /// <summary>The hold on <paramref name="nick"/> (or a look-alike) if one is still running; an ended one is released now.</summary>
+    private NickHold? HeldNick(string nick)
+    {
+        var hold = ChatNames.NickKeys(nick).Select(key => _held.GetValueOrDefault(key)).FirstOrDefault(h => h is not null);
+        if (hold is null)
+        {
+            return null;
+        }
+
+        if (_time.GetElapsedTime(hold.Since) < _options.SlowReaderNickHold)
+        {
+            return hold;
+        }
+
+        Release(hold);
+        return null;
+    }
+
+    /// <summary>Keeps the nick of a user who was cut, and the room's "left" line for other instances, until the hold ends.</summary>
+    private bool Hold(ChatUser user, string room, string? left)
+    {
+        foreach (var key in ChatNames.NickKeys(user.Nick))
+        {
+            if (_held.GetValueOrDefault(key) is { } earlier)
+            {
+                Release(earlier);
+            }
+        }
+
+        var hold = new NickHold(user.Nick, room, left, user.Address, _time.GetTimestamp());
+        foreach (var key in ChatNames.NickKeys(hold.Nick))
+        {
+            _held[key] = hold;
+        }
+
+        hold.Timer = _time.CreateTimer(static state =>
+        {
+            var (server, hold) = ((ChatServer, NickHold))state!;
+            lock (server._lock)
+            {
+                server.Release(hold);
+            }
+        }, (this, hold), _options.SlowReaderNickHold, Timeout.InfiniteTimeSpan);
+        return true;
+    }
+
+    /// <summary>Ends a hold (once): the nick is free here, and on every instance once the backplane hears the user left.</summary>
+    private void Release(NickHold hold)
+    {
+        var keys = ChatNames.NickKeys(hold.Nick);
+        if (_held.GetValueOrDefault(keys[0]) != hold)
+        {
+            return;
+        }
+
+        foreach (var key in keys)
+        {
+            if (_held.GetValueOrDefault(key) == hold)
+            {
+                _held.Remove(key);
+            }
+        }
+
+        hold.Timer?.Dispose();
+        _backplane?.Left(hold.Nick, hold.Room, hold.Left);
+    }
+
+    private void AddKeys(ChatUser user)
+    {
+        foreach (var key in ChatNames.NickKeys(user.Nick))
+        {
+            _userKeys[key] = user;
+        }
+    }
+
+    private void ForgetKeys(ChatUser user)
+    {
+        foreach (var key in ChatNames.NickKeys(user.Nick))
+        {
+            if (_userKeys.GetValueOrDefault(key) == user)
+            {
+                _userKeys.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>The client's address without its port (what a reconnect from the same client shares), or null.</summary>
+    private static string? ClientAddress(string? remoteEndPoint)
+    {
+        if (remoteEndPoint is null || !IPEndPoint.TryParse(remoteEndPoint, out var endPoint))
+        {
+            return remoteEndPoint;
+        }
+
+        var address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+        return address.ToString();
+    }
+
+    /// <summary>
+    /// A private line for <paramref name="target"/>, queued only while the target's queue holds less than
+    /// <see cref="ChatOptions.PrivateQueueLimit"/>: beyond it, the sender is refused, not the target cut.
+    /// </summary>
+    /// <param name="refusing">Set when this starts an episode of refusals for the target (logged once, after the lock).</param>
+    private static bool DeliverPrivate(ChatUser target, string line, long limit, ref bool refusing)
+    {
+        if (target.Outbox.TryEnqueueWithin(ChatMessages.Encode(line), limit))
+        {
+            target.PrivatesRefused = false;
+            return true;
+        }
+
+        refusing = !target.PrivatesRefused;
+        target.PrivatesRefused = true;
+        return false;
+    }
+
+    private bool DeliverPrivate(ChatUser target, string line, ref bool refusing) =>
+        DeliverPrivate(target, line, _options.PrivateQueueLimit, ref refusing);
+
+    /// <summary>An answer to a user's own command is one line of at most this many bytes: it fits the user's queue.</summary>
+    private int AnswerLineBytes => _options.MaxLineBytes + ChatOptions.LineOverheadBytes;
+
+    private static void SendPage(ChatUser user, IReadOnlyList<string> pages, string command, int page) =>
+        user.Send(page <= pages.Count ? pages[page - 1] : ChatMessages.NoSuchPage(command, page, pages.Count));
 
     /// <summary>Whether the user cannot join <paramref name="roomName"/> (and was told why).</summary>
     private static bool JoinProblem(ChatUser user, string roomName)
@@ -384,8 +582,10 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     {
         var oldNick = user.Nick;
         _users.Remove(oldNick);
+        ForgetKeys(user);
         _users.Add(newNick, user);
         user.Nick = newNick;
+        AddKeys(user);
         SendToRoom(user.Room!, ChatMessages.Encode(ChatMessages.NickChanged(oldNick, newNick)), except: user);
     }
 
@@ -525,4 +725,27 @@ internal sealed partial class ChatServer : IChatBackplaneSink
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Listener} chat: {Nick} to {Target}: {Text}")]
     private partial void LogPrivate(string listener, string nick, string target, string text);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: refusing private messages to {Nick}: it is not keeping up (MaxQueuedPrivateBytes = {MaxQueuedPrivateBytes}); their senders are told")]
+    private partial void LogPrivatesRefused(string listener, string nick, int maxQueuedPrivateBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: holding the nick {Nick} for {Hold} after a slow-reader cut; only {Address} may take it meanwhile")]
+    private partial void LogNickHeld(string listener, string nick, string address, TimeSpan hold);
+
+    /// <summary>The nick of a user who was cut, kept until <see cref="Timer"/> releases it.</summary>
+    private sealed class NickHold(string nick, string room, string? left, string? address, long since)
+    {
+        public string Nick { get; } = nick;
+
+        public string Room { get; } = room;
+
+        /// <summary>The room's "left" line, for other instances when the hold ends.</summary>
+        public string? Left { get; } = left;
+
+        public string? Address { get; } = address;
+
+        public long Since { get; } = since;
+
+        public ITimer? Timer { get; set; }
+    }
 }

@@ -135,6 +135,8 @@ public sealed class ChatLineDecoderTests
     [InlineData("ad\u200Bmin", "ad\uFFFDmin")] // zero-width space: "admin" that is not "admin"
     [InlineData("\u200Ejoin\u200F", "\uFFFDjoin\uFFFD")]
     [InlineData("tag\U000E0041", "tag\uFFFD")] // an invisible tag character, outside the BMP
+    [InlineData("one\u2028two", "one\uFFFDtwo")] // line separator: a line break in some terminals and every web view
+    [InlineData("one\u2029two", "one\uFFFDtwo")] // paragraph separator, likewise
     [InlineData("plain ñandú 🙂", "plain ñandú 🙂")]
     public void Format_characters_are_made_visible_like_control_characters(string sent, string delivered) =>
         Assert.Equal([delivered], Texts(Decode(Encoding.UTF8.GetBytes(sent + "\n"))));

@@ -97,4 +97,37 @@ public sealed class ChatOutboxTests
         Assert.Equal($"{big}\r\ntwo\r\nthree\r\n", System.Text.Encoding.UTF8.GetString(received.ToArray()));
         Assert.Equal(0, outbox.QueuedBytes);
     }
+
+    [Fact]
+    public async Task An_overflow_remembers_what_was_queued_and_the_line_that_did_not_fit()
+    {
+        // A /who answer bigger than the whole queue used to be logged as "78 bytes queued": the high-water mark only
+        // counts what was accepted.
+        var outbox = new ChatOutbox(maxQueuedBytes: 1000);
+        var overflowed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        outbox.Overflowed += () => overflowed.TrySetResult();
+        Assert.True(outbox.TryEnqueue(new byte[78]));
+
+        Assert.False(outbox.TryEnqueue(new byte[24_726]));
+
+        await overflowed.Task.WaitAsync(TestTimeouts.Default);
+        Assert.Equal((78L, 24_726), outbox.AtOverflow);
+    }
+
+    [Fact]
+    public void A_line_offered_within_a_limit_is_refused_beyond_it_and_the_user_is_not_cut()
+    {
+        var outbox = new ChatOutbox(maxQueuedBytes: 1000);
+        var raised = false;
+        outbox.Overflowed += () => raised = true;
+
+        var accepted = Enumerable.Range(0, 10).Count(_ => outbox.TryEnqueueWithin(new byte[100], limit: 250));
+
+        Assert.Equal(2, accepted);
+        Assert.False(outbox.HasOverflowed);
+        Assert.False(raised);
+        // The user's own lines still have the rest of the queue.
+        Assert.Equal(7, Enumerable.Range(0, 7).Count(_ => outbox.TryEnqueue(new byte[100])));
+        Assert.False(outbox.HasOverflowed);
+    }
 }

@@ -13,10 +13,11 @@ namespace EchoHost.Tests.Protocols.Chat;
 public sealed class ChatServerBackplaneTests
 {
     private readonly ScriptedBackplane _backplane = new();
+    private readonly ManualTime _time = new();
     private readonly ChatServer _server;
     private readonly NoCounts _counts = new();
 
-    public ChatServerBackplaneTests() => _server = new ChatServer(new ChatOptions(), new ManualTime(), NullLogger<ChatServer>.Instance, _backplane);
+    public ChatServerBackplaneTests() => _server = new ChatServer(new ChatOptions(), _time, NullLogger<ChatServer>.Instance, _backplane);
 
     private IChatBackplaneSink Sink => _backplane.Sink!;
 
@@ -49,6 +50,33 @@ public sealed class ChatServerBackplaneTests
             // A move is one change: the membership and both notices (the "left" line first).
             "entered ana games from lobby: *** ana left lobby (joined games) / *** ana joined games",
             "released ana games: *** ana left games (quit)",
+        ], _backplane.Calls.Where(c => !c.StartsWith("room lobby", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_cut_users_nick_stays_claimed_on_every_instance_until_its_hold_ends()
+    {
+        var (ana, _) = Join("ana");
+        var (_, bob) = Join("bob");
+        _backplane.Calls.Clear();
+
+        _server.Disconnect(ana, "too slow to read", holdNick: true);
+
+        // The room here hears it at once; the shared store keeps the nick (and other instances the member) meanwhile.
+        Assert.Equal(["*** ana left lobby (too slow to read)"], bob);
+        Assert.DoesNotContain(_backplane.Calls, c => c.StartsWith("released ana", StringComparison.Ordinal));
+        Assert.Contains(("ana", "lobby"), Sink.LocalUsers());
+
+        _time.Advance(new ChatOptions().SlowReaderNickHold);
+        var (eve, _) = Join("ana");
+
+        Assert.Equal("ana", eve.Nick);
+        Assert.Equal(
+        [
+            "claim guest for lobby",
+            "entered guest-3 lobby: *** guest-3 joined lobby",
+            "released ana lobby: *** ana left lobby (too slow to read)",
+            "rename guest-3 to ana in lobby: *** guest-3 is now known as ana",
         ], _backplane.Calls.Where(c => !c.StartsWith("room lobby", StringComparison.Ordinal)));
     }
 
@@ -209,6 +237,8 @@ public sealed class ChatServerBackplaneTests
             Lines.Add(Encoding.UTF8.GetString(line).TrimEnd('\r', '\n'));
             return true;
         }
+
+        public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line);
     }
 
     private sealed class NoCounts : IChatObserver

@@ -319,6 +319,8 @@ public sealed class ChatServerTests
             Lines.Add(text[..^2]);
             return true;
         }
+
+        public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line);
     }
 
     private sealed class Counts : IChatObserver

@@ -37,6 +37,12 @@ internal static class BackplaneSchema
         CREATE INDEX chat_history_room ON echohost.chat_history (room_key, id);
         CREATE SEQUENCE echohost.chat_guest;
         """,
+        // Nicks are unique by their look-alike key too (ChatNames.NickKey): a1ice beside alice. Rows without one (guest
+        // nicks, older instances) do not take part.
+        """
+        ALTER TABLE echohost.chat_members ADD COLUMN IF NOT EXISTS nick_key text;
+        CREATE UNIQUE INDEX IF NOT EXISTS chat_members_nick_key ON echohost.chat_members (nick_key);
+        """,
     ];
 
     public static int Version => Migrations.Length;

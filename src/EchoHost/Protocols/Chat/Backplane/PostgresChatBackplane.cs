@@ -191,19 +191,19 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
         {
             try
             {
-                // One statement: the unique index on lower(nick) decides atomically, whoever else asks at the same time.
+                // One statement: the unique indexes on lower(nick) and nick_key decide atomically, whoever else asks at the same time.
                 await using var rename = Command(connection, """
                     WITH renamed AS (
-                        UPDATE echohost.chat_members SET nick = $2 WHERE lower(nick) = lower($1) AND instance_id = $3 RETURNING 1)
+                        UPDATE echohost.chat_members SET nick = $2, nick_key = $4 WHERE lower(nick) = lower($1) AND instance_id = $3 RETURNING 1)
                     SELECT count(*) FROM renamed
-                    """, oldNick, newNick, _instance);
+                    """, oldNick, newNick, _instance, ChatNames.NickKey(newNick));
                 if ((long)(await rename.ExecuteScalarAsync(ct))! == 0)
                 {
                     // Not registered (it was taken while the database was away): claim the new nick afresh.
                     await using var claim = Command(connection, """
-                        INSERT INTO echohost.chat_members (nick, room, instance_id) VALUES ($1, $2, $3)
-                        ON CONFLICT (lower(nick)) DO NOTHING RETURNING 1
-                        """, newNick, room, _instance);
+                        INSERT INTO echohost.chat_members (nick, room, instance_id, nick_key) VALUES ($1, $2, $3, $4)
+                        ON CONFLICT DO NOTHING RETURNING 1
+                        """, newNick, room, _instance, ChatNames.NickKey(newNick));
                     if (await claim.ExecuteScalarAsync(ct) is null)
                     {
                         return NickClaim.Taken;
@@ -791,10 +791,11 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
 
         var registered = new HashSet<string>(ChatNames.Comparer);
         await using (var register = Command(connection, """
-            INSERT INTO echohost.chat_members (nick, room, instance_id)
-            SELECT u.nick, u.room, $3 FROM unnest($1::text[], $2::text[]) AS u (nick, room)
-            ON CONFLICT (lower(nick)) DO NOTHING RETURNING nick
-            """, users.Select(u => u.Nick).ToArray(), users.Select(u => u.Room).ToArray(), _instance))
+            INSERT INTO echohost.chat_members (nick, room, instance_id, nick_key)
+            SELECT u.nick, u.room, $3, u.nick_key FROM unnest($1::text[], $2::text[], $4::text[]) AS u (nick, room, nick_key)
+            ON CONFLICT DO NOTHING RETURNING nick
+            """, users.Select(u => u.Nick).ToArray(), users.Select(u => u.Room).ToArray(), _instance,
+            users.Select(u => ChatNames.NickKey(u.Nick)).ToArray()))
         {
             await TimedAsync(connection, ReadNicksAsync(register, registered), ct);
         }

@@ -1,0 +1,323 @@
+using System.Text;
+using EchoHost.Configuration;
+using EchoHost.Protocols.Chat;
+using EchoHost.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EchoHost.Tests.Protocols.Chat;
+
+/// <summary>
+/// What one user can do to another through the chat core (issue 26): fill the other's queue with private messages
+/// to get it cut, take its nick after the cut or pass for it with a look-alike, and get cut by an answer to its own
+/// command.
+/// </summary>
+public sealed class ChatServerFairnessTests
+{
+    private const string NotKeepingUp = "!!! bob is not keeping up; message not delivered.";
+
+    private readonly ManualTime _time = new();
+
+    private ChatServer Server(Action<ChatOptions>? configure = null)
+    {
+        var options = new ChatOptions();
+        configure?.Invoke(options);
+        return new ChatServer(options, _time, NullLogger<ChatServer>.Instance);
+    }
+
+    private static ChatUser Join(ChatServer server, IChatOutbox outbox, string? nick = null, string? from = null)
+    {
+        var user = server.Connect("c", "Chat", outbox, new NoCounts(), from)!;
+        if (nick is not null)
+        {
+            server.Handle(user, $"/nick {nick}");
+        }
+
+        return user;
+    }
+
+    [Fact]
+    public void Private_messages_beyond_the_recipients_bound_are_refused_to_their_senders_and_the_recipient_stays()
+    {
+        var server = Server(o =>
+        {
+            o.HistorySize = 0;
+            o.MaxQueuedBytes = 16_384;
+        });
+        // Bob reads nothing at all: every line for him stays queued.
+        var bobBox = new ChatOutbox(16_384);
+        Join(server, bobBox, "bob");
+        var attackers = Enumerable.Range(0, 10).Select(i =>
+        {
+            var box = new Lines();
+            return (Box: box, User: Join(server, box, $"eve{i}"));
+        }).ToList();
+
+        // Each within any flood allowance (20 lines), together 10 times the bound.
+        for (var round = 0; round < 20; round++)
+        {
+            foreach (var (_, user) in attackers)
+            {
+                server.Handle(user, $"/msg bob {new string('x', 200)}");
+            }
+        }
+
+        Assert.False(bobBox.HasOverflowed);
+        Assert.InRange(bobBox.QueuedBytes, 1, 16_384 / 4);
+        Assert.All(attackers, a => Assert.Contains(NotKeepingUp, a.Box.Texts));
+        // Bob is still here, and his nick still his.
+        server.Handle(attackers[0].User, "/nick bob");
+        Assert.Equal("!!! Cannot use nick 'bob': it is taken.", attackers[0].Box.Texts[^1]);
+    }
+
+    [Fact]
+    public void Once_the_recipient_catches_up_private_messages_are_delivered_again()
+    {
+        var server = Server(o => o.MaxQueuedPrivateBytes = 8448);
+        var bobBox = new Lines { Queued = 8448 };
+        Join(server, bobBox, "bob");
+        var eveBox = new Lines();
+        var eve = Join(server, eveBox, "eve");
+
+        server.Handle(eve, "/msg bob hello?");
+        Assert.Equal(NotKeepingUp, eveBox.Texts[^1]);
+
+        bobBox.Queued = 0;
+        server.Handle(eve, "/msg bob hello!");
+        Assert.Equal("[msg to bob] hello!", eveBox.Texts[^1]);
+        Assert.Equal("[msg from eve] hello!", bobBox.Texts[^1]);
+    }
+
+    [Fact]
+    public void A_cut_users_nick_is_held_from_others_and_its_own_address_may_take_it_back()
+    {
+        var server = Server();
+        var alice = Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
+        var eveBox = new Lines();
+        var eve = Join(server, eveBox, "eve", from: "203.0.113.9:50000");
+
+        server.Disconnect(alice, "too slow to read", holdNick: true);
+
+        server.Handle(eve, "/nick alice");
+        Assert.Equal("!!! Cannot use nick 'alice': it is taken.", eveBox.Texts[^1]);
+        server.Handle(eve, "/nick A1ice");
+        Assert.Equal("!!! Cannot use nick 'A1ice': it is taken.", eveBox.Texts[^1]);
+        // Nobody gets it as a guest nick either; the user who was cut, back from the same address, does.
+        var backBox = new Lines();
+        var back = Join(server, backBox, from: "198.51.100.7:40001");
+        server.Handle(back, "/nick alice");
+        Assert.Equal("*** You are now known as alice", backBox.Texts[^1]);
+    }
+
+    [Fact]
+    public void A_held_nick_is_free_for_anyone_once_the_hold_ends()
+    {
+        var server = Server(o => o.SlowReaderNickHold = TimeSpan.FromSeconds(30));
+        var alice = Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
+        var eveBox = new Lines();
+        var eve = Join(server, eveBox, "eve", from: "203.0.113.9:50000");
+        server.Disconnect(alice, "too slow to read", holdNick: true);
+        _time.Advance(TimeSpan.FromSeconds(29));
+        server.Handle(eve, "/nick alice");
+        Assert.Equal("!!! Cannot use nick 'alice': it is taken.", eveBox.Texts[^1]);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        server.Handle(eve, "/nick alice");
+
+        Assert.Equal("*** You are now known as alice", eveBox.Texts[^1]);
+    }
+
+    [Fact]
+    public void A_user_who_leaves_on_its_own_frees_its_nick_at_once()
+    {
+        var server = Server();
+        var alice = Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
+        var eveBox = new Lines();
+        var eve = Join(server, eveBox, "eve", from: "203.0.113.9:50000");
+
+        server.Disconnect(alice, "quit");
+        server.Handle(eve, "/nick alice");
+
+        Assert.Equal("*** You are now known as alice", eveBox.Texts[^1]);
+    }
+
+    [Fact]
+    public void A_who_answer_comes_in_pages_that_each_fit_a_line_and_together_list_everyone()
+    {
+        // The smallest queue the validator accepts with no history, and a room whose list is larger than it.
+        var server = Server(o =>
+        {
+            o.HistorySize = 0;
+            o.MaxQueuedBytes = 8448;
+        });
+        var nicks = Enumerable.Range(0, 400).Select(i => $"user-{i:D4}-abcdefghijklmn").ToList();
+        foreach (var nick in nicks)
+        {
+            Join(server, new Sink(), nick);
+        }
+
+        var askerBox = new Lines();
+        var asker = Join(server, askerBox, "asker");
+        nicks.Add("asker");
+
+        var listed = Pages(server, asker, askerBox, "/who", "lobby");
+
+        Assert.Equal(nicks.Order(StringComparer.OrdinalIgnoreCase), listed);
+        Assert.Equal("!!! There is no page 99: /who has 6.", Ask(server, asker, askerBox, "/who 99"));
+        Assert.Equal("!!! Usage: /who [PAGE]", Ask(server, asker, askerBox, "/who next"));
+    }
+
+    [Fact]
+    public void A_rooms_answer_comes_in_pages_too()
+    {
+        var server = Server(o =>
+        {
+            o.HistorySize = 0;
+            o.MaxQueuedBytes = 8448;
+        });
+        var rooms = Enumerable.Range(0, 150).Select(i => $"room-{i:D3}-abcdefghijklmno").ToList();
+        foreach (var room in rooms)
+        {
+            server.Handle(Join(server, new Sink()), $"/join {room}");
+        }
+
+        var askerBox = new Lines();
+        var asker = Join(server, askerBox);
+
+        var listed = Pages(server, asker, askerBox, "/rooms", "Rooms");
+
+        Assert.Equal(rooms.Select(r => $"{r} (1)").Append("lobby (1)").Order(StringComparer.OrdinalIgnoreCase), listed);
+    }
+
+    [Theory]
+    [InlineData("alice", "aIice")] // capital I looks like l
+    [InlineData("alice", "a1ice")] // digit one looks like l
+    [InlineData("bob", "b0b")] // zero looks like O
+    [InlineData("alice", "alice.")] // a dot at the end is easily missed
+    [InlineData("alice", "_alice")]
+    [InlineData("alice", "ALICE-")]
+    [InlineData("mike", "rnike")] // rn looks like m
+    [InlineData("lan", "Ian")]
+    public void A_nick_that_looks_like_someone_elses_is_taken(string existing, string lookAlike)
+    {
+        var server = Server();
+        Join(server, new Lines(), existing);
+        var eveBox = new Lines();
+        var eve = Join(server, eveBox);
+
+        server.Handle(eve, $"/nick {lookAlike}");
+
+        Assert.Equal($"!!! Cannot use nick '{lookAlike}': it is taken.", eveBox.Texts[^1]);
+    }
+
+    [Theory]
+    [InlineData("alice", "alicia")]
+    [InlineData("alice", "al.ice")]
+    [InlineData("ian", "lan")] // lower-case i does not look like l
+    [InlineData("bob", "bob2")]
+    public void Nicks_that_only_resemble_each_other_are_both_allowed(string existing, string other)
+    {
+        var server = Server();
+        Join(server, new Lines(), existing);
+        var eveBox = new Lines();
+        var eve = Join(server, eveBox);
+
+        server.Handle(eve, $"/nick {other}");
+
+        Assert.Equal($"*** You are now known as {other}", eveBox.Texts[^1]);
+    }
+
+    [Theory]
+    [InlineData("r00t")]
+    [InlineData("Adrnin")]
+    [InlineData("n0body")]
+    [InlineData("server.")]
+    public void Look_alikes_of_reserved_nicks_are_reserved(string nick) => Assert.True(ChatNames.IsReservedNick(nick));
+
+    [Theory]
+    [InlineData("\u0440\u0430\u0443\u0440\u0430l", "paypal")] // Cyrillic er, a, u
+    [InlineData("I1l|", "llll")]
+    public void Skeletons_follow_unicode_tr39(string text, string like) =>
+        Assert.Equal(ChatConfusables.Skeleton(like), ChatConfusables.Skeleton(text));
+
+    /// <summary>Asks for every page of a listing; checks that each fits one line of the queue and returns the items.</summary>
+    private static List<string> Pages(ChatServer server, ChatUser asker, Lines box, string command, string title)
+    {
+        var items = new List<string>();
+        for (var page = 1; ; page++)
+        {
+            var line = Ask(server, asker, box, page == 1 ? command : $"{command} {page}");
+            Assert.InRange(Encoding.UTF8.GetByteCount(line) + 2, 1, server.Options.MaxLineBytes + 64);
+            Assert.StartsWith($"*** {title} (", line);
+            var list = line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+            var more = list.IndexOf(" ... and ", StringComparison.Ordinal);
+            items.AddRange((more < 0 ? list : list[..more]).Split(", "));
+            if (more < 0)
+            {
+                return items;
+            }
+
+            Assert.EndsWith($"; {command} {page + 1} for the next page", list);
+        }
+    }
+
+    private static string Ask(ChatServer server, ChatUser user, Lines box, string line)
+    {
+        box.Texts.Clear();
+        server.Handle(user, line);
+        return Assert.Single(box.Texts);
+    }
+
+    /// <summary>Records what the user got; <see cref="Queued"/> pretends that many bytes wait unread.</summary>
+    private sealed class Lines : IChatOutbox
+    {
+        public List<string> Texts { get; } = [];
+
+        public long Queued { get; set; }
+
+        public bool TryEnqueue(byte[] line)
+        {
+            Texts.Add(Encoding.UTF8.GetString(line).TrimEnd('\r', '\n'));
+            return true;
+        }
+
+        public bool TryEnqueueWithin(byte[] line, long limit) => Queued + line.Length <= limit && TryEnqueue(line);
+    }
+
+    private sealed class Sink : IChatOutbox
+    {
+        public bool TryEnqueue(byte[] line) => true;
+
+        public bool TryEnqueueWithin(byte[] line, long limit) => true;
+    }
+
+    private sealed class NoCounts : IChatObserver
+    {
+        public void UserJoined()
+        {
+        }
+
+        public void UserLeft()
+        {
+        }
+
+        public void RoomOpened()
+        {
+        }
+
+        public void RoomClosed()
+        {
+        }
+
+        public void Delivered(int recipients)
+        {
+        }
+
+        public void LineDropped(ChatLineDropReason reason)
+        {
+        }
+
+        public void SlowReaderDisconnected()
+        {
+        }
+    }
+}
