@@ -87,7 +87,9 @@ public sealed class ChatScaleOutFairnessTests(PostgresServer postgres)
         // Someone on the other instance, who arrives after the flood (it would be too slow a reader for it too).
         using var other = await ChatClient.ConnectAsync(b.EndPoint("Chat"));
         // One more line from the first instance: once it arrived, everything that instance published before it has too.
-        await flooder.SendAsync("after the cut");
+        // From a user of its own: the flooder's lines beyond its share of the backplane's queue stay on that instance.
+        using var marker = await ChatClient.ConnectAsync(a.EndPoint("Chat"));
+        await marker.SendAsync("after the cut");
         await other.ReadUntilAsync(l => l.EndsWith("> after the cut", StringComparison.Ordinal));
 
         Assert.Equal("!!! Cannot use nick 'victim': it is taken.", await AskForNickAsync(other, "victim"));
