@@ -21,7 +21,8 @@ internal static class Exhaustion
         var sockets = new List<Socket>();
         for (var i = 0; i < count; i++)
         {
-            var socket = new Socket(echo.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+            // Small kernel buffers on this side: thousands of them must not take the test machine's memory.
+            var socket = new Socket(echo.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096, SendBufferSize = 16 * 1024 };
             socket.Bind(new IPEndPoint(from, 0));
             try
             {
