@@ -35,14 +35,18 @@ internal sealed partial class MemoryBudget : IDisposable
     private readonly MeterListener? _pools;
 
     /// <param name="budgetBytes">0 turns the budget off.</param>
-    /// <param name="heapBytes">The heap in use or committed; with true, after a full collection. Null: the GC's own figures.</param>
+    /// <param name="heapBytes">
+    /// What counts against the budget; with true, after a full collection. Null: the GC's figures less the free blocks
+    /// of Kestrel's memory pools.
+    /// </param>
     public MemoryBudget(long budgetBytes, TimeProvider time, ILogger logger, Func<bool, long>? heapBytes = null)
     {
         BudgetBytes = budgetBytes;
-        (_time, _logger, _heapBytes) = (time, logger, heapBytes ?? HeapBytes);
+        (_time, _logger) = (time, logger);
+        _heapBytes = heapBytes ?? (collect => HeapBytes(collect) - PooledBytes);
         if (budgetBytes > 0)
         {
-            _pools = ListenToPools();
+            _pools = heapBytes is null ? ListenToPools() : null;
             _timer = time.CreateTimer(static state => ((MemoryBudget)state!).Sample(), this, SampleInterval, SampleInterval);
         }
     }
@@ -105,7 +109,7 @@ internal sealed partial class MemoryBudget : IDisposable
         {
             // While refusing, the episode ends under ResumeBelow; otherwise it starts at the budget.
             var threshold = _over ? ResumeBelow : BudgetBytes;
-            var used = _heapBytes(false) - PooledBytes;
+            var used = _heapBytes(false);
             if (used >= threshold)
             {
                 // That reading counts garbage: confirm it with a full collection, at most once per interval.
@@ -115,7 +119,7 @@ internal sealed partial class MemoryBudget : IDisposable
                 }
 
                 _lastConfirm = _time.GetTimestamp();
-                used = _heapBytes(true) - PooledBytes;
+                used = _heapBytes(true);
             }
 
             if (used >= BudgetBytes && !_over)
@@ -126,7 +130,7 @@ internal sealed partial class MemoryBudget : IDisposable
             else if (used < ResumeBelow && _over)
             {
                 _over = false;
-                LogRecovered(used >> 20, BudgetBytes >> 20, Interlocked.Exchange(ref _refused, 0));
+                LogRecovered(used >> 20, PooledBytes >> 20, BudgetBytes >> 20, Interlocked.Exchange(ref _refused, 0));
             }
         }
         finally
@@ -156,6 +160,6 @@ internal sealed partial class MemoryBudget : IDisposable
     private partial void LogReached(long usedMiB, long pooledMiB, long budgetMiB);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Memory back under budget: {UsedMiB} MiB of GC heap in use, budget {BudgetMiB} MiB; accepting new connections again ({Refused} not admitted meanwhile)")]
-    private partial void LogRecovered(long usedMiB, long budgetMiB, long refused);
+        Message = "Memory back under budget: {UsedMiB} MiB of GC heap in use (besides {PooledMiB} MiB free in memory pools), budget {BudgetMiB} MiB; accepting new connections again ({Refused} not admitted meanwhile)")]
+    private partial void LogRecovered(long usedMiB, long pooledMiB, long budgetMiB, long refused);
 }
