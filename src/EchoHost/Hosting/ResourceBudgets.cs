@@ -27,7 +27,8 @@ internal static class ResourceBudgets
         services.AddSingleton(sp => new MemoryBudget(
             MemoryBudgetBytes(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets"),
+            openConnections: sp.GetRequiredService<ConnectionRegistry>().Snapshot));
         services.AddSingleton(sp => new DescriptorBudget(sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets")));
         services.AddHostedService<ResourceBudgetStartup>();
         return services;

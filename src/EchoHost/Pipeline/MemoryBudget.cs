@@ -23,6 +23,9 @@ internal sealed partial class MemoryBudget : IDisposable
     internal static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(250);
     internal static readonly TimeSpan ConfirmInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a connection's output must have waited for its client to read before it may be cut for memory.</summary>
+    internal static readonly TimeSpan CutBlockedAfter = TimeSpan.FromSeconds(1);
+
     private readonly Func<bool, long> _heapBytes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -33,15 +36,19 @@ internal sealed partial class MemoryBudget : IDisposable
     private long _refused;
     private long _pooledBytes;
     private readonly MeterListener? _pools;
+    private readonly Func<IEnumerable<ConnectionSession>> _openConnections;
 
     /// <param name="budgetBytes">0 turns the budget off.</param>
     /// <param name="heapBytes">
     /// What counts against the budget; with true, after a full collection. Null: the GC's figures less the free blocks
     /// of Kestrel's memory pools.
     /// </param>
-    public MemoryBudget(long budgetBytes, TimeProvider time, ILogger logger, Func<bool, long>? heapBytes = null)
+    /// <param name="openConnections">The open TCP connections, to cut those that do not read while over the budget.</param>
+    public MemoryBudget(long budgetBytes, TimeProvider time, ILogger logger, Func<bool, long>? heapBytes = null,
+        Func<IEnumerable<ConnectionSession>>? openConnections = null)
     {
         BudgetBytes = budgetBytes;
+        _openConnections = openConnections ?? (() => []);
         (_time, _logger) = (time, logger);
         _heapBytes = heapBytes ?? (collect => HeapBytes(collect) - PooledBytes);
         if (budgetBytes > 0)
@@ -127,6 +134,11 @@ internal sealed partial class MemoryBudget : IDisposable
                 _over = true;
                 LogReached(used >> 20, PooledBytes >> 20, BudgetBytes >> 20);
             }
+            else if (used >= BudgetBytes)
+            {
+                // Still over a confirmation later, though no connection was admitted: the ones already open grow.
+                CutBlockedConnections(used);
+            }
             else if (used < ResumeBelow && _over)
             {
                 _over = false;
@@ -136,6 +148,30 @@ internal sealed partial class MemoryBudget : IDisposable
         finally
         {
             _sampling.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Asks every connection whose output has waited for its client to read for <see cref="CutBlockedAfter"/> to close,
+    /// as a slow reader: what it holds (its buffers, full) is what does not come back while it stays. Connections that
+    /// read keep going.
+    /// </summary>
+    private void CutBlockedConnections(long used)
+    {
+        var now = Environment.TickCount64;
+        var cut = 0;
+        foreach (var session in _openConnections())
+        {
+            if (session.OutputBlockedSinceMs is var since and > 0 && now - since >= (long)CutBlockedAfter.TotalMilliseconds
+                && session.RequestClose(CloseReason.SlowReader))
+            {
+                cut++;
+            }
+        }
+
+        if (cut > 0)
+        {
+            LogCut(used >> 20, BudgetBytes >> 20, cut, CutBlockedAfter.TotalSeconds);
         }
     }
 
@@ -158,6 +194,10 @@ internal sealed partial class MemoryBudget : IDisposable
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Memory budget reached: {UsedMiB} MiB of GC heap in use (besides {PooledMiB} MiB free in memory pools), budget {BudgetMiB} MiB; refusing new connections until it falls below (reason memory)")]
     private partial void LogReached(long usedMiB, long pooledMiB, long budgetMiB);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Memory budget still exceeded by open connections: {UsedMiB} MiB of GC heap in use, budget {BudgetMiB} MiB; closing {Count} whose clients have not read for {Seconds} s (slow reader)")]
+    private partial void LogCut(long usedMiB, long budgetMiB, int count, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Memory back under budget: {UsedMiB} MiB of GC heap in use (besides {PooledMiB} MiB free in memory pools), budget {BudgetMiB} MiB; accepting new connections again ({Refused} not admitted meanwhile)")]

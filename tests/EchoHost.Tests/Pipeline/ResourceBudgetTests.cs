@@ -53,6 +53,33 @@ public sealed class ResourceBudgetTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Non_readers_admitted_while_memory_was_low_are_cut_as_slow_readers_once_they_fill_it()
+    {
+        await using var server = await CampaignServer.StartAsync(new Dictionary<string, string>
+        {
+            ["DOTNET_GCHeapHardLimit"] = "0x4000000", // 64 MiB
+            ["EchoHost__MemoryBudgetPercent"] = "40",
+            ["EchoHost__Listeners__Echo__MaxConnectionsPerIp"] = "600",
+        });
+        await server.WarmUpAsync();
+
+        // All connect while memory is low (every one admitted), then all push: about twice the budget, within the heap.
+        var (held, _) = await Exhaustion.OpenNonReadersAsync(server.Echo, Attacker, 300);
+        try
+        {
+            output.WriteLine((await server.Process.WaitForOutputAsync(new Regex(@"closing \d+ whose clients have not read.*"), TestTimeouts.Default)).Value);
+            Assert.False(server.Process.HasExited, $"EchoHost died:\n{server.Process.StandardError}");
+        }
+        finally
+        {
+            held.ForEach(s => s.Dispose());
+        }
+
+        Assert.True(await Exhaustion.EchoAnswersWithinAsync(server.Echo, TestTimeouts.Default), "no echo once the non-readers were cut");
+        Assert.DoesNotContain("Out of memory", server.Process.StandardError);
+    }
+
+    [Fact]
     public async Task Idle_http_connections_from_one_address_are_capped_and_echo_and_healthz_still_answer()
     {
         await using var server = await CampaignServer.StartAsync(launcher: LowDescriptorLimit);
