@@ -4,7 +4,7 @@ using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Hosting;
 
-/// <summary>The HTTP endpoint has the caps and idle rule of a TCP listener, under the same keys.</summary>
+/// <summary>The HTTP endpoint has the caps and idle rule of a TCP listener, under the same keys; the budgets' keys are checked at start.</summary>
 public sealed class HttpEndpointLimitsTests
 {
     private static IPEndPoint Http(TestHost host) => host.Endpoints.HttpEndPoint!;
@@ -69,6 +69,9 @@ public sealed class HttpEndpointLimitsTests
     [InlineData("EchoHost:Http:MaxConnections", "-1", "EchoHost:Http:MaxConnections: must not be negative; use 0 for no limit")]
     [InlineData("EchoHost:Http:MaxConnectionsPerIp", "-1", "EchoHost:Http:MaxConnectionsPerIp: must not be negative; use 0 for no limit")]
     [InlineData("EchoHost:Http:IdleTimeout", "-00:00:01", "EchoHost:Http:IdleTimeout: must not be negative; use 0 for no idle timeout")]
+    [InlineData("EchoHost:MemoryBudgetPercent", "5", "EchoHost:MemoryBudgetPercent: 5 is out of range; use 10 to 95 (percent of the memory the GC may use), or 0 for no memory budget")]
+    [InlineData("EchoHost:MemoryBudgetBytes", "1000", "EchoHost:MemoryBudgetBytes: 1000 is too small; use at least 16777216 (16 MiB), or remove it to use MemoryBudgetPercent")]
+    [InlineData("EchoHost:DescriptorReserve", "-1", "EchoHost:DescriptorReserve: must not be negative")]
     public async Task Bad_limits_fail_the_start_with_the_key(string key, string value, string expected)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
