@@ -41,6 +41,7 @@ public sealed class EchoHostOptions
     /// <summary>
     /// File descriptors kept for everything but client connections (log files, the database, a refused socket before
     /// it closes): new connections are refused (reason <c>descriptors</c>) once the open ones would leave fewer free.
+    /// At least 32: at the open-file limit itself the runtime aborts ("Out of memory.").
     /// </summary>
     public int DescriptorReserve { get; set; } = DefaultDescriptorReserve;
 }

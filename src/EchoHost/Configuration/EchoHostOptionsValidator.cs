@@ -11,6 +11,7 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
     private const string Root = EchoHostOptions.SectionName;
     private const int MaxBannerLength = 1024;
     private const long MinMemoryBudgetBytes = 16L << 20;
+    private const int MinDescriptorReserve = 32;
 
     public ValidateOptionsResult Validate(string? name, EchoHostOptions options)
     {
@@ -69,9 +70,10 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             failures.Add($"{Root}:MemoryBudgetBytes: {options.MemoryBudgetBytes} is too small; use at least {MinMemoryBudgetBytes} (16 MiB), or remove it to use MemoryBudgetPercent");
         }
 
-        if (options.DescriptorReserve < 0)
+        // Measured: with no reserve, connections took every descriptor and the runtime aborted ("Out of memory.").
+        if (options.DescriptorReserve < MinDescriptorReserve)
         {
-            failures.Add($"{Root}:DescriptorReserve: must not be negative");
+            failures.Add($"{Root}:DescriptorReserve: {options.DescriptorReserve} is too small; use at least {MinDescriptorReserve}: at the open-file limit itself the .NET runtime aborts");
         }
     }
 

@@ -45,7 +45,8 @@ internal static class ResourceBudgets
 /// what the connection caps allow, and what to change.
 /// </summary>
 internal sealed partial class ResourceBudgetStartup(
-    ListenerSet listeners, MemoryBudget memory, DescriptorBudget descriptors, ILogger<ResourceBudgetStartup> logger) : IHostedLifecycleService
+    ListenerSet listeners, MemoryBudget memory, DescriptorBudget descriptors, TimeProvider time, ILogger<ResourceBudgetStartup> logger)
+    : IHostedLifecycleService
 {
     private long _softBefore;
 
@@ -64,7 +65,7 @@ internal sealed partial class ResourceBudgetStartup(
         }
 
         var limit = OpenFileLimit.Soft();
-        descriptors.Configure(limit, options.DescriptorReserve);
+        descriptors.Configure(limit, options.DescriptorReserve, time);
         if (limit <= 0 || descriptors.Capacity == int.MaxValue)
         {
             return Task.CompletedTask;

@@ -11,9 +11,12 @@ namespace EchoHost.Pipeline;
 /// bound. What else is open is counted then and again at each refusal episode, so files the runtime opens later
 /// (assemblies, the database) are not charged to clients for long.
 /// </remarks>
-internal sealed partial class DescriptorBudget(ILogger logger, Func<int>? openDescriptors = null)
+internal sealed partial class DescriptorBudget(ILogger logger, Func<int>? openDescriptors = null) : IDisposable
 {
     public const string Reason = "descriptors";
+
+    /// <summary>How often what is open is counted again (a directory listing of <c>/proc/self/fd</c>).</summary>
+    internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
 
     private readonly Func<int> _openDescriptors = openDescriptors ?? CountOpenDescriptors;
     private readonly Lock _episode = new();
@@ -23,6 +26,8 @@ internal sealed partial class DescriptorBudget(ILogger logger, Func<int>? openDe
     private int _active;
     private volatile bool _refusing;
     private long _refused;
+    private bool _atLimit;
+    private ITimer? _timer;
 
     /// <summary>Open client connections now.</summary>
     public int Active => Volatile.Read(ref _active);
@@ -34,12 +39,49 @@ internal sealed partial class DescriptorBudget(ILogger logger, Func<int>? openDe
     /// Sets the open-file limit and the reserve; what is open now besides client connections is counted. A limit of 0
     /// or less turns the budget off.
     /// </summary>
-    public void Configure(long limit, int reserve)
+    public void Configure(long limit, int reserve, TimeProvider? time = null)
     {
         lock (_episode)
         {
             (_limit, _reserve) = (limit, reserve);
             Recompute();
+        }
+
+        if (time is not null && Capacity != int.MaxValue)
+        {
+            _timer = time.CreateTimer(static state => ((DescriptorBudget)state!).Check(), this, CheckInterval, CheckInterval);
+        }
+    }
+
+    /// <summary>
+    /// Counts what is open again, so descriptors others took since (the database, files) are left to them; and says once
+    /// when the process is at the open-file limit itself, where accept fails (Kestrel then retries until one frees; its
+    /// failures never reach EchoHost), and once when it is not any more.
+    /// </summary>
+    internal void Check()
+    {
+        int open;
+        lock (_episode)
+        {
+            open = _openDescriptors();
+            Recompute(open);
+        }
+
+        if (_refusing && Active <= ResumeBelow)
+        {
+            EndEpisode();
+        }
+
+        var atLimit = _limit > 0 && open >= _limit - 1;
+        if (atLimit && !_atLimit)
+        {
+            _atLimit = true;
+            LogAtLimit(open, _limit);
+        }
+        else if (!atLimit && _atLimit && open <= _limit - Math.Max(1, _reserve / 2))
+        {
+            _atLimit = false;
+            LogBelowLimit(open, _limit);
         }
     }
 
@@ -106,7 +148,7 @@ internal sealed partial class DescriptorBudget(ILogger logger, Func<int>? openDe
         }
     }
 
-    private void Recompute()
+    private void Recompute(int? open = null)
     {
         if (_limit <= 0 || _limit >= int.MaxValue)
         {
@@ -114,7 +156,7 @@ internal sealed partial class DescriptorBudget(ILogger logger, Func<int>? openDe
             return;
         }
 
-        var others = Math.Max(0, _openDescriptors() - Active);
+        var others = Math.Max(0, (open ?? _openDescriptors()) - Active);
         Volatile.Write(ref _capacity, (int)Math.Max(0, _limit - _reserve - others));
     }
 
@@ -130,6 +172,16 @@ internal sealed partial class DescriptorBudget(ILogger logger, Func<int>? openDe
             return 0;
         }
     }
+
+    public void Dispose() => _timer?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Open-file limit reached: {Open} of {Limit} descriptors open; accepting connections fails until some close (raise the open-file limit or DescriptorReserve)")]
+    private partial void LogAtLimit(int open, long limit);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Open-file limit no longer reached: {Open} of {Limit} descriptors open")]
+    private partial void LogBelowLimit(int open, long limit);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Descriptor budget reached: {Active} client connections open under an open-file limit of {Limit} ({Others} other descriptors, {Reserve} kept in reserve); refusing new connections until some close (reason descriptors)")]

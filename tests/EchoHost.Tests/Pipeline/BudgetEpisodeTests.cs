@@ -96,6 +96,30 @@ public sealed class BudgetEpisodeTests
     }
 
     [Fact]
+    public void Descriptors_taken_by_others_later_shrink_the_capacity_and_the_limit_itself_is_said_once()
+    {
+        using var logs = new LogCapture();
+        var others = 30;
+        DescriptorBudget budget = null!;
+        budget = new DescriptorBudget(logs.CreateLogger("test"), () => others + budget.Active);
+        budget.Configure(limit: 100, reserve: 30);
+        Assert.Equal(40, budget.Capacity);
+
+        // Something else (the database, files) opened 60 more, up to the limit.
+        others = 99;
+        budget.Check();
+        budget.Check();
+        Assert.Equal(0, budget.Capacity);
+        Assert.False(budget.TryAcquire(out _));
+        Assert.Single(logs.Entries, e => e.Message.StartsWith("Open-file limit reached: 99 of 100"));
+
+        others = 30;
+        budget.Check();
+        Assert.Equal(40, budget.Capacity);
+        Assert.Single(logs.Entries, e => e.Message.StartsWith("Open-file limit no longer reached: 30 of 100"));
+    }
+
+    [Fact]
     public void Descriptors_are_not_limited_before_configuration_or_without_a_limit()
     {
         using var logs = new LogCapture();
