@@ -5,7 +5,8 @@ namespace EchoHost.Pipeline;
 /// <summary>
 /// The process-wide memory budget: while the GC heap holds more than <see cref="BudgetBytes"/>, new connections are
 /// refused (reason <c>memory</c>), so clients can never push the process to the runtime's own limit, where it fails
-/// with "Out of memory" instead of refusing. Connections already open keep their memory. The heap is sampled on a
+/// with "Out of memory" instead of refusing. Connections already open keep going, unless memory is still over the
+/// budget a confirmation later: then those whose clients do not read are cut as slow readers. The heap is sampled on a
 /// timer, never per accept; one log line when an episode starts and one when it ends.
 /// </summary>
 /// <remarks>
