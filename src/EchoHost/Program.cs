@@ -126,6 +126,9 @@ public partial class Program
         // handler (Protocols/Echo, Protocols/Chat, where the chat rooms every chat listener shares live). A port that
         // is taken fails with the listener's name (Hosting/ListenerBindFailures).
         builder.Services.AddSingleton<ConnectionRegistry>();
+        // Budgets: what one connection's transport may buffer, and the process-wide memory and descriptor budgets that
+        // refuse new connections before the runtime or the kernel would fail (Hosting/ResourceBudgets).
+        builder.Services.AddEchoHostBudgets();
         builder.Services.AddSingleton(sp => new ChatServer(
             sp.GetRequiredService<ListenerSet>().Options.Chat, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>(), sp.ChatBackplane()));
         // With EchoHost:Chat:Postgres, rooms span every instance on that database (Protocols/Chat/Backplane).

@@ -5,6 +5,9 @@ public sealed class EchoHostOptions
 {
     public const string SectionName = "EchoHost";
 
+    public const double DefaultMemoryBudgetPercent = 80;
+    public const int DefaultDescriptorReserve = 128;
+
     /// <summary>Default bind address for every listener: <c>*</c>, <c>localhost</c> or an IP literal.</summary>
     public string Address { get; set; } = "localhost";
 
@@ -24,4 +27,21 @@ public sealed class EchoHostOptions
 
     /// <summary>How long listeners keep serving after shutdown starts while <c>/readyz</c> already answers 503.</summary>
     public TimeSpan ShutdownDrainDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// New connections are refused (reason <c>memory</c>) while the GC heap holds more than this share of the memory the
+    /// GC may use: its heap hard limit, which in a container is 75 % of the memory limit, else the machine's memory.
+    /// <c>0</c> turns the budget off.
+    /// </summary>
+    public double MemoryBudgetPercent { get; set; } = DefaultMemoryBudgetPercent;
+
+    /// <summary>The memory budget in bytes, instead of <see cref="MemoryBudgetPercent"/>; unset means the percentage.</summary>
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>
+    /// File descriptors kept for everything but client connections (log files, the database, a refused socket before
+    /// it closes): new connections are refused (reason <c>descriptors</c>) once the open ones would leave fewer free.
+    /// At least 32: at the open-file limit itself the runtime aborts ("Out of memory.").
+    /// </summary>
+    public int DescriptorReserve { get; set; } = DefaultDescriptorReserve;
 }

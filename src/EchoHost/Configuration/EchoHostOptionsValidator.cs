@@ -10,6 +10,8 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
 {
     private const string Root = EchoHostOptions.SectionName;
     private const int MaxBannerLength = 1024;
+    private const long MinMemoryBudgetBytes = 16L << 20;
+    private const int MinDescriptorReserve = 32;
 
     public ValidateOptionsResult Validate(string? name, EchoHostOptions options)
     {
@@ -30,6 +32,7 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             failures.Add($"{Root}:ShutdownDrainDelay: must be from 0 to less than ShutdownTimeout ({options.ShutdownTimeout}), which it is part of");
         }
 
+        ValidateBudgets(options, failures);
         ValidateHttp(options, failures);
         ValidateChat(options.Chat, failures);
         ValidateOtlp(options.Otlp, failures);
@@ -51,6 +54,27 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         var path = $"{Root}:Http";
         CheckPort(path, options.Http.Port, failures);
         CheckAddress(path, options.Http.Address, options.Http.Port, options.Address, failures);
+        CheckConnectionLimits(path, options.Http.IdleTimeout, options.Http.MaxConnections, options.Http.MaxConnectionsPerIp, failures);
+    }
+
+    /// <summary>The process-wide budgets that shed new connections before memory or descriptors run out.</summary>
+    private static void ValidateBudgets(EchoHostOptions options, List<string> failures)
+    {
+        if (options.MemoryBudgetPercent is not (0 or (>= 10 and <= 95)))
+        {
+            failures.Add($"{Root}:MemoryBudgetPercent: {options.MemoryBudgetPercent} is out of range; use 10 to 95 (percent of the memory the GC may use), or 0 for no memory budget");
+        }
+
+        if (options.MemoryBudgetBytes is < MinMemoryBudgetBytes)
+        {
+            failures.Add($"{Root}:MemoryBudgetBytes: {options.MemoryBudgetBytes} is too small; use at least {MinMemoryBudgetBytes} (16 MiB), or remove it to use MemoryBudgetPercent");
+        }
+
+        // Measured: with no reserve, connections took every descriptor and the runtime aborted ("Out of memory.").
+        if (options.DescriptorReserve < MinDescriptorReserve)
+        {
+            failures.Add($"{Root}:DescriptorReserve: {options.DescriptorReserve} is too small; use at least {MinDescriptorReserve}: at the open-file limit itself the .NET runtime aborts");
+        }
     }
 
     /// <summary>The scale-out backplane: a connection string Npgsql accepts (never echoed: it may hold a password), and lines that fit one NOTIFY.</summary>
@@ -292,22 +316,28 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
     }
 
-    private static void ValidateTcpLimits(string path, ListenerOptions listener, List<string> failures)
+    /// <summary>The caps and idle rule a TCP listener and the HTTP endpoint share, under the same key names.</summary>
+    private static void CheckConnectionLimits(string path, TimeSpan? idleTimeout, int? maxConnections, int? maxConnectionsPerIp, List<string> failures)
     {
-        if (listener.IdleTimeout < TimeSpan.Zero)
+        if (idleTimeout < TimeSpan.Zero)
         {
             failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
         }
 
-        if (listener.MaxConnections < 0)
+        if (maxConnections < 0)
         {
             failures.Add($"{path}:MaxConnections: must not be negative; use 0 for no limit");
         }
 
-        if (listener.MaxConnectionsPerIp < 0)
+        if (maxConnectionsPerIp < 0)
         {
             failures.Add($"{path}:MaxConnectionsPerIp: must not be negative; use 0 for no limit");
         }
+    }
+
+    private static void ValidateTcpLimits(string path, ListenerOptions listener, List<string> failures)
+    {
+        CheckConnectionLimits(path, listener.IdleTimeout, listener.MaxConnections, listener.MaxConnectionsPerIp, failures);
 
         if (listener.Banner is { Length: > MaxBannerLength })
         {

@@ -6,6 +6,15 @@ namespace EchoHost.Configuration;
 internal sealed record HttpEndpointDefinition(bool Enabled, BindAddress Address, int Port, bool ConnectionsEndpoint)
 {
     public const string ConfigPath = $"{EchoHostOptions.SectionName}:Http";
+
+    /// <summary>Its name in logs and the <c>echohost.listener</c> tag of its refusals.</summary>
+    public const string Name = "Http";
+
+    public int MaxConnections { get; init; } = HttpEndpointOptions.DefaultMaxConnections;
+
+    public int MaxConnectionsPerIp { get; init; } = HttpEndpointOptions.DefaultMaxConnectionsPerIp;
+
+    public TimeSpan IdleTimeout { get; init; } = HttpEndpointOptions.DefaultIdleTimeout;
 }
 
 /// <summary>
@@ -22,7 +31,12 @@ internal sealed class ListenerSet
         Options = options;
         BindAddress.TryParse(options.Address, out var defaultAddress);
         BindAddress.TryParse(options.Http.Address ?? options.Address, out var httpAddress);
-        Http = new HttpEndpointDefinition(options.Http.Enabled, httpAddress, options.Http.Port, options.Http.ConnectionsEndpoint);
+        Http = new HttpEndpointDefinition(options.Http.Enabled, httpAddress, options.Http.Port, options.Http.ConnectionsEndpoint)
+        {
+            MaxConnections = options.Http.MaxConnections,
+            MaxConnectionsPerIp = options.Http.MaxConnectionsPerIp,
+            IdleTimeout = options.Http.IdleTimeout,
+        };
 
         var listeners = new List<ListenerDefinition>();
         foreach (var (name, listener) in options.Listeners)

@@ -35,9 +35,22 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
 
         if (listeners.Http.Enabled)
         {
+            // Kestrel's HTTP timeouts apply to the HTTP endpoint only (the TCP listeners have their own idle rule): a
+            // connection waiting for its next request goes after the idle timeout, not Kestrel's 130 s.
+            if (listeners.Http.IdleTimeout > TimeSpan.Zero)
+            {
+                kestrel.Limits.KeepAliveTimeout = listeners.Http.IdleTimeout;
+                kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromTicks(Math.Min(kestrel.Limits.RequestHeadersTimeout.Ticks, listeners.Http.IdleTimeout.Ticks));
+            }
+            else
+            {
+                kestrel.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+            }
+
             Listen(kestrel, listeners.Http.Address, listeners.Http.Port, listenOptions =>
             {
                 listenOptions.Protocols = HttpProtocols.Http1;
+                listenOptions.UseEchoHostHttpLimits(listeners.Http, services);
                 _http = listenOptions;
             });
         }

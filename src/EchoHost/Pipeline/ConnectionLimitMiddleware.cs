@@ -7,45 +7,64 @@ using Microsoft.AspNetCore.Http.Features;
 namespace EchoHost.Pipeline;
 
 /// <summary>
-/// Admits a connection while the listener is under <c>MaxConnections</c> and its client IP under
-/// <c>MaxConnectionsPerIp</c>; otherwise logs and counts the refusal and returns, which makes Kestrel close the
-/// socket at once. The slot is released once the connection has ended.
+/// Admits a connection while the endpoint (a listener or the HTTP endpoint) is under <c>MaxConnections</c> and its
+/// client IP under <c>MaxConnectionsPerIp</c>; otherwise logs and counts the refusal and returns, which makes Kestrel
+/// close the socket at once. The slot is released once the connection has ended.
 /// </summary>
 internal sealed partial class ConnectionLimitMiddleware(
     ConnectionDelegate next,
-    ListenerDefinition listener,
+    string endpoint,
+    int maxConnections,
+    int maxConnectionsPerIp,
     ListenerMetrics metrics,
     ILogger logger)
 {
-    private readonly ConnectionLimiter _limiter = new(listener.MaxConnections, listener.MaxConnectionsPerIp);
+    private readonly ConnectionLimiter _limiter = new(maxConnections, maxConnectionsPerIp);
     private Func<object, Task>? _release;
+
+    public ConnectionLimitMiddleware(ConnectionDelegate next, ListenerDefinition listener, ListenerMetrics metrics, ILogger logger)
+        : this(next, listener.Name, listener.MaxConnections, listener.MaxConnectionsPerIp, metrics, logger)
+    {
+    }
 
     public Task InvokeAsync(ConnectionContext connection)
     {
-        var remote = connection.Features.GetRequiredFeature<ConnectionSession>().RemoteEndPoint;
+        // A listener's session knows the client (after a PROXY header); the HTTP endpoint has no session.
+        var remote = connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? ClientOf(connection);
         var refusal = _limiter.TryAcquire(remote?.Address);
         if (refusal != LimitRefusal.None)
         {
             metrics.ConnectionRefused(refusal.TagValue());
             if (refusal == LimitRefusal.PerIp)
             {
-                LogRefusedPerIp(listener.Name, remote, listener.MaxConnectionsPerIp);
+                LogRefusedPerIp(endpoint, remote, maxConnectionsPerIp);
             }
             else
             {
-                LogRefusedMaxConnections(listener.Name, remote, listener.MaxConnections);
+                LogRefusedMaxConnections(endpoint, remote, maxConnections);
             }
 
             return Task.CompletedTask;
         }
 
-        _release ??= session =>
+        _release ??= address =>
         {
-            _limiter.Release(((ConnectionSession)session).RemoteEndPoint?.Address);
+            _limiter.Release(address as IPAddress);
             return Task.CompletedTask;
         };
-        return next.ThenOnEnd(connection, _release, connection.Features.GetRequiredFeature<ConnectionSession>());
+        return next.ThenOnEnd(connection, _release, (object?)remote?.Address ?? NoAddress);
     }
+
+    /// <summary>The state released for a connection with no IP address (a test's context): counted in total only.</summary>
+    private static readonly object NoAddress = new();
+
+    /// <summary>Dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d; count them as the IPv4 address they are.</summary>
+    private static IPEndPoint? ClientOf(ConnectionContext connection) => connection.RemoteEndPoint switch
+    {
+        IPEndPoint { Address.IsIPv4MappedToIPv6: true } mapped => new IPEndPoint(mapped.Address.MapToIPv4(), mapped.Port),
+        IPEndPoint endPoint => endPoint,
+        _ => null,
+    };
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "{Listener} refused {RemoteEndPoint}: per-IP limit reached (MaxConnectionsPerIp = {Limit})")]

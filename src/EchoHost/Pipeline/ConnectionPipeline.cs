@@ -14,6 +14,8 @@ internal static class ConnectionPipeline
     /// protocol logic only.
     /// </summary>
     /// <remarks>
+    /// Before everything, the process-wide budgets (memory, descriptors) admit or refuse the connection: a refusal there
+    /// costs nothing more, and the descriptor count includes connections still in their PROXY or TLS handshake.
     /// With the PROXY protocol on, its header is read before all of them (and before TLS, which it precedes on the
     /// wire), so everything sees the real client. With <paramref name="tlsCertificate"/>, the TLS handshake runs once
     /// the limits admitted the connection and before the access log: a failed handshake is a refusal, and everything
@@ -28,6 +30,8 @@ internal static class ConnectionPipeline
         var registry = services.GetRequiredService<ConnectionRegistry>();
         var time = services.GetRequiredService<TimeProvider>();
 
+        metrics.DeclareConnectionSeries(ResourceBudgetMiddleware.TagValues);
+        listenOptions.UseResourceBudgets(services, metrics);
         if (listener.ProxyProtocol != ProxyProtocolMode.Off)
         {
             metrics.DeclareConnectionSeries(ProxyProtocolRefusals.TagValues);
@@ -48,5 +52,27 @@ internal static class ConnectionPipeline
         listenOptions.Use(next => new IdleTimeoutMiddleware(next, listener, metrics, logger).InvokeAsync);
         listenOptions.Use(next => new CloseGraceMiddleware(next, listener, time, logger).InvokeAsync);
         return listenOptions;
+    }
+
+    /// <summary>
+    /// The HTTP endpoint's share of the pipeline: the process-wide budgets, then the caps a listener has
+    /// (<c>MaxConnections</c>, <c>MaxConnectionsPerIp</c>), logged and counted under the endpoint's name. Kestrel's HTTP
+    /// handling follows; its idle rule is Kestrel's keep-alive timeout.
+    /// </summary>
+    public static ListenOptions UseEchoHostHttpLimits(this ListenOptions listenOptions, HttpEndpointDefinition http, IServiceProvider services)
+    {
+        var metrics = services.GetRequiredService<EchoHostMetrics>().ForListener(HttpEndpointDefinition.Name, "http");
+        metrics.DeclareRefusalSeries([.. ResourceBudgetMiddleware.TagValues, .. LimitRefusals.TagValues]);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Http");
+        listenOptions.UseResourceBudgets(services, metrics);
+        listenOptions.Use(next => new ConnectionLimitMiddleware(next, HttpEndpointDefinition.Name, http.MaxConnections, http.MaxConnectionsPerIp, metrics, logger).InvokeAsync);
+        return listenOptions;
+    }
+
+    private static void UseResourceBudgets(this ListenOptions listenOptions, IServiceProvider services, ListenerMetrics metrics)
+    {
+        var memory = services.GetRequiredService<MemoryBudget>();
+        var descriptors = services.GetRequiredService<DescriptorBudget>();
+        listenOptions.Use(next => new ResourceBudgetMiddleware(next, memory, descriptors, metrics).InvokeAsync);
     }
 }

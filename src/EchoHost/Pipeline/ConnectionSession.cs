@@ -21,6 +21,7 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
     private long _bytesIn;
     private long _bytesOut;
     private long _lastActivityMs;
+    private long _outputBlockedSinceMs;
     private int _closeReason = -1;
     private bool _inputCompleted;
     private bool _reset;
@@ -98,6 +99,16 @@ internal sealed class ConnectionSession : IConnectionLifetimeNotificationFeature
             watcher.OnCloseRequested();
         }
     }
+
+    /// <summary>
+    /// Since when (<see cref="Environment.TickCount64"/>, in ms) a flush has been waiting for the client to read; 0 when
+    /// none is. What such a connection has written is held until it reads.
+    /// </summary>
+    public long OutputBlockedSinceMs => Volatile.Read(ref _outputBlockedSinceMs);
+
+    public void MarkOutputBlocked() => Volatile.Write(ref _outputBlockedSinceMs, Environment.TickCount64);
+
+    public void MarkOutputFlowing() => Volatile.Write(ref _outputBlockedSinceMs, 0);
 
     public void MarkInputCompleted() => Volatile.Write(ref _inputCompleted, true);
 

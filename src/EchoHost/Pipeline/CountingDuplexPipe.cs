@@ -177,15 +177,24 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
                 return new ValueTask<FlushResult>(result);
             }
 
+            // The transport's buffer is full: the client is not reading. The memory budget may cut it if memory runs short.
+            session.MarkOutputBlocked();
             return AwaitFlush(pending);
         }
 
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         private async ValueTask<FlushResult> AwaitFlush(ValueTask<FlushResult> pending)
         {
-            var result = await pending.ConfigureAwait(false);
-            OnFlushed(result);
-            return result;
+            try
+            {
+                var result = await pending.ConfigureAwait(false);
+                OnFlushed(result);
+                return result;
+            }
+            finally
+            {
+                session.MarkOutputFlowing();
+            }
         }
 
         /// <summary>

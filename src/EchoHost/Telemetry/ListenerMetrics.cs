@@ -125,6 +125,13 @@ internal sealed class ListenerMetrics
         });
     }
 
+    /// <summary>
+    /// Refusals only, by each of <paramref name="refusalReasons"/>: for an endpoint whose connections are counted
+    /// elsewhere (the HTTP endpoint, which Kestrel's own metrics cover).
+    /// </summary>
+    public void DeclareRefusalSeries(IEnumerable<string> refusalReasons) =>
+        Declare(() => AddZeroPerReason(_metrics.ConnectionsRefused, refusalReasons));
+
     /// <summary>The series a chat listener moves, dropped lines by each of <paramref name="dropReasons"/>.</summary>
     public void DeclareChatSeries(IEnumerable<string> dropReasons) => Declare(() =>
     {

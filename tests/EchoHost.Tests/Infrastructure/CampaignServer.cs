@@ -28,7 +28,8 @@ internal sealed class CampaignServer : IAsyncDisposable
 
     public IPEndPoint Chat { get; }
 
-    public static async Task<CampaignServer> StartAsync(IDictionary<string, string>? settings = null)
+    /// <param name="launcher">What starts dotnet, if not itself (see <see cref="HostProcess.Start"/>).</param>
+    public static async Task<CampaignServer> StartAsync(IDictionary<string, string>? settings = null, IReadOnlyList<string>? launcher = null)
     {
         var httpPort = SocketExtensions.FreeLoopbackPort();
         var environment = new Dictionary<string, string>
@@ -44,7 +45,7 @@ internal sealed class CampaignServer : IAsyncDisposable
             environment[key] = value;
         }
 
-        var process = HostProcess.Start([], environment);
+        var process = HostProcess.Start([], environment, launcher);
         var echo = await process.ListenerPortAsync("Echo");
         var chat = await process.ListenerPortAsync("Chat");
         return new CampaignServer(process, new IPEndPoint(IPAddress.Loopback, echo), new IPEndPoint(IPAddress.Loopback, chat), httpPort);
@@ -64,6 +65,8 @@ internal sealed class CampaignServer : IAsyncDisposable
     }
 
     public Task<string> MetricsTextAsync() => _http.GetStringAsync("metrics");
+
+    public Uri HttpBase => _http.BaseAddress!;
 
     public async Task<double> ActiveConnectionsAsync() =>
         PrometheusSamples.Parse(await _http.GetStringAsync("metrics")).Value("echohost_connections_active", EchoListener);

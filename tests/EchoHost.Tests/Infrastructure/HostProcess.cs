@@ -27,6 +27,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _exited.Task.IsCompleted;
+
     public string StandardOutput => string.Join('\n', _stdout);
 
     public string StandardError => string.Join('\n', _stderr);
@@ -44,9 +46,10 @@ internal sealed partial class HostProcess : IAsyncDisposable
     /// <summary>The EchoHost.dll built next to the tests, with the shipped appsettings.json beside it.</summary>
     public static string HostDll => Path.Combine(AppContext.BaseDirectory, "EchoHost.dll");
 
-    public static HostProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    /// <param name="launcher">A program and its arguments that start dotnet, such as <c>prlimit --nofile=512:512 --</c>.</param>
+    public static HostProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher is [var program, ..] ? program : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -54,6 +57,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
+        foreach (var arg in launcher?.Skip(1).Append("dotnet") ?? [])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         info.ArgumentList.Add(HostDll);
         foreach (var arg in args)
         {

@@ -11,6 +11,13 @@ namespace EchoHost.Protocols.Echo;
 /// </summary>
 internal sealed class EchoConnectionHandler : ConnectionHandler
 {
+    /// <summary>
+    /// The most copied to the output per flush. What the client sends while it does not read then waits in the
+    /// transport's input buffer, which stops reading the socket at its limit, instead of all of it being copied into the
+    /// output first (a client that sent and never read held the input buffer twice over).
+    /// </summary>
+    internal const int MaxBytesPerFlush = 16 * 1024;
+
     private readonly BannerTemplate? _banner;
 
     public EchoConnectionHandler(ListenerDefinition listener) => _banner = listener.BannerTemplate;
@@ -40,25 +47,27 @@ internal sealed class EchoConnectionHandler : ConnectionHandler
         {
             var result = await input.ReadAsync();
             var buffer = result.Buffer;
+            var chunk = buffer.Length > MaxBytesPerFlush ? buffer.Slice(0, MaxBytesPerFlush) : buffer;
             try
             {
-                foreach (var segment in buffer)
+                foreach (var segment in chunk)
                 {
                     output.Write(segment.Span);
                 }
             }
             finally
             {
-                input.AdvanceTo(buffer.End);
+                // The rest, if any, comes back at once with the next read.
+                input.AdvanceTo(chunk.End);
             }
 
-            if (!buffer.IsEmpty && await output.FlushAsync() is { IsCompleted: true } or { IsCanceled: true })
+            if (!chunk.IsEmpty && await output.FlushAsync() is { IsCompleted: true } or { IsCanceled: true })
             {
                 break;
             }
 
             // Canceled: shutdown, idle timeout or another close request; returning lets Kestrel close the connection.
-            if (result.IsCompleted || result.IsCanceled)
+            if ((result.IsCompleted && chunk.Length == buffer.Length) || result.IsCanceled)
             {
                 break;
             }
