@@ -149,3 +149,10 @@ internal sealed class PostgresFactAttribute : FactAttribute
 {
     public PostgresFactAttribute() => Skip = PostgresServer.WhyMissing;
 }
+
+/// <summary>A theory that needs PostgreSQL, skipped as <see cref="PostgresFactAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class PostgresTheoryAttribute : TheoryAttribute
+{
+    public PostgresTheoryAttribute() => Skip = PostgresServer.WhyMissing;
+}

@@ -674,7 +674,8 @@ internal sealed partial class PostgresChatBackplane : BackgroundService, IChatBa
                     SELECT lower(h.room), h.room, h.at, h.line FROM unnest($2::text[], $3::timestamptz[], $4::text[]) AS h (room, at, line))
                 """ + Notify,
                 payloads, lines.Select(l => l.Room).ToArray(), lines.Select(l => l.At).ToArray(), lines.Select(l => l.Line!).ToArray())
-            : BatchCommand(Notify, payloads);
+            // As one parameter: a string[] alone would be taken for the params array itself, one parameter per payload.
+            : BatchCommand(Notify, (object)payloads);
     }
 
     /// <summary>A user entered a room (perhaps moving from another) or is gone: one statement with its notices.</summary>

@@ -88,12 +88,14 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         return response.StatusCode;
     }
 
-    [PostgresFact]
-    public async Task Messages_cross_both_ways_once_in_order_and_never_back_to_the_sender()
+    [PostgresTheory]
+    [InlineData(20)]
+    [InlineData(0)] // no history kept: the lines' statement is NOTIFYs alone
+    public async Task Messages_cross_both_ways_once_in_order_and_never_back_to_the_sender(int historySize)
     {
         var database = await postgres.CreateDatabaseAsync();
         // Started together: the schema is created once, the other instance waits for it.
-        var hosts = await Task.WhenAll(StartInstanceAsync(database), StartInstanceAsync(database));
+        var hosts = await Task.WhenAll(StartInstanceAsync(database, historySize), StartInstanceAsync(database, historySize));
         await using var a = hosts[0];
         await using var b = hosts[1];
         using var alice = await JoinAsAsync(a, "alice");
