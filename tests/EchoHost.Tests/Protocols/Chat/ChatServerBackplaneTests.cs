@@ -15,7 +15,7 @@ public sealed class ChatServerBackplaneTests
     private readonly ScriptedBackplane _backplane = new();
     private readonly ManualTime _time = new();
     private readonly ChatServer _server;
-    private readonly NoCounts _counts = new();
+    private readonly NoChatCounts _counts = new();
 
     public ChatServerBackplaneTests() => _server = new ChatServer(new ChatOptions(), _time, NullLogger<ChatServer>.Instance, _backplane);
 
@@ -239,36 +239,5 @@ public sealed class ChatServerBackplaneTests
         }
 
         public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line);
-    }
-
-    private sealed class NoCounts : IChatObserver
-    {
-        public void UserJoined()
-        {
-        }
-
-        public void UserLeft()
-        {
-        }
-
-        public void RoomOpened()
-        {
-        }
-
-        public void RoomClosed()
-        {
-        }
-
-        public void Delivered(int recipients)
-        {
-        }
-
-        public void LineDropped(ChatLineDropReason reason)
-        {
-        }
-
-        public void SlowReaderDisconnected()
-        {
-        }
     }
 }

@@ -26,7 +26,7 @@ public sealed class ChatServerFairnessTests
 
     private static ChatUser Join(ChatServer server, IChatOutbox outbox, string? nick = null, string? from = null)
     {
-        var user = server.Connect("c", "Chat", outbox, new NoCounts(), from)!;
+        var user = server.Connect("c", "Chat", outbox, new NoChatCounts(), from)!;
         if (nick is not null)
         {
             server.Handle(user, $"/nick {nick}");
@@ -288,36 +288,5 @@ public sealed class ChatServerFairnessTests
         public bool TryEnqueue(byte[] line) => true;
 
         public bool TryEnqueueWithin(byte[] line, long limit) => true;
-    }
-
-    private sealed class NoCounts : IChatObserver
-    {
-        public void UserJoined()
-        {
-        }
-
-        public void UserLeft()
-        {
-        }
-
-        public void RoomOpened()
-        {
-        }
-
-        public void RoomClosed()
-        {
-        }
-
-        public void Delivered(int recipients)
-        {
-        }
-
-        public void LineDropped(ChatLineDropReason reason)
-        {
-        }
-
-        public void SlowReaderDisconnected()
-        {
-        }
     }
 }
