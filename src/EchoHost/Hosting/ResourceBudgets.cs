@@ -24,11 +24,13 @@ internal static class ResourceBudgets
     public static IServiceCollection AddEchoHostBudgets(this IServiceCollection services)
     {
         services.Configure<SocketTransportOptions>(transport => transport.MaxReadBufferSize = TransportInputBytes);
+        services.AddSingleton<TlsHandshakeMemory>();
         services.AddSingleton(sp => new MemoryBudget(
             MemoryBudgetBytes(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets"),
-            openConnections: sp.GetRequiredService<ConnectionRegistry>().Snapshot));
+            openConnections: sp.GetRequiredService<ConnectionRegistry>().Snapshot,
+            outsideHeapBytes: () => sp.GetRequiredService<TlsHandshakeMemory>().Bytes));
         services.AddSingleton(sp => new DescriptorBudget(sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets")));
         services.AddHostedService<ResourceBudgetStartup>();
         return services;

@@ -42,7 +42,7 @@ internal static class ConnectionPipeline
         listenOptions.Use(next => new ConnectionLimitMiddleware(next, listener, metrics, logger).InvokeAsync);
         if (tlsCertificate is not null)
         {
-            listenOptions.UseEchoHostTls(listener, tlsCertificate, metrics, time, logger);
+            listenOptions.UseEchoHostTls(listener, tlsCertificate, metrics, services.GetRequiredService<TlsHandshakeMemory>(), time, logger);
         }
 
         listenOptions.Use(next => new ConnectionLoggingMiddleware(next, listener, logger).InvokeAsync);

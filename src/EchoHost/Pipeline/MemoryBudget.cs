@@ -38,6 +38,7 @@ internal sealed partial class MemoryBudget : IDisposable
     private long _pooledBytes;
     private readonly MeterListener? _pools;
     private readonly Func<IEnumerable<ConnectionSession>> _openConnections;
+    private readonly Func<long> _outsideHeapBytes;
 
     /// <param name="budgetBytes">0 turns the budget off.</param>
     /// <param name="heapBytes">
@@ -45,11 +46,13 @@ internal sealed partial class MemoryBudget : IDisposable
     /// of Kestrel's memory pools.
     /// </param>
     /// <param name="openConnections">The open TCP connections, to cut those that do not read while over the budget.</param>
+    /// <param name="outsideHeapBytes">Memory the GC does not see that counts too: what TLS handshakes in progress hold.</param>
     public MemoryBudget(long budgetBytes, TimeProvider time, ILogger logger, Func<bool, long>? heapBytes = null,
-        Func<IEnumerable<ConnectionSession>>? openConnections = null)
+        Func<IEnumerable<ConnectionSession>>? openConnections = null, Func<long>? outsideHeapBytes = null)
     {
         BudgetBytes = budgetBytes;
         _openConnections = openConnections ?? (() => []);
+        _outsideHeapBytes = outsideHeapBytes ?? (() => 0);
         (_time, _logger) = (time, logger);
         _heapBytes = heapBytes ?? (collect => HeapBytes(collect) - PooledBytes);
         if (budgetBytes > 0)
@@ -80,6 +83,9 @@ internal sealed partial class MemoryBudget : IDisposable
     }
 
     public long BudgetBytes { get; }
+
+    /// <summary>What counts beside the heap now: the native memory of TLS handshakes in progress.</summary>
+    public long OutsideHeapBytes => _outsideHeapBytes();
 
     /// <summary>An episode ends once the heap is 5 % under the budget, so a heap hovering at it logs no pair of lines each second.</summary>
     private long ResumeBelow => BudgetBytes - BudgetBytes / 20;
@@ -117,7 +123,7 @@ internal sealed partial class MemoryBudget : IDisposable
         {
             // While refusing, the episode ends under ResumeBelow; otherwise it starts at the budget.
             var threshold = _over ? ResumeBelow : BudgetBytes;
-            var used = _heapBytes(false);
+            var used = _heapBytes(false) + _outsideHeapBytes();
             if (used >= threshold)
             {
                 // That reading counts garbage: confirm it with a full collection, at most once per interval.
@@ -127,7 +133,7 @@ internal sealed partial class MemoryBudget : IDisposable
                 }
 
                 _lastConfirm = _time.GetTimestamp();
-                used = _heapBytes(true);
+                used = _heapBytes(true) + _outsideHeapBytes();
             }
 
             if (used >= BudgetBytes && !_over)

@@ -54,11 +54,11 @@ internal static class TlsRefusals
 internal static partial class TlsHandshake
 {
     public static ListenOptions UseEchoHostTls(this ListenOptions listenOptions, ListenerDefinition listener,
-        Func<SslStreamCertificateContext> certificate, ListenerMetrics metrics, TimeProvider time, ILogger logger)
+        Func<SslStreamCertificateContext> certificate, ListenerMetrics metrics, TlsHandshakeMemory memory, TimeProvider time, ILogger logger)
     {
         var timeout = listener.Tls?.HandshakeTimeout ?? ListenerOptions.DefaultTlsHandshakeTimeout;
         var limits = new HandshakeLimits(listener.Tls?.MaxHandshakes ?? TlsOptions.DefaultMaxHandshakes,
-            listener.Tls?.MaxHandshakesPerIp ?? TlsOptions.DefaultMaxHandshakesPerIp);
+            listener.Tls?.MaxHandshakesPerIp ?? TlsOptions.DefaultMaxHandshakesPerIp, memory);
         metrics.DeclareConnectionSeries(TlsRefusals.TagValues);
         listenOptions.Use(next => connection => ObserveAsync(connection, next, listener, timeout, limits, time, metrics, logger));
         listenOptions.UseHttps(new TlsHandshakeCallbackOptions
@@ -114,8 +114,11 @@ internal static partial class TlsHandshake
     }
 
     /// <summary>The listener's handshakes in progress, in total and per client IP, with the limits they are held to.</summary>
-    private sealed class HandshakeLimits(int maxHandshakes, int maxHandshakesPerIp)
+    private sealed class HandshakeLimits(int maxHandshakes, int maxHandshakesPerIp, TlsHandshakeMemory memory)
     {
+        /// <summary>Every listener's handshakes in progress, for the memory budget.</summary>
+        public TlsHandshakeMemory Memory { get; } = memory;
+
         public int MaxHandshakes { get; } = maxHandshakes;
 
         public int MaxHandshakesPerIp { get; } = maxHandshakesPerIp;
@@ -143,6 +146,7 @@ internal static partial class TlsHandshake
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 limits.InProgress.Release(client);
+                limits.Memory.Ended();
             }
         }
 
@@ -198,6 +202,7 @@ internal static partial class TlsHandshake
                 return;
         }
 
+        limits.Memory.Started();
         var attempt = new Attempt(limits, remote?.Address) { Deadline = deadline, HelloInOneRecord = head.HelloInOneRecord };
         connection.Features.Set(attempt);
         using (deadline.Token.UnsafeRegister(static state =>

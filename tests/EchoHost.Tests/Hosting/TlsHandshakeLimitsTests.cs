@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using EchoHost.Pipeline;
 using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Hosting;
@@ -120,6 +121,37 @@ public sealed class TlsHandshakeLimitsTests : IDisposable
         stalled.Except(refused).First().Dispose();
         await WaitForHandshakeAsync(host, from: null);
         stalled.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
+    public async Task Stalled_handshakes_count_against_the_memory_budget_until_they_end()
+    {
+        await using var host = await StartTlsEchoAsync(new()
+        {
+            ["EchoHost:Listeners:Echo:Tls:HandshakeTimeout"] = "00:05:00",
+        });
+        var budget = host.Services.GetRequiredService<MemoryBudget>();
+
+        // The native memory a stalled hello holds is out of the GC's sight: the budget counts it per handshake.
+        var stalled = await StallAsync(host, 5);
+        await WaitForAsync(() => budget.OutsideHeapBytes == 5 * TlsHandshakeMemory.BytesPerHandshake);
+
+        // A handshake that ends (here: its client goes) no longer counts; neither does an established session.
+        stalled.ForEach(s => s.Dispose());
+        await using (var tls = await HandshakeAsync(host.EndPoint()))
+        {
+            await AssertEchoesAsync(tls);
+            await WaitForAsync(() => budget.OutsideHeapBytes == 0);
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var stop = TestTimeouts.Token();
+        while (!condition())
+        {
+            await Task.Delay(50, stop);
+        }
     }
 
     [Fact]

@@ -57,6 +57,38 @@ public sealed class BudgetEpisodeTests
     }
 
     [Fact]
+    public void Memory_outside_the_heap_counts_against_the_budget()
+    {
+        using var logs = new LogCapture();
+        var time = new TimeWithoutTimers();
+        var handshakes = new TlsHandshakeMemory();
+        using var budget = new MemoryBudget(100 * MiB, time, logs.CreateLogger("test"), _ => 60 * MiB, outsideHeapBytes: () => handshakes.Bytes);
+
+        budget.Sample();
+        Assert.True(budget.TryAdmit(out _));
+
+        // 60 MiB of heap and 150 stalled handshakes (about 42 MiB) are over a 100 MiB budget together.
+        for (var i = 0; i < 150; i++)
+        {
+            handshakes.Started();
+        }
+
+        time.Advance(MemoryBudget.ConfirmInterval);
+        budget.Sample();
+        Assert.False(budget.TryAdmit(out var reason));
+        Assert.Equal("memory", reason);
+
+        for (var i = 0; i < 150; i++)
+        {
+            handshakes.Ended();
+        }
+
+        time.Advance(MemoryBudget.ConfirmInterval);
+        budget.Sample();
+        Assert.True(budget.TryAdmit(out _));
+    }
+
+    [Fact]
     public void Memory_budget_of_zero_admits_everything_and_samples_nothing()
     {
         using var logs = new LogCapture();
