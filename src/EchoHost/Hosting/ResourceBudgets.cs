@@ -25,12 +25,17 @@ internal static class ResourceBudgets
     {
         services.Configure<SocketTransportOptions>(transport => transport.MaxReadBufferSize = TransportInputBytes);
         services.AddSingleton<TlsHandshakeMemory>();
-        services.AddSingleton(sp => new MemoryBudget(
-            MemoryBudgetBytes(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets"),
-            openConnections: sp.GetRequiredService<ConnectionRegistry>().Snapshot,
-            outsideHeapBytes: () => sp.GetRequiredService<TlsHandshakeMemory>().Bytes));
+        services.AddSingleton(sp =>
+        {
+            // Resolved now, not in the timer's callback, which may run once more while the host is being disposed.
+            var handshakes = sp.GetRequiredService<TlsHandshakeMemory>();
+            return new MemoryBudget(
+                MemoryBudgetBytes(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets"),
+                openConnections: sp.GetRequiredService<ConnectionRegistry>().Snapshot,
+                outsideHeapBytes: () => handshakes.Bytes);
+        });
         services.AddSingleton(sp => new DescriptorBudget(sp.GetRequiredService<ILoggerFactory>().CreateLogger("EchoHost.Budgets")));
         services.AddHostedService<ResourceBudgetStartup>();
         return services;
