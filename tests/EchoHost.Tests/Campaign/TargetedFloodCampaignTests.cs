@@ -80,8 +80,7 @@ public sealed class TargetedFloodCampaignTests
         Assert.Equal(attackers * bursts * linesPerBurst, delivered + refused);
         Assert.True(refused > 0, "no sender was refused: the attack did not reach the bound");
         await Task.Delay(TimeSpan.FromSeconds(1)); // a flood-control token for one more line
-        await clients[0].SendAsync("/nick victim");
-        Assert.Equal("!!! Cannot use nick 'victim': it is taken.", await clients[0].ReadLineAsync());
+        Assert.Equal("!!! Cannot use nick 'victim': it is taken.", await clients[0].AskNickAsync("victim"));
 
         // The victim is still connected and, reading at full speed now, gets every delivered message before its own answer.
         await stopPacing.CancelAsync();

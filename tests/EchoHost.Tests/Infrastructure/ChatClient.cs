@@ -74,6 +74,14 @@ internal sealed class ChatClient : IDisposable
 
     public string LastLine { get; private set; } = "";
 
+    /// <summary>Asks for <paramref name="nick"/> and returns the answer, past whatever the room said meanwhile.</summary>
+    public async Task<string> AskNickAsync(string nick)
+    {
+        await SendAsync($"/nick {nick}");
+        await ReadUntilAsync(l => l.StartsWith("*** You are now known as ", StringComparison.Ordinal) || l.StartsWith("!!!", StringComparison.Ordinal));
+        return LastLine;
+    }
+
     /// <summary>
     /// Everything the server sent before now: asks for /who and returns the lines that came before its answer. The
     /// server answers in order, so a line meant for this user before the /who would be in the list.

@@ -31,13 +31,6 @@ public sealed class ChatScaleOutFairnessTests(PostgresServer postgres)
     }
 
     /// <summary>Asks for <paramref name="nick"/>; returns the answer, skipping notices from the other instance.</summary>
-    private static async Task<string> AskForNickAsync(ChatClient user, string nick)
-    {
-        await user.SendAsync($"/nick {nick}");
-        await user.ReadUntilAsync(l => l.StartsWith("*** You are now known as ", StringComparison.Ordinal) || l.StartsWith("!!!", StringComparison.Ordinal));
-        return user.LastLine;
-    }
-
     [PostgresFact]
     public async Task A_look_alike_of_a_nick_on_another_instance_is_taken_and_free_once_its_owner_leaves()
     {
@@ -45,16 +38,16 @@ public sealed class ChatScaleOutFairnessTests(PostgresServer postgres)
         await using var a = await StartInstanceAsync(database);
         await using var b = await StartInstanceAsync(database);
         using var alice = await ChatClient.ConnectAsync(a.EndPoint("Chat"));
-        Assert.Equal("*** You are now known as alice", await AskForNickAsync(alice, "alice"));
+        Assert.Equal("*** You are now known as alice", await alice.AskNickAsync("alice"));
         using var other = await ChatClient.ConnectAsync(b.EndPoint("Chat"));
 
-        Assert.Equal("!!! Cannot use nick 'a1ice': it is taken.", await AskForNickAsync(other, "a1ice"));
-        Assert.Equal("!!! Cannot use nick 'aIice': it is taken.", await AskForNickAsync(other, "aIice"));
-        Assert.Equal("!!! Cannot use nick 'alice.': it is taken.", await AskForNickAsync(other, "alice."));
+        Assert.Equal("!!! Cannot use nick 'a1ice': it is taken.", await other.AskNickAsync("a1ice"));
+        Assert.Equal("!!! Cannot use nick 'aIice': it is taken.", await other.AskNickAsync("aIice"));
+        Assert.Equal("!!! Cannot use nick 'alice.': it is taken.", await other.AskNickAsync("alice."));
 
         await alice.SendAsync("/quit");
         await other.ReadUntilAsync(l => l == "*** alice left lobby (quit)");
-        Assert.Equal("*** You are now known as a1ice", await AskForNickAsync(other, "a1ice"));
+        Assert.Equal("*** You are now known as a1ice", await other.AskNickAsync("a1ice"));
     }
 
     [PostgresFact]
@@ -94,10 +87,10 @@ public sealed class ChatScaleOutFairnessTests(PostgresServer postgres)
         await marker.SendAsync("after the cut");
         await other.ReadUntilAsync(l => l.EndsWith("> after the cut", StringComparison.Ordinal));
 
-        Assert.Equal("!!! Cannot use nick 'victim': it is taken.", await AskForNickAsync(other, "victim"));
+        Assert.Equal("!!! Cannot use nick 'victim': it is taken.", await other.AskNickAsync("victim"));
 
         // The hold ends: the other instances hear the user left, and the nick is free.
         await other.ReadUntilAsync(l => l == "*** victim left lobby (too slow to read)");
-        Assert.Equal("*** You are now known as victim", await AskForNickAsync(other, "victim"));
+        Assert.Equal("*** You are now known as victim", await other.AskNickAsync("victim"));
     }
 }
