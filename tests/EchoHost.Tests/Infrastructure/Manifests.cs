@@ -14,6 +14,9 @@ internal sealed class Manifests
 
     public const string Production = "deploy/kubernetes/overlays/production";
 
+    /// <summary>The base with prometheus-operator's ServiceMonitor (components/servicemonitor).</summary>
+    public const string Monitored = "deploy/kubernetes/overlays/monitored";
+
     private static readonly ConcurrentDictionary<string, Lazy<Task<Manifests>>> _rendered = new();
 
     private Manifests(IReadOnlyList<JsonObject> objects) => Objects = objects;
