@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using EchoHost.Configuration;
 using EchoHost.Tests.Infrastructure;
 using static EchoHost.Tests.Infrastructure.ExternalTools;
 
@@ -73,7 +74,8 @@ public sealed class ComposeAndPrometheusTests
         var prometheus = (await ReadYamlAsync(ComposeFile)).At("services", "prometheus");
 
         Assert.StartsWith("prom/prometheus:", prometheus.Text("image"));
-        Assert.Contains("9090:9090", prometheus.At("ports").AsArray().Select(p => p!.GetValue<string>()));
+        // Prometheus shows every series and its targets: this machine only, like EchoHost's own HTTP port.
+        Assert.Contains("127.0.0.1:9090:9090", prometheus.At("ports").AsArray().Select(p => p!.GetValue<string>()));
         var mount = Assert.Single(prometheus.At("volumes").AsArray().Select(v => v!.GetValue<string>()));
         var (source, target, mode) = mount.Split(':') is [var s, var t, var m] ? (s, t, m) : throw new Xunit.Sdk.XunitException($"volume '{mount}' is SOURCE:TARGET:MODE");
         var sourcePath = Path.GetFullPath(Path.Combine(ComposeFolder, source));
@@ -81,6 +83,20 @@ public sealed class ComposeAndPrometheusTests
         Assert.Equal(Repository.Path(PrometheusConfig), sourcePath);
         Assert.Equal("/etc/prometheus/prometheus.yml", target);
         Assert.Equal("ro", mode);
+    }
+
+    [Fact]
+    public void The_readmes_docker_run_keeps_the_http_port_private_and_waits_for_the_shutdown()
+    {
+        var run = Assert.Single(File.ReadAllLines(Repository.Path("README.md")), l => l.StartsWith("docker run ", StringComparison.Ordinal) && l.EndsWith(" echohost", StringComparison.Ordinal));
+        var words = run.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+        var published = words.Zip(words.Skip(1)).Where(p => p.First == "-p").Select(p => ParsePort(p.Second)).ToList();
+        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "8080/tcp"], published.Select(p => $"{p.Target}/{p.Protocol}").Order());
+        Assert.All(published, p => Assert.Equal(p.Target == 8080 ? "127.0.0.1" : null, p.HostIp));
+        // docker stop waits 10 s unless told otherwise, then kills: less than the shutdown's own budget.
+        var stopTimeout = int.Parse(words[Array.IndexOf(words, "--stop-timeout") + 1]);
+        Assert.True(stopTimeout > new EchoHostOptions().ShutdownTimeout.TotalSeconds, run);
     }
 
     [ToolFact(NodeTools)]
