@@ -51,7 +51,8 @@ internal static class HelpText
                               TIME is seconds (2.5) or 500ms, 10s, 2m.
           --count N           Instead of a duration: this many ops in all (chat: lines sent), then stop.
           --rate R            Ops per second over all connections (chat: lines per second over all users);
-                              default: as fast as possible (chat: 0.4 per user). Latency is measured from when an
+                              default: as fast as possible (chat: 0.4 per user; udp: 8000 per source address, under
+                              EchoHost's default per-source limit of 10,000/s). Latency is measured from when an
                               op was due, so a server stall shows up as latency, not as fewer samples.
           --warmup TIME       Run this long before measuring (not counted; errors still are). Default 0.
           --sources LIST      Source addresses to connect from, in turn: 127.0.0.2-127.0.0.9 or 127.0.0.2-9 or

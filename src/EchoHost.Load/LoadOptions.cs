@@ -189,8 +189,18 @@ internal static class LoadOptionsParser
             options = options with { Rate = options.Connections * 0.4 };
         }
 
+        // Unpaced, 16 sockets from one address outrun what a server answers per source (EchoHost's
+        // PerSourceDatagramsPerSecond, 10,000 by default) and fail on the datagrams it rightly drops.
+        if (mode == LoadMode.Udp && options.Rate == 0)
+        {
+            options = options with { Rate = UdpDefaultRatePerSource * Math.Max(1, options.Sources.Count) };
+        }
+
         return options;
     }
+
+    /// <summary>udp's default <c>--rate</c> per source address: under EchoHost's default per-source limit (10,000/s).</summary>
+    public const int UdpDefaultRatePerSource = 8000;
 
     /// <summary>Per-mode defaults: connections, size, duration.</summary>
     public static (int Connections, int Size, TimeSpan Duration) Defaults(LoadMode mode) => mode switch

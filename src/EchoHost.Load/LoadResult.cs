@@ -44,6 +44,9 @@ internal sealed record LoadResult
 
     public bool Ok => Failures == 0;
 
+    /// <summary>udp: datagrams sent per second from each source address (answered or lost), for the rate-limit hint.</summary>
+    public double? SentPerSourcePerSecond { get; init; }
+
     public static LoadResult From(LoadRun run, string latencyOf, ChatSummary? chat = null)
     {
         var latency = new Histogram();
@@ -79,6 +82,9 @@ internal sealed record LoadResult
             Lost = lost,
             Late = late,
             Chat = chat,
+            SentPerSourcePerSecond = run.Options.Mode == LoadMode.Udp && seconds > 0
+                ? Math.Round((ops + lost) / seconds / Math.Max(1, run.Options.Sources.Count), 1)
+                : null,
             FirstError = run.FirstError,
             Failures = failures,
         };
@@ -110,6 +116,11 @@ internal sealed record LoadResult
         if (Mode == "udp")
         {
             sb.AppendLine(ci, $"  udp          lost {Lost:N0}, late replies {Late:N0}");
+            if (Lost > 0)
+            {
+                // A server that limits each source drops the excess: the likeliest cause on a healthy loopback.
+                sb.AppendLine(ci, $"  hint         {SentPerSourcePerSecond:N0} datagrams/s were sent per source address; a server that limits each source, as EchoHost does (PerSourceDatagramsPerSecond, 10,000/s by default), drops the excess: lower --rate or spread the load with --sources");
+            }
         }
 
         sb.AppendLine(ci, $"  errors       {Errors:N0}");

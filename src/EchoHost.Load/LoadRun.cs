@@ -197,6 +197,9 @@ internal sealed class LoadRun
 internal sealed class WorkerStats(LoadRun run)
 {
     public long Ops;
+
+    /// <summary>Operations done during the warm-up, which count for nothing but the progress line.</summary>
+    public long WarmupOps;
     public long Bytes;
     public long Errors;
     public long Mismatches;
@@ -244,6 +247,10 @@ internal sealed class WorkerStats(LoadRun run)
             Ops++;
             Bytes += bytes;
             Latency.RecordTicks(Stopwatch.GetTimestamp() - since);
+        }
+        else if (run.MeasureStart == 0)
+        {
+            WarmupOps++;
         }
     }
 

@@ -23,15 +23,17 @@ internal static class ProgressLine
                     workers = [.. run.Workers];
                 }
 
+                // During the warm-up, the warm-up's own operations: the measured ones start at zero after it.
+                var warmingUp = run.MeasureStart == 0;
                 foreach (var w in workers)
                 {
-                    ops += Volatile.Read(ref w.Ops);
+                    ops += warmingUp ? Volatile.Read(ref w.WarmupOps) : Volatile.Read(ref w.Ops);
                     errors += Volatile.Read(ref w.Errors) + Volatile.Read(ref w.Lost);
                     mismatches += Volatile.Read(ref w.Mismatches);
                 }
 
                 var now = Stopwatch.GetTimestamp();
-                var rate = (ops - lastOps) / Stopwatch.GetElapsedTime(lastAt, now).TotalSeconds;
+                var rate = Math.Max(0, ops - lastOps) / Stopwatch.GetElapsedTime(lastAt, now).TotalSeconds;
                 (lastOps, lastAt) = (ops, now);
                 var phase = run.Measuring ? "" : run.MeasureStart == 0 ? " (warm-up)" : "";
                 var line = string.Create(CultureInfo.InvariantCulture,

@@ -1,3 +1,5 @@
+using EchoHost.Configuration;
+using EchoHost.Load;
 using EchoHost.Tests.Infrastructure;
 namespace EchoHost.Tests.Load;
 
@@ -14,6 +16,20 @@ public sealed class CommandLineTests
         }
 
         Assert.Equal(run.Output, (await LoadClientRun.RunAsync("chat", "--help")).Output);
+    }
+
+    [Theory]
+    [InlineData(new string[0], 1)]
+    [InlineData(new[] { "--sources", "127.0.0.2-127.0.0.4" }, 3)]
+    [InlineData(new[] { "--connections", "64" }, 1)]
+    public void Udp_is_paced_by_default_under_EchoHosts_default_limit_per_source(string[] options, int sources)
+    {
+        var parsed = LoadOptionsParser.Parse(LoadMode.Udp, options);
+
+        // Unpaced, the default 16 sockets from one address outran EchoHost's default limit and failed on its drops.
+        Assert.True(parsed.Rate > 0);
+        Assert.True(parsed.Rate / sources < ListenerOptions.DefaultPerSourceDatagramsPerSecond, $"{parsed.Rate}/s from {sources} sources");
+        Assert.Equal(2500, LoadOptionsParser.Parse(LoadMode.Udp, ["--rate", "2500"]).Rate);
     }
 
     [Theory]

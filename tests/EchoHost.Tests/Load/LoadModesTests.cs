@@ -58,6 +58,33 @@ public sealed class LoadModesTests
     }
 
     [Fact]
+    public async Task Udp_losses_at_a_servers_per_source_limit_name_that_limit()
+    {
+        var settings = AllListeners();
+        settings["EchoHost:Listeners:UdpEcho:PerSourceDatagramsPerSecond"] = "100";
+        await using var host = await TestHost.StartAsync(settings);
+
+        var run = await LoadClientRun.RunAsync("udp", "--target", host.UdpEndPoint().ToString(), "--connections", "2", "--rate", "1000", "--duration", "1", "--timeout", "200ms");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("result       FAILED", run.Output);
+        Assert.Contains("PerSourceDatagramsPerSecond", run.Output);
+    }
+
+    [Fact]
+    public async Task The_progress_line_shows_the_warmups_own_operations()
+    {
+        await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+
+        var run = await LoadClientRun.RunAsync("pingpong", "--target", server.EndPoint.ToString(), "--connections", "2", "--warmup", "2.5", "--duration", "1", "--progress", "--json");
+
+        run.AssertClean();
+        var warmup = run.Error.Split('\r').Where(l => l.Contains("(warm-up)", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(warmup);
+        Assert.All(warmup, l => Assert.Matches(@"\(warm-up\)\s+[\d,]+ ops/s\s+[1-9][\d,]* ops", l));
+    }
+
+    [Fact]
     public async Task Count_runs_exactly_that_many_operations()
     {
         await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
