@@ -133,8 +133,11 @@ public sealed class ContainerSmokeTests
         }
     }
 
-    /// <summary>Runs the build stage: WORKDIR, ARG, COPY from the repository, RUN with the stage's paths mapped here.</summary>
-    private static async Task<string> BuildAsync(Dockerfile dockerfile, ScratchFolder scratch)
+    /// <summary>
+    /// Runs the build stage: WORKDIR, ARG, COPY from the repository, RUN with the stage's paths mapped here; for this
+    /// machine's architecture unless <paramref name="targetArch"/> names another (BuildKit's TARGETARCH: amd64, arm64).
+    /// </summary>
+    internal static async Task<string> BuildAsync(Dockerfile dockerfile, ScratchFolder scratch, string? targetArch = null)
     {
         var final = dockerfile.Final;
         var fromBuild = final.Single(i => i.Keyword == "COPY" && i.Flags.ContainsKey("from"));
@@ -142,7 +145,7 @@ public sealed class ContainerSmokeTests
         var output = fromBuild.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
         var app = scratch.Folder("app");
         var workdir = scratch.Folder("source");
-        var arguments = new Dictionary<string, string> { ["TARGETARCH"] = TargetArch() };
+        var arguments = new Dictionary<string, string> { ["TARGETARCH"] = targetArch ?? TargetArch() };
 
         foreach (var instruction in buildStage.Skip(1))
         {
@@ -426,7 +429,7 @@ public sealed class ContainerSmokeTests
     }
 
     /// <summary>A temp folder the app user can read (temp folders are created owner-only), removed afterwards.</summary>
-    private sealed class ScratchFolder : IDisposable
+    internal sealed class ScratchFolder : IDisposable
     {
         private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
