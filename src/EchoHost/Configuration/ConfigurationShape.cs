@@ -98,6 +98,13 @@ internal static class ConfigurationShape
             return true;
         }
 
+        // TimeSpan reads a bare number as days ("IdleTimeout": 300 would be 300 days): a duration is written with
+        // colons. 0 is zero in any unit, and what the validator's "use 0 for no limit" advice writes.
+        if (type == typeof(TimeSpan) && !value.Contains(':', StringComparison.Ordinal) && value.Trim() != "0")
+        {
+            return false;
+        }
+
         try
         {
             return TypeDescriptor.GetConverter(type).ConvertFromInvariantString(value) is not null;
