@@ -36,7 +36,9 @@ internal static class ConfigurationShape
         {
             if (!properties.TryGetValue(child.Key, out var property))
             {
-                failures.Add($"{child.Path}: unknown key; known keys here are {string.Join(", ", properties.Keys)}");
+                var known = KnownKeys(section, type, properties.Keys);
+                var guess = Closest(child.Key, known) is { } closest ? $"did you mean {closest}? " : string.Empty;
+                failures.Add($"{child.Path}: unknown key; {guess}known keys here are {string.Join(", ", known)}");
                 continue;
             }
 
@@ -84,6 +86,67 @@ internal static class ConfigurationShape
                 failures.Add($"{item.Path}: '{item.Value}' is not {Expected(elementType)}");
             }
         }
+    }
+
+    /// <summary>The keys to offer: a listener whose protocol is known is offered only its own transport's keys.</summary>
+    private static IReadOnlyList<string> KnownKeys(IConfigurationSection section, Type type, IEnumerable<string> keys)
+    {
+        if (type == typeof(ListenerOptions) && ListenerProtocols.TryParse(section[nameof(ListenerOptions.Protocol)], out var protocol))
+        {
+            var other = ListenerOptions.KeysNotFor(ListenerProtocols.Transport(protocol));
+            return keys.Where(k => !other.Contains(k)).ToList();
+        }
+
+        return keys.ToList();
+    }
+
+    /// <summary>
+    /// The known key a typo most likely meant: the only one the key begins (Prot → Protocol), else the nearest within
+    /// one edit for a short key and two for a longer one, case aside; none when nothing is that close.
+    /// </summary>
+    internal static string? Closest(string key, IReadOnlyList<string> known)
+    {
+        if (key.Length >= 3 && known.Where(k => k.StartsWith(key, StringComparison.OrdinalIgnoreCase)).ToList() is [var only])
+        {
+            return only;
+        }
+
+        var allowed = key.Length <= 4 ? 1 : 2;
+        return known.Select(k => (Key: k, Distance: EditDistance(key.ToUpperInvariant(), k.ToUpperInvariant())))
+            .Where(c => c.Distance <= allowed)
+            .OrderBy(c => c.Distance)
+            .Select(c => c.Key)
+            .FirstOrDefault();
+    }
+
+    /// <summary>Edits (insert, delete, replace, swap two neighbours) that turn one string into the other.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
     }
 
     private static Type? ElementType(Type type) =>

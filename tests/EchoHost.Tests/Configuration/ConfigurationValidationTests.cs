@@ -129,6 +129,36 @@ public sealed class ConfigurationValidationTests
     public void Zero_and_written_durations_are_accepted(string value) =>
         Assert.Empty(Failures(c => c["EchoHost:Listeners:Echo:IdleTimeout"] = value));
 
+    [Fact]
+    public void The_known_keys_of_a_tcp_listener_leave_out_the_udp_only_keys_and_the_other_way_round()
+    {
+        var tcp = Assert.Single(Failures(c => c["EchoHost:Listeners:Echo:Colour"] = "red"));
+        var udp = Assert.Single(Failures(c => c["EchoHost:Listeners:Udp:Colour"] = "red"));
+
+        Assert.Equal("EchoHost:Listeners:Echo:Colour: unknown key; known keys here are Protocol, Port, Address, Enabled, IdleTimeout, MaxConnections, "
+            + "MaxConnectionsPerIp, Banner, Tls, ProxyProtocol, TrustedProxies, ProxyProtocolTimeout", tcp);
+        Assert.Equal("EchoHost:Listeners:Udp:Colour: unknown key; known keys here are Protocol, Port, Address, Enabled, MaxDatagramBytes, DenySourcePorts, "
+            + "PerSourceDatagramsPerSecond", udp);
+    }
+
+    [Theory]
+    [InlineData("EchoHost:Listeners:Echo:MaxConections", "MaxConnections")]
+    [InlineData("EchoHost:Listeners:Echo:maxconnectionsperip2", "MaxConnectionsPerIp")]
+    [InlineData("EchoHost:Listeners:Echo:Prot", "Protocol")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramByte", "MaxDatagramBytes")]
+    [InlineData("EchoHost:Chat:MaxUser", "MaxUsers")]
+    [InlineData("EchoHost:Listner", "Listeners")]
+    public void A_close_misspelling_gets_a_did_you_mean(string key, string meant)
+    {
+        var failure = Assert.Single(Failures(c => c[key] = "5"));
+
+        Assert.StartsWith($"{key}: unknown key; did you mean {meant}? known keys here are ", failure);
+    }
+
+    [Fact]
+    public void A_key_near_nothing_gets_no_did_you_mean() =>
+        Assert.DoesNotContain("did you mean", Assert.Single(Failures(c => c["EchoHost:Listeners:Echo:Colour"] = "red")));
+
     [Theory]
     [InlineData("http://collector:4317", "Grpc")]
     [InlineData("https://collector.example:4318/v1/metrics", "HttpProtobuf")]
