@@ -1,6 +1,7 @@
 using System.Collections;
 using System.ComponentModel;
 using System.Reflection;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Options;
 
 namespace EchoHost.Configuration;
@@ -12,10 +13,11 @@ namespace EchoHost.Configuration;
 internal static class ConfigurationShape
 {
     /// <summary>Binds <paramref name="section"/> to <paramref name="options"/>, or throws with one line per bad key.</summary>
-    public static void Bind(IConfigurationSection section, EchoHostOptions options)
+    /// <param name="root">The configuration the section is from: a bad key an environment variable set names that variable.</param>
+    public static void Bind(IConfigurationSection section, EchoHostOptions options, IConfiguration? root = null)
     {
         var failures = new List<string>();
-        Check(section, typeof(EchoHostOptions), failures);
+        Check(section, typeof(EchoHostOptions), new Sources(root as IConfigurationRoot), failures);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(EchoHostOptions), failures);
@@ -28,7 +30,7 @@ internal static class ConfigurationShape
     /// Walks the raw configuration: a key that binds to nothing (a typo) or a value of the wrong type must not
     /// silently fall back to a default — the binder drops a whole listener when one of its values does not convert.
     /// </summary>
-    private static void Check(IConfigurationSection section, Type type, List<string> failures)
+    private static void Check(IConfigurationSection section, Type type, Sources sources, List<string> failures)
     {
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
@@ -38,7 +40,7 @@ internal static class ConfigurationShape
             {
                 var known = KnownKeys(section, type, properties.Keys);
                 var guess = Closest(child.Key, known) is { } closest ? $"did you mean {closest}? " : string.Empty;
-                failures.Add($"{child.Path}: unknown key; {guess}known keys here are {string.Join(", ", known)}");
+                failures.Add($"{sources.Key(child.Path)}: unknown key; {guess}known keys here are {string.Join(", ", known)}");
                 continue;
             }
 
@@ -48,20 +50,20 @@ internal static class ConfigurationShape
                 var valueType = propertyType.GetGenericArguments()[1];
                 foreach (var entry in child.GetChildren())
                 {
-                    Check(entry, valueType, failures);
+                    Check(entry, valueType, sources, failures);
                 }
             }
             else if (ElementType(propertyType) is { } elementType)
             {
-                CheckList(child, elementType, failures);
+                CheckList(child, elementType, sources, failures);
             }
             else if (propertyType.IsClass && propertyType != typeof(string))
             {
-                Check(child, propertyType, failures);
+                Check(child, propertyType, sources, failures);
             }
             else if (child.Value is { } value && !Converts(value, propertyType))
             {
-                failures.Add($"{child.Path}: '{value}' is not {Expected(propertyType)}");
+                failures.Add($"{sources.Key(child.Path)}: '{value}' is not {Expected(propertyType)}");
             }
         }
     }
@@ -71,20 +73,74 @@ internal static class ConfigurationShape
     /// skips a plain value and any item that does not convert, so both are failures here. An empty value is an
     /// empty list.
     /// </summary>
-    private static void CheckList(IConfigurationSection section, Type elementType, List<string> failures)
+    private static void CheckList(IConfigurationSection section, Type elementType, Sources sources, List<string> failures)
     {
         var items = section.GetChildren().ToList();
         if (items.Count == 0 && !string.IsNullOrEmpty(section.Value))
         {
-            failures.Add($"{section.Path}: '{section.Value}' is not a list; write a JSON array such as [ 7, 9 ], or one key per item: {section.Path}:0, {section.Path}:1, …");
+            failures.Add($"{sources.Key(section.Path)}: '{section.Value}' is not a list; write a JSON array such as [ 7, 9 ], or one key per item: {section.Path}:0, {section.Path}:1, …");
         }
 
         foreach (var item in items)
         {
             if (item.Value is not { } value || !Converts(value, elementType))
             {
-                failures.Add($"{item.Path}: '{item.Value}' is not {Expected(elementType)}");
+                failures.Add($"{sources.Key(item.Path)}: '{item.Value}' is not {Expected(elementType)}");
             }
+        }
+    }
+
+    /// <summary>
+    /// Where a key came from, for the keys a user set in an environment variable: the error names that variable
+    /// (<c>EchoHost__Listeners__Echo__Prot</c>) beside the key, since the key's own spelling is not what they typed.
+    /// </summary>
+    private sealed class Sources(IConfigurationRoot? root)
+    {
+        public string Key(string path) =>
+            FromEnvironment(path) && EnvironmentVariable(path) is { } variable ? $"{path} (environment variable {variable})" : path;
+
+        /// <summary>Whether the provider that wins for this key (the last one that has it, or keys under it) is the environment.</summary>
+        private bool FromEnvironment(string path)
+        {
+            foreach (var provider in root?.Providers.Reverse() ?? [])
+            {
+                if (provider.TryGet(path, out _) || provider.GetChildKeys([], path).Any())
+                {
+                    return provider is EnvironmentVariablesConfigurationProvider;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// The variable, as the user spelled it, whose name (any prefix, then the path with <c>__</c> for <c>:</c>)
+        /// is this key or a key under it.
+        /// </summary>
+        private static string? EnvironmentVariable(string path)
+        {
+            string? under = null;
+            foreach (var name in Environment.GetEnvironmentVariables().Keys.OfType<string>().Order(StringComparer.Ordinal))
+            {
+                var key = name.Replace("__", ":", StringComparison.Ordinal);
+                var at = key.IndexOf(path, StringComparison.OrdinalIgnoreCase);
+                if (at < 0 || key[..at].Contains(':', StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (key.Length == at + path.Length)
+                {
+                    return name;
+                }
+
+                if (key[at + path.Length] == ':')
+                {
+                    under ??= name;
+                }
+            }
+
+            return under;
         }
     }
 
