@@ -103,7 +103,7 @@ public partial class Program
         // Configuration: the EchoHost section, validated at start with one line per bad key, and the listener set
         // computed from it once (Configuration/).
         builder.Services.AddOptions<EchoHostOptions>()
-            .Configure<IConfiguration>((options, configuration) => ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options))
+            .Configure<IConfiguration>((options, configuration) => ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EchoHostOptions>, EchoHostOptionsValidator>();
         builder.Services.AddSingleton(sp => ListenerSet.Of(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value));

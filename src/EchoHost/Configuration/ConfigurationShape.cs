@@ -1,6 +1,7 @@
 using System.Collections;
 using System.ComponentModel;
 using System.Reflection;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Options;
 
 namespace EchoHost.Configuration;
@@ -12,10 +13,11 @@ namespace EchoHost.Configuration;
 internal static class ConfigurationShape
 {
     /// <summary>Binds <paramref name="section"/> to <paramref name="options"/>, or throws with one line per bad key.</summary>
-    public static void Bind(IConfigurationSection section, EchoHostOptions options)
+    /// <param name="root">The configuration the section is from: a bad key an environment variable set names that variable.</param>
+    public static void Bind(IConfigurationSection section, EchoHostOptions options, IConfiguration? root = null)
     {
         var failures = new List<string>();
-        Check(section, typeof(EchoHostOptions), failures);
+        Check(section, typeof(EchoHostOptions), new Sources(root as IConfigurationRoot), failures);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(EchoHostOptions), failures);
@@ -28,7 +30,7 @@ internal static class ConfigurationShape
     /// Walks the raw configuration: a key that binds to nothing (a typo) or a value of the wrong type must not
     /// silently fall back to a default — the binder drops a whole listener when one of its values does not convert.
     /// </summary>
-    private static void Check(IConfigurationSection section, Type type, List<string> failures)
+    private static void Check(IConfigurationSection section, Type type, Sources sources, List<string> failures)
     {
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
@@ -36,7 +38,9 @@ internal static class ConfigurationShape
         {
             if (!properties.TryGetValue(child.Key, out var property))
             {
-                failures.Add($"{child.Path}: unknown key; known keys here are {string.Join(", ", properties.Keys)}");
+                var known = KnownKeys(section, type, properties.Keys);
+                var guess = Closest(child.Key, known) is { } closest ? $"did you mean {closest}? " : string.Empty;
+                failures.Add($"{sources.Key(child.Path)}: unknown key; {guess}known keys here are {string.Join(", ", known)}");
                 continue;
             }
 
@@ -46,20 +50,20 @@ internal static class ConfigurationShape
                 var valueType = propertyType.GetGenericArguments()[1];
                 foreach (var entry in child.GetChildren())
                 {
-                    Check(entry, valueType, failures);
+                    Check(entry, valueType, sources, failures);
                 }
             }
             else if (ElementType(propertyType) is { } elementType)
             {
-                CheckList(child, elementType, failures);
+                CheckList(child, elementType, sources, failures);
             }
             else if (propertyType.IsClass && propertyType != typeof(string))
             {
-                Check(child, propertyType, failures);
+                Check(child, propertyType, sources, failures);
             }
             else if (child.Value is { } value && !Converts(value, propertyType))
             {
-                failures.Add($"{child.Path}: '{value}' is not {Expected(propertyType)}");
+                failures.Add($"{sources.Key(child.Path)}: '{value}' is not {Expected(propertyType)}");
             }
         }
     }
@@ -69,21 +73,136 @@ internal static class ConfigurationShape
     /// skips a plain value and any item that does not convert, so both are failures here. An empty value is an
     /// empty list.
     /// </summary>
-    private static void CheckList(IConfigurationSection section, Type elementType, List<string> failures)
+    private static void CheckList(IConfigurationSection section, Type elementType, Sources sources, List<string> failures)
     {
         var items = section.GetChildren().ToList();
         if (items.Count == 0 && !string.IsNullOrEmpty(section.Value))
         {
-            failures.Add($"{section.Path}: '{section.Value}' is not a list; write a JSON array such as [ 7, 9 ], or one key per item: {section.Path}:0, {section.Path}:1, …");
+            failures.Add($"{sources.Key(section.Path)}: '{section.Value}' is not a list; write a JSON array such as [ 7, 9 ], or one key per item: {section.Path}:0, {section.Path}:1, …");
         }
 
         foreach (var item in items)
         {
             if (item.Value is not { } value || !Converts(value, elementType))
             {
-                failures.Add($"{item.Path}: '{item.Value}' is not {Expected(elementType)}");
+                failures.Add($"{sources.Key(item.Path)}: '{item.Value}' is not {Expected(elementType)}");
             }
         }
+    }
+
+    /// <summary>
+    /// Where a key came from, for the keys a user set in an environment variable: the error names that variable
+    /// (<c>EchoHost__Listeners__Echo__Prot</c>) beside the key, since the key's own spelling is not what they typed.
+    /// </summary>
+    private sealed class Sources(IConfigurationRoot? root)
+    {
+        public string Key(string path) =>
+            FromEnvironment(path) && EnvironmentVariable(path) is { } variable ? $"{path} (environment variable {variable})" : path;
+
+        /// <summary>Whether the provider that wins for this key (the last one that has it, or keys under it) is the environment.</summary>
+        private bool FromEnvironment(string path)
+        {
+            foreach (var provider in root?.Providers.Reverse() ?? [])
+            {
+                if (provider.TryGet(path, out _) || provider.GetChildKeys([], path).Any())
+                {
+                    return provider is EnvironmentVariablesConfigurationProvider;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// The variable, as the user spelled it, whose name (any prefix, then the path with <c>__</c> for <c>:</c>)
+        /// is this key or a key under it.
+        /// </summary>
+        private static string? EnvironmentVariable(string path)
+        {
+            string? under = null;
+            foreach (var name in Environment.GetEnvironmentVariables().Keys.OfType<string>().Order(StringComparer.Ordinal))
+            {
+                var key = name.Replace("__", ":", StringComparison.Ordinal);
+                var at = key.IndexOf(path, StringComparison.OrdinalIgnoreCase);
+                if (at < 0 || key[..at].Contains(':', StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (key.Length == at + path.Length)
+                {
+                    return name;
+                }
+
+                if (key[at + path.Length] == ':')
+                {
+                    under ??= name;
+                }
+            }
+
+            return under;
+        }
+    }
+
+    /// <summary>The keys to offer: a listener whose protocol is known is offered only its own transport's keys.</summary>
+    private static IReadOnlyList<string> KnownKeys(IConfigurationSection section, Type type, IEnumerable<string> keys)
+    {
+        if (type == typeof(ListenerOptions) && ListenerProtocols.TryParse(section[nameof(ListenerOptions.Protocol)], out var protocol))
+        {
+            var other = ListenerOptions.KeysNotFor(ListenerProtocols.Transport(protocol));
+            return keys.Where(k => !other.Contains(k)).ToList();
+        }
+
+        return keys.ToList();
+    }
+
+    /// <summary>
+    /// The known key a typo most likely meant: the only one the key begins (Prot → Protocol), else the nearest within
+    /// one edit for a short key and two for a longer one, case aside; none when nothing is that close.
+    /// </summary>
+    internal static string? Closest(string key, IReadOnlyList<string> known)
+    {
+        if (key.Length >= 3 && known.Where(k => k.StartsWith(key, StringComparison.OrdinalIgnoreCase)).ToList() is [var only])
+        {
+            return only;
+        }
+
+        var allowed = key.Length <= 4 ? 1 : 2;
+        return known.Select(k => (Key: k, Distance: EditDistance(key.ToUpperInvariant(), k.ToUpperInvariant())))
+            .Where(c => c.Distance <= allowed)
+            .OrderBy(c => c.Distance)
+            .Select(c => c.Key)
+            .FirstOrDefault();
+    }
+
+    /// <summary>Edits (insert, delete, replace, swap two neighbours) that turn one string into the other.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
     }
 
     private static Type? ElementType(Type type) =>
@@ -96,6 +215,13 @@ internal static class ConfigurationShape
         if (type == typeof(string) || (value.Length == 0 && !type.IsValueType))
         {
             return true;
+        }
+
+        // TimeSpan reads a bare number as days ("IdleTimeout": 300 would be 300 days): a duration is written with
+        // colons. 0 is zero in any unit, and what the validator's "use 0 for no limit" advice writes.
+        if (type == typeof(TimeSpan) && !value.Contains(':', StringComparison.Ordinal) && value.Trim() != "0")
+        {
+            return false;
         }
 
         try

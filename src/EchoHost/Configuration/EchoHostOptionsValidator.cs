@@ -212,18 +212,7 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         // Limits of the other transport would be silently ignored; with an unknown protocol there is nothing to say.
         if (protocol is { } known)
         {
-            if (ListenerProtocols.Transport(known) == ListenerTransport.Udp)
-            {
-                RejectKeys(path, known, failures, ("IdleTimeout", listener.IdleTimeout), ("MaxConnections", listener.MaxConnections),
-                    ("MaxConnectionsPerIp", listener.MaxConnectionsPerIp), ("Banner", listener.Banner), ("Tls", listener.Tls),
-                    ("ProxyProtocol", listener.ProxyProtocol), ("TrustedProxies", listener.TrustedProxies),
-                    ("ProxyProtocolTimeout", listener.ProxyProtocolTimeout));
-            }
-            else
-            {
-                RejectKeys(path, known, failures, ("MaxDatagramBytes", listener.MaxDatagramBytes),
-                    ("DenySourcePorts", listener.DenySourcePorts), ("PerSourceDatagramsPerSecond", listener.PerSourceDatagramsPerSecond));
-            }
+            RejectKeys(path, known, listener, failures);
 
             // The chat greets with its own welcome line; a banner there would never be sent.
             if (known == ListenerProtocol.Chat && listener.Banner is not null)
@@ -304,12 +293,13 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
     }
 
-    private static void RejectKeys(string path, ListenerProtocol protocol, List<string> failures, params (string Key, object? Value)[] keys)
+    private static void RejectKeys(string path, ListenerProtocol protocol, ListenerOptions listener, List<string> failures)
     {
-        var transport = ListenerProtocols.Transport(protocol) == ListenerTransport.Udp ? "TCP" : "UDP";
-        foreach (var (key, value) in keys)
+        var ownTransport = ListenerProtocols.Transport(protocol);
+        var transport = ownTransport == ListenerTransport.Udp ? "TCP" : "UDP";
+        foreach (var key in ListenerOptions.KeysNotFor(ownTransport))
         {
-            if (value is not null)
+            if (typeof(ListenerOptions).GetProperty(key)!.GetValue(listener) is not null)
             {
                 failures.Add($"{path}:{key}: applies to {transport} listeners only; remove it from this {protocol} listener");
             }

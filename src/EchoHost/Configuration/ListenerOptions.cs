@@ -23,6 +23,17 @@ public sealed class ListenerOptions
     /// </summary>
     public static IReadOnlyList<int> DefaultDenySourcePorts { get; } = [0, 7, 9, 13, 17, 19, 37];
 
+    /// <summary>Keys that apply to TCP listeners only: the shape check leaves them out of a UDP listener's known keys, the validator rejects them there.</summary>
+    internal static IReadOnlyList<string> TcpOnlyKeys { get; } =
+        [nameof(IdleTimeout), nameof(MaxConnections), nameof(MaxConnectionsPerIp), nameof(Banner), nameof(Tls), nameof(ProxyProtocol),
+         nameof(TrustedProxies), nameof(ProxyProtocolTimeout)];
+
+    /// <summary>Keys that apply to UDP listeners only.</summary>
+    internal static IReadOnlyList<string> UdpOnlyKeys { get; } = [nameof(MaxDatagramBytes), nameof(DenySourcePorts), nameof(PerSourceDatagramsPerSecond)];
+
+    /// <summary>The keys of the other transport, which a listener of <paramref name="transport"/> must not set.</summary>
+    internal static IReadOnlyList<string> KeysNotFor(ListenerTransport transport) => transport == ListenerTransport.Udp ? TcpOnlyKeys : UdpOnlyKeys;
+
     /// <summary><c>Echo</c> (TCP) or <c>UdpEcho</c>.</summary>
     public string? Protocol { get; set; }
 

@@ -24,7 +24,7 @@ internal static class HealthProbe
         var options = new EchoHostOptions();
         try
         {
-            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options);
+            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration);
         }
         catch (OptionsValidationException ex)
         {

@@ -38,6 +38,7 @@ internal static partial class StartupErrors
             OptionsValidationException validation => validation.Failures.Select(ConfigurationErrors.Line).ToArray(),
             ListenerBindException bind => [DescribeBind(bind, services?.GetService<ListenerSet>())],
             SocketException socket when socket.SocketErrorCode == SocketError.AddressNotAvailable => [DescribeUnavailableAddress(socket, services)],
+            InvalidDataException data when ConfigurationFileErrors.Describe(data) is { } file => [ConfigurationErrors.Line(file)],
             InvalidDataException data when data.Message.StartsWith("Failed to load configuration", StringComparison.Ordinal) =>
                 [$"EchoHost: configuration error: {OneLine(data.Message)} {OneLine(data.InnerException?.Message)}".TrimEnd()],
             InvalidOperationException op when op.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase) =>

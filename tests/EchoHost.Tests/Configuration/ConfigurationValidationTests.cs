@@ -94,6 +94,71 @@ public sealed class ConfigurationValidationTests
         Assert.Contains(failures, f => f.StartsWith(expectedStart, StringComparison.Ordinal));
     }
 
+    /// <summary>TimeSpan reads a bare number as days: <c>"IdleTimeout": 300</c> would have been 300 days.</summary>
+    [Theory]
+    [InlineData("EchoHost:Listeners:Echo:IdleTimeout", "300")]
+    [InlineData("EchoHost:Listeners:Echo:ProxyProtocolTimeout", "5")]
+    [InlineData("EchoHost:Listeners:Echo:Tls:HandshakeTimeout", "10")]
+    [InlineData("EchoHost:ShutdownTimeout", "15")]
+    [InlineData("EchoHost:ShutdownDrainDelay", "-2")]
+    [InlineData("EchoHost:Http:IdleTimeout", "60")]
+    [InlineData("EchoHost:Chat:IdleTimeout", "1800")]
+    [InlineData("EchoHost:Chat:PostgresTimeout", "3")]
+    [InlineData("EchoHost:Chat:SlowReaderNickHold", "60")]
+    [InlineData("EchoHost:Otlp:ExportInterval", "60")]
+    public void A_bare_number_for_a_duration_is_an_error_that_shows_the_format(string key, string value) =>
+        Assert.Contains($"{key}: '{value}' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)", Failures(c => c[key] = value));
+
+    [Fact]
+    public void A_bare_number_in_appsettings_json_is_an_error_too()
+    {
+        var json = """{ "EchoHost": { "Listeners": { "Echo": { "Protocol": "Echo", "Port": 65432, "IdleTimeout": 300 } } } }""";
+        var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions()));
+
+        Assert.Equal(["EchoHost:Listeners:Echo:IdleTimeout: '300' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)"], failure.Failures);
+    }
+
+    /// <summary>0 is zero in every unit, and the validator's own advice says "use 0 for no idle timeout".</summary>
+    [Theory]
+    [InlineData("0")]
+    [InlineData("00:00:00")]
+    [InlineData("1.00:00:00")]
+    [InlineData("00:00:00.500")]
+    public void Zero_and_written_durations_are_accepted(string value) =>
+        Assert.Empty(Failures(c => c["EchoHost:Listeners:Echo:IdleTimeout"] = value));
+
+    [Fact]
+    public void The_known_keys_of_a_tcp_listener_leave_out_the_udp_only_keys_and_the_other_way_round()
+    {
+        var tcp = Assert.Single(Failures(c => c["EchoHost:Listeners:Echo:Colour"] = "red"));
+        var udp = Assert.Single(Failures(c => c["EchoHost:Listeners:Udp:Colour"] = "red"));
+
+        Assert.Equal("EchoHost:Listeners:Echo:Colour: unknown key; known keys here are Protocol, Port, Address, Enabled, IdleTimeout, MaxConnections, "
+            + "MaxConnectionsPerIp, Banner, Tls, ProxyProtocol, TrustedProxies, ProxyProtocolTimeout", tcp);
+        Assert.Equal("EchoHost:Listeners:Udp:Colour: unknown key; known keys here are Protocol, Port, Address, Enabled, MaxDatagramBytes, DenySourcePorts, "
+            + "PerSourceDatagramsPerSecond", udp);
+    }
+
+    [Theory]
+    [InlineData("EchoHost:Listeners:Echo:MaxConections", "MaxConnections")]
+    [InlineData("EchoHost:Listeners:Echo:maxconnectionsperip2", "MaxConnectionsPerIp")]
+    [InlineData("EchoHost:Listeners:Echo:Prot", "Protocol")]
+    [InlineData("EchoHost:Listeners:Udp:MaxDatagramByte", "MaxDatagramBytes")]
+    [InlineData("EchoHost:Chat:MaxUser", "MaxUsers")]
+    [InlineData("EchoHost:Listner", "Listeners")]
+    public void A_close_misspelling_gets_a_did_you_mean(string key, string meant)
+    {
+        var failure = Assert.Single(Failures(c => c[key] = "5"));
+
+        Assert.StartsWith($"{key}: unknown key; did you mean {meant}? known keys here are ", failure);
+    }
+
+    [Fact]
+    public void A_key_near_nothing_gets_no_did_you_mean() =>
+        Assert.DoesNotContain("did you mean", Assert.Single(Failures(c => c["EchoHost:Listeners:Echo:Colour"] = "red")));
+
     [Theory]
     [InlineData("http://collector:4317", "Grpc")]
     [InlineData("https://collector.example:4318/v1/metrics", "HttpProtobuf")]

@@ -47,7 +47,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public static string HostDll => Path.Combine(AppContext.BaseDirectory, "EchoHost.dll");
 
     /// <param name="launcher">A program and its arguments that start dotnet, such as <c>prlimit --nofile=512:512 --</c>.</param>
-    public static HostProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null)
+    /// <param name="hostDll">Another copy of EchoHost.dll to run, such as one beside an appsettings.json of the test's own.</param>
+    public static HostProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null, string? hostDll = null)
     {
         var info = new ProcessStartInfo(launcher is [var program, ..] ? program : "dotnet")
         {
@@ -62,7 +63,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        info.ArgumentList.Add(HostDll);
+        info.ArgumentList.Add(hostDll ?? HostDll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
