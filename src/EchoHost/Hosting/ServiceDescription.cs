@@ -1,18 +1,26 @@
 using EchoHost.Configuration;
 using EchoHost.Health;
+using EchoHost.Pipeline;
 
 namespace EchoHost.Hosting;
 
 /// <summary>
-/// The one-line answer of <c>GET /</c>: who is answering (the machine and, when the Downward API set them, the pod,
-/// namespace and node, as banners show them) and where its listeners are, with TLS and the PROXY protocol noted.
+/// The answer of <c>GET /</c>: a line saying who is answering (the machine and, when the Downward API set them, the
+/// pod, namespace and node, as banners show them) and where its listeners are, with TLS and the PROXY protocol noted;
+/// then a line naming this port's own endpoints, with the key that turns <c>/connections</c> on when it is off.
 /// </summary>
 internal static class ServiceDescription
 {
     public static string Text(ListenerSet listeners, ListenerEndpoints endpoints)
     {
         var described = listeners.All.Select(l => $"{l.Name} ({Features(l)}) on {endpoints.Describe(l)}/{l.TransportName}");
-        return $"EchoHost on {Identity()}: {string.Join("; ", described)}\n";
+        return $"EchoHost on {Identity()}: {string.Join("; ", described)}\n{HttpEndpoints(listeners.Http)}\n";
+    }
+
+    private static string HttpEndpoints(HttpEndpointDefinition http)
+    {
+        var connections = http.ConnectionsEndpoint ? "live connections, JSON" : $"off: {ConnectionsEndpoint.HowToTurnOn}";
+        return $"HTTP endpoints: /metrics (Prometheus text), /healthz (liveness), /readyz (readiness), /connections ({connections})";
     }
 
     private static string Identity()

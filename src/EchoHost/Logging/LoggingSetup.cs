@@ -23,11 +23,15 @@ internal static class LoggingSetup
     /// </summary>
     private const string BufferedTheme = "Serilog.Sinks.SystemConsole.Themes.AnsiConsoleTheme::Literate, Serilog.Sinks.Console";
 
+    /// <summary>Serilog's own default console template, with the connection of a line that has one (<see cref="ConnectionEnricher"/>).</summary>
+    private const string DefaultTextTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}]{Connection} {Message:lj}{NewLine}{Exception}";
+
     /// <summary>
     /// Serilog, configured by the <c>Serilog</c> section, behind Microsoft.Extensions.Logging. Serilog's levels decide
     /// what is written, so Microsoft's own filter lets everything through to it. <c>EchoHost:Logging:Format=Json</c>
     /// replaces the section's sinks with one JSON object per line on the console — timestamp, level, message
-    /// template, rendered message and every property — so a container needs no file edit for structured logs.
+    /// template, rendered message and every property — so a container needs no file edit for structured logs. Text
+    /// templates may name <c>{Connection}</c>, the connection a line belongs to (the shipped one and the default do).
     /// </summary>
     public static void AddEchoHostLogging(this WebApplicationBuilder builder, StartupPhase startupPhase)
     {
@@ -42,10 +46,12 @@ internal static class LoggingSetup
         }
         else if (!builder.Configuration.GetSection(WriteTo).Exists())
         {
-            configuration.WriteTo.Console(theme: AnsiConsoleTheme.Literate);
+            configuration.Enrich.With<ConnectionEnricher>();
+            configuration.WriteTo.Console(outputTemplate: DefaultTextTemplate, theme: AnsiConsoleTheme.Literate);
         }
         else
         {
+            configuration.Enrich.With<ConnectionEnricher>();
             RejectSilence(builder.Configuration);
             AddConfiguredSinks(configuration, builder.Configuration);
         }

@@ -5,15 +5,21 @@ namespace EchoHost.Pipeline;
 
 internal static class ConnectionsEndpoint
 {
+    /// <summary>The key that turns the endpoint on, as <c>GET /</c> and the 404 name it.</summary>
+    public const string Key = "EchoHost:Http:ConnectionsEndpoint";
+
+    /// <summary>What to set to turn it on, for a newcomer who tried it while it was off.</summary>
+    public const string HowToTurnOn = $"set {Key}=true to list live connections";
+
     /// <summary>
     /// <c>GET /connections</c>: every open connection with its counters, like netstat for EchoHost. It shows client
-    /// addresses, so <c>EchoHost:Http:ConnectionsEndpoint = false</c> turns it into a 404.
+    /// addresses, so it is off unless <c>EchoHost:Http:ConnectionsEndpoint = true</c>: a 404 whose one line names the key.
     /// </summary>
     public static void MapConnections(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/connections", (ConnectionRegistry registry, ListenerSet listeners) =>
             listeners.Http.ConnectionsEndpoint
                 ? Results.Json(registry.Snapshot().Select(ConnectionView.Of))
-                : Results.NotFound());
+                : Results.Text($"/connections is off; {HowToTurnOn}\n", "text/plain", statusCode: StatusCodes.Status404NotFound));
 
     internal sealed record ConnectionView(
         string Id,

@@ -8,10 +8,11 @@ internal enum ChatOutcome
 }
 
 /// <summary>
-/// One chat command: its name, how it is written, its line in <c>/help</c> (none for commands help does not list),
-/// and what it does. Adding a command is adding one entry to <see cref="ChatCommands.All"/>.
+/// One chat command: its name, how it is written, its line in <c>/help</c> (every command has one: a newcomer who
+/// typed <c>/help</c> learns from the list that it exists), and what it does. Adding a command is adding one entry to
+/// <see cref="ChatCommands.All"/>.
 /// </summary>
-internal sealed record ChatCommand(string Name, string Syntax, string? Help, Func<ChatServer, ChatUser, string, ValueTask<ChatOutcome>> Run);
+internal sealed record ChatCommand(string Name, string Syntax, string Help, Func<ChatServer, ChatUser, string, ValueTask<ChatOutcome>> Run);
 
 /// <summary>
 /// Every chat command in one registry, the way ssh-chat keeps them: a line is a command when it starts with <c>/</c>;
@@ -35,14 +36,14 @@ internal static class ChatCommands
         new("me", "/me ACTION", "* nick does ACTION",
             (server, user, args) => args.Length == 0 ? Usage(user, "/me ACTION") : Done(() => server.Act(user, args))),
         new("quit", $"/quit or {EndOfSession}", "leave", (_, user, _) => ValueTask.FromResult(Quit(user))),
-        new("help", "/help", null, (_, user, _) => Done(() => Array.ForEach(Help!, user.Send))),
+        new("help", "/help", "list these commands", (_, user, _) => Done(() => Array.ForEach(Help!, user.Send))),
     ];
 
     /// <summary><c>/help</c>'s answer, generated from the registry.</summary>
     public static string[] Help { get; } =
     [
         "*** Commands:",
-        .. All.Where(c => c.Help is not null).Select(c => $"***   {c.Syntax,-16} {c.Help}"),
+        .. All.Select(c => $"***   {c.Syntax,-16} {c.Help}"),
         $"***   {"//text",-16} send a line that starts with /",
         "*** Anything else is sent to everyone in your room.",
     ];

@@ -2,7 +2,7 @@ namespace EchoHost.Protocols.Chat;
 
 internal enum ChatInputKind
 {
-    /// <summary>A complete line of valid UTF-8, control characters made harmless.</summary>
+    /// <summary>A complete line of valid UTF-8: control characters before its text dropped, others made harmless.</summary>
     Line,
     /// <summary>A line went past the limit; it is being discarded up to its end. Reported once per line.</summary>
     TooLong,

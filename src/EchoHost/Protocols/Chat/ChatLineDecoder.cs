@@ -141,9 +141,32 @@ internal sealed class ChatLineDecoder(int maxLineBytes)
 
         // The limit bounds what is delivered and kept in history, not only what came in: a made-visible character can
         // take more bytes than the one it replaces.
-        var received = Encoding.UTF8.GetString(line);
+        var received = WithoutLeadingControls(Encoding.UTF8.GetString(line));
         var text = Sanitize(received);
         output.Add(!ReferenceEquals(text, received) && Encoding.UTF8.GetByteCount(text) > maxLineBytes ? ChatInput.TooLong : ChatInput.Line(text));
+    }
+
+    /// <summary>
+    /// Control characters before a line's first visible character are dropped (the blanks among them stay): a stray
+    /// Ctrl+L typed in telnet before <c>/join games</c> must not turn the command into a message to the room. A line
+    /// of nothing but controls is empty, which the chat ignores. Further in, controls are made visible instead.
+    /// </summary>
+    private static string WithoutLeadingControls(string text)
+    {
+        var leading = 0;
+        while (leading < text.Length && text[leading] is <= ' ' or '\u007f')
+        {
+            leading++;
+        }
+
+        var prefix = text.AsSpan(0, leading);
+        if (!prefix.ContainsAnyExcept(' ', '\t'))
+        {
+            return text;
+        }
+
+        var blanks = new string([.. prefix.ToArray().Where(c => c is ' ' or '\t')]);
+        return string.Concat(blanks, text.AsSpan(leading));
     }
 
     /// <summary>

@@ -327,12 +327,12 @@ public sealed class ChatEndToEndTests
         // The costliest lines that are accepted, then lines that would have cost three times the limit.
         for (var i = 0; i < historySize; i++)
         {
-            await attacker.SendAsync(new string('\u0001', maxLineBytes / 3));
+            await attacker.SendAsync("x" + new string('\u0001', maxLineBytes / 3)); // after a visible character: kept
         }
 
         for (var i = 0; i < historySize; i++)
         {
-            await attacker.SendAsync(new string('\u0001', maxLineBytes));
+            await attacker.SendAsync("x" + new string('\u0001', maxLineBytes - 1));
         }
 
         var answers = await attacker.SyncAsync();

@@ -127,7 +127,7 @@ public sealed class ChatLineDecoderTests
 
     [Fact]
     public void Control_characters_cannot_reach_other_terminals() =>
-        Assert.Equal(["\uFFFD[2Jgone\tok\uFFFD"], Texts(Decode(B("\u001b[2Jgone\tok\u0007\n"))));
+        Assert.Equal(["x\uFFFD[2Jgone\tok\uFFFD"], Texts(Decode(B("x\u001b[2Jgone\tok\u0007\n"))));
 
     [Theory]
     [InlineData("bidi \u202ERLO", "bidi \uFFFDRLO")] // right-to-left override: would reorder others' terminals
@@ -144,10 +144,11 @@ public sealed class ChatLineDecoderTests
     [Fact]
     public void A_line_whose_made_visible_form_is_over_the_limit_is_too_long()
     {
-        // Each 0x01 becomes U+FFFD, three bytes: MaxLineBytes bounds what is delivered and stored, not only what came in.
-        var inputs = Decode(60, [.. Enumerable.Repeat((byte)1, 21), (byte)'\n', .. Enumerable.Repeat((byte)1, 20), (byte)'\n']);
+        // Each 0x01 after the first visible character becomes U+FFFD, three bytes: MaxLineBytes bounds what is delivered
+        // and stored, not only what came in.
+        var inputs = Decode(60, [(byte)'x', .. Enumerable.Repeat((byte)1, 20), (byte)'\n', (byte)'x', .. Enumerable.Repeat((byte)1, 19), (byte)'\n']);
 
-        Assert.Equal(["TooLong", new string('\uFFFD', 20)], Texts(inputs));
+        Assert.Equal(["TooLong", "x" + new string('\uFFFD', 19)], Texts(inputs));
     }
 
     [Fact]
