@@ -1,4 +1,3 @@
-using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Tests.Infrastructure;
@@ -13,7 +12,7 @@ public sealed class ChatHelpTests
     public void Help_lists_every_command_in_the_registry_help_included()
     {
         var server = new ChatServer(new ChatOptions(), new ManualTime(), NullLogger<ChatServer>.Instance);
-        var outbox = new Outbox();
+        var outbox = new LinesOutbox();
         var user = server.Connect("c", "Chat", outbox, new NoChatCounts())!;
         outbox.Lines.Clear();
 
@@ -24,18 +23,5 @@ public sealed class ChatHelpTests
         {
             Assert.Single(outbox.Lines, l => l.StartsWith($"***   {command.Syntax} ", StringComparison.Ordinal));
         }
-    }
-
-    private sealed class Outbox : IChatOutbox
-    {
-        public List<string> Lines { get; } = [];
-
-        public bool TryEnqueue(byte[] line)
-        {
-            Lines.Add(Encoding.UTF8.GetString(line).TrimEnd('\r', '\n'));
-            return true;
-        }
-
-        public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Tests.Infrastructure;
@@ -226,18 +225,5 @@ public sealed class ChatServerBackplaneTests
             Calls.Add($"room {room}");
             return ValueTask.FromResult(Reachable ? Shared<SharedRoom>.Of(new SharedRoom(null, [])) : Shared<SharedRoom>.Unavailable);
         }
-    }
-
-    private sealed class LinesOutbox : IChatOutbox
-    {
-        public List<string> Lines { get; } = [];
-
-        public bool TryEnqueue(byte[] line)
-        {
-            Lines.Add(Encoding.UTF8.GetString(line).TrimEnd('\r', '\n'));
-            return true;
-        }
-
-        public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Tests.Infrastructure;
@@ -19,9 +18,9 @@ public sealed class ChatServerTests
         return new ChatServer(options, _time, NullLogger<ChatServer>.Instance);
     }
 
-    private (ChatUser User, Outbox Outbox) Join(ChatServer server, string? nick = null)
+    private (ChatUser User, LinesOutbox Outbox) Join(ChatServer server, string? nick = null)
     {
-        var outbox = new Outbox();
+        var outbox = new LinesOutbox();
         var user = server.Connect("c", "Chat", outbox, _counts)!;
         if (nick is not null)
         {
@@ -36,7 +35,7 @@ public sealed class ChatServerTests
     public void A_new_user_is_welcomed_into_the_lobby_with_a_guest_nick()
     {
         var server = Server();
-        var outbox = new Outbox();
+        var outbox = new LinesOutbox();
 
         var user = server.Connect("c1", "Chat", outbox, _counts);
 
@@ -201,7 +200,7 @@ public sealed class ChatServerTests
         }
 
         var (_, bobBox) = Join(server);
-        var replay = new Outbox();
+        var replay = new LinesOutbox();
         server.Connect("c", "Chat", replay, _counts);
 
         Assert.Equal("*** Recent messages in lobby:", replay.Lines[1]);
@@ -214,7 +213,7 @@ public sealed class ChatServerTests
     {
         var server = Server(o => o.MaxUsers = 1);
         Join(server);
-        var outbox = new Outbox();
+        var outbox = new LinesOutbox();
 
         Assert.Null(server.Connect("c2", "Chat", outbox, _counts));
         Assert.Equal(["!!! Server full (1 users); try again later."], outbox.Lines);
@@ -299,29 +298,6 @@ public sealed class ChatServerTests
     [InlineData("Admin")]
     [InlineData("echohost")]
     public void Reserved_nicks_are_reserved_in_any_case(string nick) => Assert.True(ChatNames.IsReservedNick(nick));
-
-    /// <summary>What the chat sent one user, decoded line by line.</summary>
-    private sealed class Outbox : IChatOutbox
-    {
-        public List<string> Lines { get; } = [];
-
-        public bool Refuse { get; set; }
-
-        public bool TryEnqueue(byte[] line)
-        {
-            if (Refuse)
-            {
-                return false;
-            }
-
-            var text = Encoding.UTF8.GetString(line);
-            Assert.EndsWith("\r\n", text);
-            Lines.Add(text[..^2]);
-            return true;
-        }
-
-        public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line);
-    }
 
     private sealed class Counts : IChatObserver
     {
