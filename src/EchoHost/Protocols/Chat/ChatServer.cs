@@ -161,7 +161,7 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             oldNick = user.Nick;
             room = user.Room!.Name;
             // The user's own held nick (NickProblem let it through): free it everywhere, ahead of the claim below.
-            if (HeldNick(requested) is { } hold)
+            if (HeldNick(ChatNames.NickKeys(requested)) is { } hold)
             {
                 Release(hold);
             }
@@ -421,7 +421,9 @@ internal sealed partial class ChatServer : IChatBackplaneSink
     /// </summary>
     private bool IsTaken(string nick, ChatUser? user)
     {
-        foreach (var key in ChatNames.NickKeys(nick))
+        // Computed once: a skeleton walks the confusables table.
+        var keys = ChatNames.NickKeys(nick);
+        foreach (var key in keys)
         {
             if (_userKeys.TryGetValue(key, out var owner) && owner != user)
             {
@@ -429,15 +431,15 @@ internal sealed partial class ChatServer : IChatBackplaneSink
             }
         }
 
-        return HeldNick(nick) is { } hold && (user?.Address is null || user.Address != hold.Address);
+        return HeldNick(keys) is { } hold && (user?.Address is null || user.Address != hold.Address);
     }
 
     private bool IsInUse(string nick) => IsTaken(nick, user: null);
 
-    /// <summary>The hold on <paramref name="nick"/> (or a look-alike) if one is still running; an ended one is released now.</summary>
-    private NickHold? HeldNick(string nick)
+    /// <summary>The hold on a nick with these keys (or a look-alike) if one is still running; an ended one is released now.</summary>
+    private NickHold? HeldNick(string[] nickKeys)
     {
-        var hold = ChatNames.NickKeys(nick).Select(key => _held.GetValueOrDefault(key)).FirstOrDefault(h => h is not null);
+        var hold = nickKeys.Select(key => _held.GetValueOrDefault(key)).FirstOrDefault(h => h is not null);
         if (hold is null)
         {
             return null;
