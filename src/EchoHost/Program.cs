@@ -129,9 +129,9 @@ public partial class Program
         // Budgets: what one connection's transport may buffer, and the process-wide memory and descriptor budgets that
         // refuse new connections before the runtime or the kernel would fail (Hosting/ResourceBudgets).
         builder.Services.AddEchoHostBudgets();
-        builder.Services.AddSingleton(sp => new ChatServer(
-            sp.GetRequiredService<ListenerSet>().Options.Chat, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>(), sp.ChatBackplane()));
-        // With EchoHost:Chat:Postgres, rooms span every instance on that database (Protocols/Chat/Backplane).
+        // The chat core every chat listener shares; with EchoHost:Chat:Postgres, rooms span every instance on that
+        // database (Protocols/Chat/Core, Protocols/Chat/Backplane).
+        builder.Services.AddChatCore(sp => sp.GetRequiredService<ListenerSet>().Options.Chat, sp => sp.ChatBackplane());
         builder.Services.AddChatBackplane(sp => sp.GetRequiredService<ListenerSet>().Options.Chat);
         builder.Services.AddSingleton<IConnectionListenerFactory, ListenerBindFailures>();
         builder.Services.AddSingleton<KestrelListenerSetup>();

@@ -1,18 +1,11 @@
+using EchoHost.Protocols.Chat.Core;
+
 namespace EchoHost.Protocols.Chat;
 
-/// <summary>The answer of a shared nick claim.</summary>
-internal enum NickClaim
-{
-    Claimed,
-    /// <summary>Someone on another instance has it.</summary>
-    Taken,
-    /// <summary>The shared store cannot be reached: the chat decides on what this instance knows.</summary>
-    Unavailable,
-}
-
 /// <summary>
-/// The second delivery path under the chat core, for rooms that span several instances (scale-out). The core tells
-/// it what happened — after delivering locally — and asks it what other instances know; it delivers what other
+/// The PostgreSQL backplane's contract, in rendered lines; the core reaches it through <see cref="ChatBackplaneBus"/>
+/// (its <see cref="IChatBus"/>). The second delivery path under the chat core, for rooms that span several instances
+/// (scale-out). The core tells it what happened — after delivering locally — and asks it what other instances know; it delivers what other
 /// instances did back through <see cref="IChatBackplaneSink"/>. Nothing here may block: one-way calls only queue,
 /// and every question has an answer meaning "not reachable now", on which the core falls back to its own state.
 /// Without a backplane the core is exactly the single-instance chat.
@@ -61,27 +54,8 @@ internal interface IChatBackplane
     ValueTask<Shared<SharedRoom>> RoomAsync(string room, int count);
 }
 
-/// <summary>What became of a line for the other instances.</summary>
-internal enum LineRelay
-{
-    /// <summary>On its way to the other instances.</summary>
-    Queued,
-    /// <summary>It reaches only this instance (the other instances are behind): tell the sender, the first time.</summary>
-    Refused,
-    /// <summary>Refused again, and the sender was already told.</summary>
-    StillRefused,
-}
-
 /// <summary>A room as all instances know it: <see cref="Name"/> is null for a room nobody is in or wrote to.</summary>
 internal sealed record SharedRoom(string? Name, IReadOnlyList<(DateTimeOffset At, string Line)> History);
-
-/// <summary>An answer from the shared store, or <see cref="Unavailable"/> when it cannot be reached.</summary>
-internal readonly record struct Shared<T>(bool Available, T Value)
-{
-    public static Shared<T> Unavailable => new(false, default!);
-
-    public static Shared<T> Of(T value) => new(true, value);
-}
 
 /// <summary>How other instances' events reach this chat: through the same fan-out as local ones. Calls must be quick.</summary>
 internal interface IChatBackplaneSink

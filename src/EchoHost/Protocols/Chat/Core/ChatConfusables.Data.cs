@@ -16,7 +16,7 @@
 //
 // </auto-generated>
 
-namespace EchoHost.Protocols.Chat;
+namespace EchoHost.Protocols.Chat.Core;
 
 internal static partial class ChatConfusables
 {
