@@ -131,8 +131,8 @@ public partial class Program
         builder.Services.AddEchoHostBudgets();
         // The chat core every chat listener shares; with EchoHost:Chat:Postgres, rooms span every instance on that
         // database (Protocols/Chat/Core, Protocols/Chat/Backplane).
-        builder.Services.AddChatCore(sp => sp.GetRequiredService<ListenerSet>().Options.Chat, sp => sp.ChatBackplane());
         builder.Services.AddChatBackplane(sp => sp.GetRequiredService<ListenerSet>().Options.Chat);
+        builder.Services.AddChatCore(sp => sp.GetRequiredService<ListenerSet>().Options.Chat);
         builder.Services.AddSingleton<IConnectionListenerFactory, ListenerBindFailures>();
         builder.Services.AddSingleton<KestrelListenerSetup>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<KestrelListenerSetup>());

@@ -1,5 +1,6 @@
-global using EchoHost.Protocols.Chat.Core;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EchoHost.Protocols.Chat;
 
@@ -7,17 +8,13 @@ internal static class ChatCoreServices
 {
     /// <summary>
     /// The chat every chat listener shares: its core (<see cref="ChatServer"/>) over one <see cref="IChatBus"/> — the
-    /// PostgreSQL backplane with <c>EchoHost:Chat:Postgres</c>, this process only otherwise — the loop that delivers
-    /// what other instances did, and the line protocol's renderer. <paramref name="backplane"/> is the configured
-    /// PostgreSQL backplane, if any (Backplane/BackplaneSetup registers it).
+    /// one registered already (the PostgreSQL backplane's, Backplane/BackplaneSetup), this process only otherwise —
+    /// the loop that delivers what other instances did, and the line protocol's renderer.
     /// </summary>
-    public static IServiceCollection AddChatCore(
-        this IServiceCollection services, Func<IServiceProvider, ChatOptions> options, Func<IServiceProvider, IChatBackplane?> backplane)
+    public static IServiceCollection AddChatCore(this IServiceCollection services, Func<IServiceProvider, ChatOptions> options)
     {
         services.AddSingleton(sp => new ChatLineRenderer(options(sp)));
-        services.AddSingleton<IChatBus>(sp => backplane(sp) is { } shared
-            ? new ChatBackplaneBus(shared, sp.GetRequiredService<ChatLineRenderer>())
-            : new LocalChatBus());
+        services.TryAddSingleton<IChatBus, LocalChatBus>();
         services.AddSingleton(sp => new ChatServer(
             options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(ChatActivityLog.Category),
             sp.GetRequiredService<IChatBus>()));

@@ -1,3 +1,4 @@
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Telemetry;
 
 namespace EchoHost.Protocols.Chat;

@@ -159,8 +159,8 @@ public sealed class ChatServerBackplaneTests
         _server.Deliver(new ChatDelivery.NickLost("ZED", "guest-77", "lobby"));
         _server.Deliver(new ChatDelivery.NickLost("nobody", "guest-78", "lobby"));
 
-        // The other instances hear of the rename; the guest nick claimed for a user who is gone is given back.
-        Assert.Equal(["notice lobby: *** zed is now known as guest-77", "released guest-78 lobby: "], _backplane.Calls);
+        // The guest nick claimed for a user who is gone is given back (the bus told the other instances of the rename).
+        Assert.Equal(["released guest-78 lobby: "], _backplane.Calls);
 
         Assert.Equal(["!!! Your nick zed was taken on another server while the servers could not reach each other; you are now known as guest-77."], bobLines);
         Assert.Equal(["*** zed is now known as guest-77"], anaLines);
@@ -226,8 +226,6 @@ public sealed class ChatServerBackplaneTests
             Registered.Remove(nick);
             Calls.Add($"released {nick} {room}: {(notice is null ? "" : _lines.Text(notice))}");
         }
-
-        public void Noticed(string room, ChatEvent notice) => Calls.Add($"notice {room}: {_lines.Text(notice)}");
 
         public ValueTask<Shared<string?>> SendPrivateAsync(string nick, ChatEvent message)
         {

@@ -70,8 +70,8 @@ internal sealed partial class ChatServer
 
     /// <summary>
     /// The store decided after an outage that <paramref name="nick"/> belongs to someone on another instance: the user
-    /// here becomes <paramref name="newNick"/> and is told why, and the other instances hear of the rename. When that
-    /// user is gone (or the new nick is in use here), the store's claim on <paramref name="newNick"/> is given back.
+    /// here becomes <paramref name="newNick"/> and is told why (the bus told the other instances). When that user is
+    /// gone (or the new nick is in use here), the store's claim on <paramref name="newNick"/> is given back.
     /// </summary>
     private void ApplyNickLost(string nick, string newNick, string room)
     {
@@ -86,7 +86,6 @@ internal sealed partial class ChatServer
             nick = user.Nick;
             Rename(user, newNick);
             user.Send(ChatEvent.NickLost(nick, newNick));
-            _bus.Noticed(user.Room!.Name, ChatEvent.NickChanged(user.Room.Name, nick, newNick));
         }
 
         LogNickLost(nick, newNick);

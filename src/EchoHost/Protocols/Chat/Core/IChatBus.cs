@@ -37,9 +37,6 @@ internal interface IChatBus
     /// <summary>A user is gone, with the notice for the room if any: the nick is free again.</summary>
     void Left(string nick, string room, ChatEvent? notice);
 
-    /// <summary>A notice for a room on the other instances (a rename the core applied after an outage).</summary>
-    void Noticed(string room, ChatEvent notice);
-
     /// <summary>Sends <paramref name="message"/> to <paramref name="nick"/> on another instance: the nick as its owner spells it, null if nobody has it.</summary>
     ValueTask<Shared<string?>> SendPrivateAsync(string nick, ChatEvent message);
 

@@ -28,10 +28,6 @@ internal sealed class LocalChatBus : IChatBus
     {
     }
 
-    public void Noticed(string room, ChatEvent notice)
-    {
-    }
-
     public ValueTask<Shared<string?>> SendPrivateAsync(string nick, ChatEvent message) => ValueTask.FromResult(Shared<string?>.Unavailable);
 
     public ValueTask<Shared<IReadOnlyList<string>>> WhoAsync(string room) => ValueTask.FromResult(Shared<IReadOnlyList<string>>.Unavailable);
