@@ -282,6 +282,29 @@ public sealed class ChatServerTests
         Assert.Contains("***   /quit or %end%   leave", anaBox.Lines);
     }
 
+    [Fact]
+    public async Task A_room_renders_an_event_once_per_client_kind_not_once_per_recipient()
+    {
+        var server = Server();
+        var lines = new CountingRenderer(TestChat.Renderer(server));
+        var other = new CountingRenderer(TestChat.Renderer(server));
+        var boxes = new List<LinesOutbox>();
+        var users = new List<ChatUser>();
+        foreach (var renderer in new[] { lines, lines, other, lines, other })
+        {
+            var box = new LinesOutbox();
+            boxes.Add(box);
+            users.Add((await server.ConnectAsync(new ChatSession(box, renderer, _counts, NoLog.Instance)))!);
+        }
+
+        var (rendered, otherRendered) = (lines.Rendered, other.Rendered);
+        await server.HandleAsync(users[0], "hola");
+
+        // Four recipients of two kinds: two renderings.
+        Assert.Equal((rendered + 1, otherRendered + 1), (lines.Rendered, other.Rendered));
+        Assert.All(boxes.Skip(1), box => Assert.Equal("<guest-1> hola", box.Lines[^1]));
+    }
+
     [Theory]
     [InlineData("ana", null)]
     [InlineData("A.n-a_9", null)]
@@ -298,6 +321,46 @@ public sealed class ChatServerTests
     [InlineData("Admin")]
     [InlineData("echohost")]
     public void Reserved_nicks_are_reserved_in_any_case(string nick) => Assert.True(ChatNames.IsReservedNick(nick));
+
+    private sealed class CountingRenderer(IChatRenderer inner) : IChatRenderer
+    {
+        public int Rendered { get; private set; }
+
+        public byte[] Render(ChatEvent chatEvent)
+        {
+            Rendered++;
+            return inner.Render(chatEvent);
+        }
+    }
+
+    private sealed class NoLog : IChatActivityLog
+    {
+        public static readonly NoLog Instance = new();
+
+        public void NickChanged(string oldNick, string nick)
+        {
+        }
+
+        public void Moved(string nick, string fromRoom, string room)
+        {
+        }
+
+        public void TooManyRooms(string nick, string room, int maxRooms)
+        {
+        }
+
+        public void Message(string nick, string room, string text)
+        {
+        }
+
+        public void Private(string nick, string target, string text)
+        {
+        }
+
+        public void PrivatesRefused(string nick, int limit)
+        {
+        }
+    }
 
     private sealed class Counts : IChatObserver
     {

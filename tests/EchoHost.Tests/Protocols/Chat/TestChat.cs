@@ -1,7 +1,6 @@
-// Until the backplane tests and the metrics tests name the chat core's namespace themselves (its types moved there).
-global using EchoHost.Protocols.Chat.Core;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EchoHost.Tests.Protocols.Chat;
