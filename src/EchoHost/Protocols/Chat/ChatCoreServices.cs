@@ -17,7 +17,7 @@ internal static class ChatCoreServices
         services.TryAddSingleton<IChatBus, LocalChatBus>();
         services.AddSingleton(sp => new ChatServer(
             options(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(ChatActivityLog.Category),
-            sp.GetRequiredService<IChatBus>()));
+            sp.GetRequiredService<IChatBus>(), new ChatRoomCounts()));
         services.AddHostedService<ChatDeliveryPump>();
         return services;
     }

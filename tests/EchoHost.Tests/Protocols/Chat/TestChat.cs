@@ -10,7 +10,7 @@ internal static class TestChat
 {
     /// <summary>A chat server on its own (<see cref="LocalChatBus"/>) or over <paramref name="bus"/>.</summary>
     public static ChatServer Server(ChatOptions options, TimeProvider time, IChatBus? bus = null) =>
-        new(options, time, NullLogger.Instance, bus ?? new LocalChatBus());
+        new(options, time, NullLogger.Instance, bus ?? new LocalChatBus(), new ChatRoomCounts());
 
     /// <summary>Connects a line-protocol client whose lines go to <paramref name="outbox"/>.</summary>
     public static ValueTask<ChatUser?> ConnectAsync(this ChatServer server, IChatOutbox outbox, IChatObserver? observer = null, string? from = null) =>

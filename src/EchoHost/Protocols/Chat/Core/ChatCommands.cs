@@ -154,21 +154,10 @@ internal static class ChatCommands
         return Continue;
     }
 
-    /// <summary>Continue once <paramref name="pending"/> is done: at once when it already is (always without a backplane).</summary>
-    private static ValueTask<ChatOutcome> Done(ValueTask pending)
+    /// <summary>Continue once <paramref name="pending"/> is done (synchronously, with no allocation, when it already is).</summary>
+    private static async ValueTask<ChatOutcome> Done(ValueTask pending)
     {
-        if (pending.IsCompletedSuccessfully)
-        {
-            pending.GetAwaiter().GetResult();
-            return Continue;
-        }
-
-        return Awaited(pending);
-
-        static async ValueTask<ChatOutcome> Awaited(ValueTask pending)
-        {
-            await pending;
-            return ChatOutcome.Continue;
-        }
+        await pending;
+        return ChatOutcome.Continue;
     }
 }

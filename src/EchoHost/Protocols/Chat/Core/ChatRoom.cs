@@ -4,14 +4,11 @@ namespace EchoHost.Protocols.Chat.Core;
 /// A room: its members, its recent history, and the fan-out of its events (as ssh-chat's room.go). Mutated only under
 /// the chat server's lock.
 /// </summary>
-internal sealed class ChatRoom(string name, int historySize, IChatObserver countedBy)
+internal sealed class ChatRoom(string name, int historySize)
 {
     private readonly Queue<(DateTimeOffset At, ChatEvent Event)> _history = new();
 
     public string Name { get; } = name;
-
-    /// <summary>Rooms are shared by every chat listener; the observer of the user who opened it counts it until it closes.</summary>
-    public IChatObserver CountedBy { get; } = countedBy;
 
     /// <summary>Copy-on-write, so a broadcast can walk it while others join and leave.</summary>
     public ChatUser[] Members { get; private set; } = [];

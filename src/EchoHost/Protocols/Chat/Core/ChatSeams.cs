@@ -46,6 +46,20 @@ internal interface IChatObserver
 }
 
 /// <summary>
+/// What happens to rooms, which belong to no user: opened (by a user, whose observer is given), closed, and messages
+/// from other instances delivered in them. The host decides whose counts these are. Called under the chat's lock.
+/// </summary>
+internal interface IChatRoomCounts
+{
+    void Opened(string room, IChatObserver openedBy);
+
+    void Closed(string room);
+
+    /// <summary>A message from another instance was queued for <paramref name="recipients"/> users in the room.</summary>
+    void Delivered(string room, int recipients);
+}
+
+/// <summary>
 /// What a user did, for the operator's log: the client kind's session writes the log lines, with what it knows of the
 /// connection (its listener), so the core's API carries no values that exist only for log lines.
 /// </summary>

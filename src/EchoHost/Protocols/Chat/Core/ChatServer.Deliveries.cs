@@ -44,7 +44,7 @@ internal sealed partial class ChatServer
                     room.Remember(_time.GetUtcNow(), chatEvent);
                 }
 
-                room.CountedBy.Delivered(room.Broadcast(chatEvent, except: null));
+                _roomCounts.Delivered(room.Name, room.Broadcast(chatEvent, except: null));
             }
         }
     }

@@ -138,13 +138,13 @@ internal sealed partial class ChatServer
         if (room.Members.Length == 0 && !ChatNames.Comparer.Equals(room.Name, Lobby))
         {
             _rooms.Remove(room.Name);
-            room.CountedBy.RoomClosed();
+            _roomCounts.Closed(room.Name);
         }
 
         return left;
     }
 
-    /// <summary>Rooms are shared by every chat listener; the one whose user opens or closes a room counts it.</summary>
+    /// <summary>Rooms are shared by every chat listener: who counts a room is for <see cref="IChatRoomCounts"/> to say.</summary>
     private ChatRoom? GetOrCreateRoom(string name, ChatUser creator)
     {
         if (_rooms.TryGetValue(name, out var room))
@@ -157,9 +157,9 @@ internal sealed partial class ChatServer
             return null;
         }
 
-        room = new ChatRoom(name, _options.HistorySize, creator.Observer);
+        room = new ChatRoom(name, _options.HistorySize);
         _rooms.Add(name, room);
-        creator.Observer.RoomOpened();
+        _roomCounts.Opened(name, creator.Observer);
         return room;
     }
 }

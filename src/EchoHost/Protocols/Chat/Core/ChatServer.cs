@@ -18,12 +18,14 @@ internal sealed partial class ChatServer
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IChatBus _bus;
+    private readonly IChatRoomCounts _roomCounts;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ChatUser> _users = new(ChatNames.Comparer);
     private readonly Dictionary<string, ChatRoom> _rooms = new(ChatNames.Comparer);
 
-    public ChatServer(ChatOptions options, TimeProvider time, ILogger logger, IChatBus bus)
+    public ChatServer(ChatOptions options, TimeProvider time, ILogger logger, IChatBus bus, IChatRoomCounts roomCounts)
     {
+        _roomCounts = roomCounts;
         _options = options;
         _time = time;
         _logger = logger;
