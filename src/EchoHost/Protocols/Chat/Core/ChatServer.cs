@@ -38,15 +38,15 @@ internal sealed partial class ChatServer
     public ValueTask<ChatOutcome> HandleAsync(ChatUser user, string line) => ChatCommands.Execute(this, user, line);
 
     /// <summary>
-    /// Admits a new user to the lobby with a guest nick, or returns null when the server is full (the client was told).
+    /// Admits a new user to the lobby with a guest nick, or returns null when the server is full (the session was told).
     /// <paramref name="remoteEndPoint"/> (the client as the transport saw it) gives the address that may take back the
     /// user's nick after a cut.
     /// </summary>
-    public async ValueTask<ChatUser?> ConnectAsync(ChatSession client, string? remoteEndPoint = null)
+    public async ValueTask<ChatUser?> ConnectAsync(ChatSession session, string? remoteEndPoint = null)
     {
         lock (_lock)
         {
-            if (IsFull(client))
+            if (IsFull(session))
             {
                 return null;
             }
@@ -57,7 +57,7 @@ internal sealed partial class ChatServer
 
         lock (_lock)
         {
-            if (IsFull(client))
+            if (IsFull(session))
             {
                 if (claimed is not null)
                 {
@@ -73,10 +73,10 @@ internal sealed partial class ChatServer
                 nick = $"guest-{++_nextGuest}";
             }
 
-            var user = new ChatUser(nick, client, ClientAddress(remoteEndPoint));
+            var user = new ChatUser(nick, session, ClientAddress(remoteEndPoint));
             _users.Add(nick, user);
             AddKeys(user);
-            client.Observer.UserJoined();
+            session.Observer.UserJoined();
             user.Send(ChatEvent.Welcome(nick));
             EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared);
             return user;
@@ -116,14 +116,14 @@ internal sealed partial class ChatServer
     }
 
     /// <summary>Refuses the connection when <see cref="ChatOptions.MaxUsers"/> are here (the client is told).</summary>
-    private bool IsFull(ChatSession client)
+    private bool IsFull(ChatSession session)
     {
         if (_users.Count < _options.MaxUsers)
         {
             return false;
         }
 
-        client.Outbox.TryEnqueue(client.Renderer.Render(ChatEvent.ServerFull(_options.MaxUsers)));
+        session.Outbox.TryEnqueue(session.Renderer.Render(ChatEvent.ServerFull(_options.MaxUsers)));
         return true;
     }
 
