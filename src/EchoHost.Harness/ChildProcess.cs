@@ -39,6 +39,9 @@ public sealed partial class ChildProcess : IAsyncDisposable, IDisposable
 
     public bool HasExited => _exited.Task.IsCompleted;
 
+    /// <summary>The exit code once the child has exited; null while it runs.</summary>
+    public int? ExitCode => HasExited ? _process.ExitCode : null;
+
     /// <summary>The log file the child writes, or null when its output is captured in memory.</summary>
     public string? LogPath => _options.LogFile;
 
