@@ -109,15 +109,16 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>The postmaster and every backend it runs now, for figures read from /proc; empty when not running.</summary>
     public IReadOnlyList<int> ServerProcessIds()
     {
-        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        var ids = new List<int>();
         try
         {
+            var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
             if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var postmaster))
             {
-                return [];
+                return ids;
             }
 
-            var ids = new List<int> { postmaster };
+            ids.Add(postmaster);
             foreach (var task in Directory.GetDirectories($"/proc/{postmaster}/task"))
             {
                 var children = File.ReadAllText(Path.Combine(task, "children"));
@@ -126,13 +127,13 @@ public sealed class PostgresCluster : IAsyncDisposable
                     ids.Add(int.Parse(child, System.Globalization.CultureInfo.InvariantCulture));
                 }
             }
-
-            return ids;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var postmaster) ? [postmaster] : [];
+            // the server stopping meanwhile: the ids read so far
         }
+
+        return ids;
     }
 
     /// <summary>The last lines of postgres.log.</summary>
