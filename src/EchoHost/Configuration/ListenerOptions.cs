@@ -34,7 +34,7 @@ public sealed class ListenerOptions
     /// <summary>The keys of the other transport, which a listener of <paramref name="transport"/> must not set.</summary>
     internal static IReadOnlyList<string> KeysNotFor(ListenerTransport transport) => transport == ListenerTransport.Udp ? TcpOnlyKeys : UdpOnlyKeys;
 
-    /// <summary><c>Echo</c> (TCP) or <c>UdpEcho</c>.</summary>
+    /// <summary>The name of a registered protocol (see <see cref="ProtocolRegistry"/>), in any case.</summary>
     public string? Protocol { get; set; }
 
     public int? Port { get; set; }

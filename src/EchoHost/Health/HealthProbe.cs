@@ -37,7 +37,7 @@ internal static class HealthProbe
             return 1;
         }
 
-        var endpoint = ListenerSet.Of(options).Http;
+        var endpoint = HttpEndpointDefinition.Of(options);
         if (!endpoint.Enabled)
         {
             await Console.Error.WriteLineAsync("EchoHost: health: the HTTP endpoint is disabled (EchoHost:Http:Enabled = false)");

@@ -1,3 +1,4 @@
+using EchoHost.Tests.Infrastructure;
 using EchoHost.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -30,7 +31,7 @@ public sealed class ConfigurationValidationTests
             return ex.Failures.ToList();
         }
 
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        var result = TestProtocols.Validator().Validate(null, options);
         return result.Failed ? result.Failures!.ToList() : [];
     }
 
@@ -115,7 +116,7 @@ public sealed class ConfigurationValidationTests
         var json = """{ "EchoHost": { "Listeners": { "Echo": { "Protocol": "Echo", "Port": 65432, "IdleTimeout": 300 } } } }""";
         var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
 
-        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions()));
+        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), protocols: TestProtocols.Registry));
 
         Assert.Equal(["EchoHost:Listeners:Echo:IdleTimeout: '300' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)"], failure.Failures);
     }
@@ -229,7 +230,7 @@ public sealed class ConfigurationValidationTests
     public void Udp_limits_default_when_unset_and_a_set_list_replaces_the_default()
     {
         var options = Bind(Valid());
-        var udp = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Udp");
+        var udp = Assert.Single(ListenerSet.Of(options, TestProtocols.Registry).All, l => l.Name == "Udp");
         Assert.Equal(ListenerTransport.Udp, udp.Transport);
         Assert.Equal(65_507, udp.Udp.MaxDatagramBytes);
         Assert.Equal([0, 7, 9, 13, 17, 19, 37], udp.Udp.DenySourcePorts);
@@ -240,7 +241,7 @@ public sealed class ConfigurationValidationTests
         values["EchoHost:Listeners:Udp:DenySourcePorts:1"] = "4001";
         values["EchoHost:Listeners:Udp:MaxDatagramBytes"] = "512";
         values["EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond"] = "0";
-        udp = Assert.Single(ListenerSet.Of(Bind(values)).All, l => l.Name == "Udp");
+        udp = Assert.Single(ListenerSet.Of(Bind(values), TestProtocols.Registry).All, l => l.Name == "Udp");
         Assert.Equal([4000, 4001], udp.Udp.DenySourcePorts);
         Assert.Equal(512, udp.Udp.MaxDatagramBytes);
         Assert.Equal(0, udp.Udp.PerSourceDatagramsPerSecond);
@@ -253,7 +254,7 @@ public sealed class ConfigurationValidationTests
         values["EchoHost:Listeners:Udp:DenySourcePorts"] = "";
 
         Assert.Empty(Failures(c => c["EchoHost:Listeners:Udp:DenySourcePorts"] = ""));
-        Assert.Empty(Assert.Single(ListenerSet.Of(Bind(values)).All, l => l.Name == "Udp").Udp.DenySourcePorts);
+        Assert.Empty(Assert.Single(ListenerSet.Of(Bind(values), TestProtocols.Registry).All, l => l.Name == "Udp").Udp.DenySourcePorts);
     }
 
     [Fact]
@@ -307,7 +308,7 @@ public sealed class ConfigurationValidationTests
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, protocols: TestProtocols.Registry);
         return options;
     }
 
@@ -316,7 +317,7 @@ public sealed class ConfigurationValidationTests
     {
         var options = Bind(Valid());
 
-        var listener = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Echo");
+        var listener = Assert.Single(ListenerSet.Of(options, TestProtocols.Registry).All, l => l.Name == "Echo");
 
         Assert.Equal(TimeSpan.FromMinutes(5), listener.IdleTimeout);
         Assert.Equal(10_000, listener.MaxConnections);

@@ -32,7 +32,7 @@ public sealed class ListenerTlsAndProxyValidationTests
             return ex.Failures.ToList();
         }
 
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        var result = TestProtocols.Validator().Validate(null, options);
         return result.Failed ? result.Failures!.ToList() : [];
     }
 

@@ -191,7 +191,7 @@ public sealed class ContainerSmokeTests
             .Build();
         var options = new EchoHostOptions();
         ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
-        var endpoints = ListenerSet.Of(options).All
+        var endpoints = ListenerSet.Of(options, TestProtocols.Registry).All
             .ToDictionary(l => (l.Port, l.TransportName), l => (l.Protocol.ToString(), $"EchoHost__Listeners__{l.Name}__Port"));
         if (options.Http.Enabled)
         {

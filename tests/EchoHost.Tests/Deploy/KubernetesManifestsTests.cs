@@ -171,7 +171,7 @@ public sealed class KubernetesManifestsTests
         var options = new EchoHostOptions();
         ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
 
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        var result = TestProtocols.Validator().Validate(null, options);
         Assert.True(result.Succeeded, result.FailureMessage);
         Assert.Equal("*", options.Address);
     }

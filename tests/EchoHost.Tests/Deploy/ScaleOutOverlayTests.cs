@@ -48,7 +48,7 @@ public sealed class ScaleOutOverlayTests
             .Build();
         var options = new EchoHostOptions();
         ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        var result = TestProtocols.Validator().Validate(null, options);
         Assert.True(result.Succeeded, result.FailureMessage);
         Assert.Equal(connectionString, options.Chat.Postgres);
     }

@@ -34,8 +34,8 @@ public sealed class TlsOverlayTests
             .Build();
         var options = new EchoHostOptions();
         ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
-        Assert.True(new EchoHostOptionsValidator().Validate(null, options).Succeeded);
-        var tlsListeners = ListenerSet.Of(options).All.Where(l => l.Tls is not null).ToList();
+        Assert.True(TestProtocols.Validator().Validate(null, options).Succeeded);
+        var tlsListeners = ListenerSet.Of(options, TestProtocols.Registry).All.Where(l => l.Tls is not null).ToList();
         Assert.Equal(["ChatTls", "EchoTls"], tlsListeners.Select(l => l.Name).Order());
 
         var mount = Assert.Single(manifests.Container.Objects("volumeMounts"), m => m.Text("name") == "tls");

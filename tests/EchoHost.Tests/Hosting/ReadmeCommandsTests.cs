@@ -285,9 +285,9 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
             ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
 
             var environment = new Dictionary<string, string>();
-            foreach (var listener in ListenerSet.Of(options).All)
+            foreach (var listener in ListenerSet.Of(options, TestProtocols.Registry).All)
             {
-                var port = listener.Protocol == ListenerProtocol.UdpEcho ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
+                var port = listener.Transport == ListenerTransport.Udp ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
                 _byShippedPort.Add(listener.Port, (listener.Name, listener.Protocol.ToString(), port));
                 environment[$"EchoHost__Listeners__{listener.Name}__Port"] = port.ToString();
             }

@@ -27,7 +27,7 @@ internal sealed class UdpEchoService(
     private readonly List<Task> _loops = [];
     private readonly List<UdpDropSummary> _summaries = [];
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Dictionary<string, UdpListenerStats> _stats = listeners.Udp.ToDictionary(
+    private readonly Dictionary<string, UdpListenerStats> _stats = listeners.Of(UdpEchoProtocol.Registration).ToDictionary(
         l => l.Name, l => new UdpListenerStats(StartSeries(metrics.ForListener(l.Name, l.ProtocolName))), StringComparer.OrdinalIgnoreCase);
     private Task _summaryLoop = Task.CompletedTask;
 
@@ -37,7 +37,7 @@ internal sealed class UdpEchoService(
         try
         {
             // Bind everything before serving anything: a listener that cannot bind fails start with nothing running.
-            foreach (var listener in listeners.Udp)
+            foreach (var listener in listeners.Of(UdpEchoProtocol.Registration))
             {
                 var sockets = UdpListenerSockets.Bind(listener, _logger);
                 _sockets.AddRange(sockets);

@@ -1,3 +1,4 @@
+using EchoHost.Tests.Infrastructure;
 using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
@@ -65,7 +66,7 @@ public sealed class BackplanePayloadTests
     public void The_connection_string_and_the_line_limit_are_checked_at_start(string postgres, int maxLineBytes, string? failure)
     {
         var options = new EchoHostOptions { Chat = new ChatOptions { Postgres = postgres, MaxLineBytes = maxLineBytes, MaxQueuedBytes = 1 << 20 } };
-        var failures = (new EchoHostOptionsValidator().Validate(null, options).Failures ?? []).Where(f => f.StartsWith("EchoHost:Chat", StringComparison.Ordinal)).ToList();
+        var failures = (TestProtocols.Validator().Validate(null, options).Failures ?? []).Where(f => f.StartsWith("EchoHost:Chat", StringComparison.Ordinal)).ToList();
 
         if (failure is null)
         {

@@ -1,3 +1,4 @@
+using EchoHost.Tests.Infrastructure;
 using EchoHost.Configuration;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;
@@ -19,7 +20,7 @@ public sealed class PostgresTimeoutOptionsTests
 
         var options = new EchoHostOptions();
         ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options);
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        var result = TestProtocols.Validator().Validate(null, options);
         return result.Failed ? result.Failures!.ToList() : [];
     }
 

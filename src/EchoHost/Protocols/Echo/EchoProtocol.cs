@@ -1,0 +1,14 @@
+using EchoHost.Configuration;
+
+namespace EchoHost.Protocols.Echo;
+
+/// <summary>RFC 862 echo over TCP as a plug-in: <c>Protocol: Echo</c>, no section of its own, the shared limits only.</summary>
+internal static class EchoProtocol
+{
+    public static ProtocolRegistration Registration { get; } = new("Echo", ListenerTransport.Tcp)
+    {
+        Handler = static (_, listener) => new EchoConnectionHandler(listener),
+    };
+
+    public static IServiceCollection AddEchoProtocol(this IServiceCollection services) => services.AddProtocol(Registration);
+}
