@@ -24,7 +24,7 @@ public partial class Program
     {
         if (args is [HealthProbe.Flag, .. var probeArgs])
         {
-            return await HealthProbe.RunAsync(probeArgs);
+            return await HealthProbe.RunAsync(probeArgs, Protocols());
         }
 
         if (CommandLine.Answer(args, Console.Out, Console.Error) is { } answered)
@@ -122,13 +122,8 @@ public partial class Program
         builder.Services.AddEchoHostTelemetry();
         builder.Services.AddEchoHostHealth();
 
-        // Protocols: each adds its name (a listener's Protocol), transport, options, checks, handler and instruments
-        // to the registry, one line each (Protocols/<name>/<name>Protocol.cs). Echo: RFC 862 over TCP. Chat: rooms
-        // every chat listener shares, across instances with EchoHost:Chat:Postgres. UdpEcho: RFC 862 over UDP, on
-        // sockets of its own, every datagram checked against the listener's safety limits.
-        builder.Services.AddEchoProtocol();
-        builder.Services.AddChatProtocol();
-        builder.Services.AddUdpEchoProtocol();
+        // Protocols: see AddProtocols below.
+        AddProtocols(builder.Services);
 
         // Listeners: every TCP listener becomes a Kestrel endpoint running the connection pipeline (Pipeline/: session,
         // limits, access log, metrics, /connections, byte counts, idle timeout, close grace) and then the handler its
@@ -155,5 +150,23 @@ public partial class Program
         app.MapHealth();            // GET /healthz, GET /readyz
         app.MapConnections();       // GET /connections when EchoHost:Http:ConnectionsEndpoint is true (off by default: a 404 naming the key)
         return app;
+    }
+
+    /// <summary>
+    /// The protocols, one line each: every one adds to the registry its name (a listener's <c>Protocol</c>), transport,
+    /// options section, checks, handler and instruments (Protocols/&lt;name&gt;/). Echo: RFC 862 over TCP. Chat: rooms
+    /// every chat listener shares, across instances with EchoHost:Chat:Postgres. UdpEcho: RFC 862 over UDP, on sockets
+    /// of its own, every datagram checked against the listener's safety limits.
+    /// </summary>
+    internal static IServiceCollection AddProtocols(IServiceCollection services) => services
+        .AddEchoProtocol()
+        .AddChatProtocol()
+        .AddUdpEchoProtocol();
+
+    /// <summary>The registry of <see cref="AddProtocols"/>, for what reads the configuration without a host (the health probe).</summary>
+    internal static ProtocolRegistry Protocols()
+    {
+        using var services = AddProtocols(new ServiceCollection()).BuildServiceProvider();
+        return services.GetRequiredService<ProtocolRegistry>();
     }
 }

@@ -17,6 +17,9 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
 
     public ListenerTransport Transport { get; } = transport;
 
+    /// <summary>The protocol's own section of <c>EchoHost</c>, if it has one: its keys are checked and bound with the rest.</summary>
+    public ProtocolSection? Section { get; init; }
+
     /// <summary>The idle timeout of this protocol's listeners that set none; may read the protocol's own section.</summary>
     public Func<EchoHostOptions, TimeSpan> IdleTimeout { get; init; } = static _ => DefaultIdleTimeout;
 

@@ -24,6 +24,9 @@ internal sealed class ProtocolRegistry
 
     public IReadOnlyList<ProtocolRegistration> All { get; }
 
+    /// <summary>The protocols' own sections of <c>EchoHost</c>.</summary>
+    public IEnumerable<ProtocolSection> Sections => All.Select(p => p.Section).OfType<ProtocolSection>();
+
     /// <summary>The names to offer in a message: <c>Echo, Chat, UdpEcho</c>.</summary>
     public string Names => string.Join(", ", All.Select(p => p.Name));
 

@@ -13,7 +13,7 @@ internal static class HealthProbe
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, ProtocolRegistry protocols)
     {
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
@@ -24,7 +24,7 @@ internal static class HealthProbe
         var options = new EchoHostOptions();
         try
         {
-            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration);
+            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration, protocols);
         }
         catch (OptionsValidationException ex)
         {

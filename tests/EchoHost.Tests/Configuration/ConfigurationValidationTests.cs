@@ -1,5 +1,5 @@
-using EchoHost.Tests.Infrastructure;
 using EchoHost.Configuration;
+using EchoHost.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace EchoHost.Tests.Configuration;
@@ -116,7 +116,7 @@ public sealed class ConfigurationValidationTests
         var json = """{ "EchoHost": { "Listeners": { "Echo": { "Protocol": "Echo", "Port": 65432, "IdleTimeout": 300 } } } }""";
         var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
 
-        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), protocols: TestProtocols.Registry));
+        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), null, TestProtocols.Registry));
 
         Assert.Equal(["EchoHost:Listeners:Echo:IdleTimeout: '300' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)"], failure.Failures);
     }
@@ -308,7 +308,7 @@ public sealed class ConfigurationValidationTests
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, protocols: TestProtocols.Registry);
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
         return options;
     }
 

@@ -25,7 +25,7 @@ public sealed class ListenerTlsAndProxyValidationTests
         var options = new EchoHostOptions();
         try
         {
-            ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection("EchoHost"), options);
+            ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection("EchoHost"), options, null, TestProtocols.Registry);
         }
         catch (OptionsValidationException ex)
         {

@@ -17,7 +17,7 @@ public sealed class ShippedConfigurationTests
     {
         var configuration = new ConfigurationBuilder().AddJsonFile(RootAppSettings).Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
 
         Assert.True(TestProtocols.Validator().Validate(null, options).Succeeded);
         Assert.Equal("localhost", options.Address);

@@ -282,7 +282,7 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
         {
             var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
             var options = new EchoHostOptions();
-            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
 
             var environment = new Dictionary<string, string>();
             foreach (var listener in ListenerSet.Of(options, TestProtocols.Registry).All)

@@ -9,7 +9,7 @@ namespace EchoHost.Protocols.Chat;
 /// </summary>
 internal static class ChatOptionsValidation
 {
-    public const string Path = $"{EchoHostOptions.SectionName}:Chat";
+    public const string Path = $"{EchoHostOptions.SectionName}:{ChatSection.Key}";
 
     /// <summary>The scale-out backplane: a connection string Npgsql accepts (never echoed: it may hold a password), and lines that fit one NOTIFY.</summary>
     private static void ValidatePostgres(ChatOptions chat, string path, List<string> failures)

@@ -15,8 +15,9 @@ internal static class ChatProtocol
 {
     public static ProtocolRegistration Registration { get; } = new("Chat", ListenerTransport.Tcp)
     {
-        IdleTimeout = static options => options.Chat.IdleTimeout,
-        ValidateOptions = static (options, failures) => ChatOptionsValidation.Validate(options.Chat, failures),
+        Section = ChatSection.Section,
+        IdleTimeout = static options => options.Chat().IdleTimeout,
+        ValidateOptions = static (options, failures) => ChatOptionsValidation.Validate(options.Chat(), failures),
         ValidateListener = static (path, listener, failures) =>
         {
             // The chat greets with its own welcome line; a banner there would never be sent.
@@ -33,9 +34,9 @@ internal static class ChatProtocol
     {
         services.AddProtocol(Registration);
         services.AddSingleton(sp => new ChatServer(
-            sp.GetRequiredService<ListenerSet>().Options.Chat, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>(), sp.ChatBackplane()));
+            sp.GetRequiredService<ListenerSet>().Options.Chat(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>(), sp.ChatBackplane()));
         // With EchoHost:Chat:Postgres, rooms span every instance on that database (Protocols/Chat/Backplane).
-        services.AddChatBackplane(sp => sp.GetRequiredService<ListenerSet>().Options.Chat);
+        services.AddChatBackplane(sp => sp.GetRequiredService<ListenerSet>().Options.Chat());
         return services;
     }
 }

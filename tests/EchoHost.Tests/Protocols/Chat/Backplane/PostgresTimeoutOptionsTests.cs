@@ -1,5 +1,6 @@
-using EchoHost.Tests.Infrastructure;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat;
+using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;
 
@@ -19,7 +20,7 @@ public sealed class PostgresTimeoutOptionsTests
         }
 
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options);
+        ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options, null, TestProtocols.Registry);
         var result = TestProtocols.Validator().Validate(null, options);
         return result.Failed ? result.Failures!.ToList() : [];
     }
