@@ -136,6 +136,12 @@ internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols) : IVa
         if (protocol is not null)
         {
             RejectKeys(path, protocol, listener, failures);
+            if (protocol.Transport == ListenerTransport.Tcp && !protocol.SendsBanner && listener.Banner is not null)
+            {
+                var greeters = string.Join(", ", protocols.All.Where(p => p.SendsBanner).Select(p => p.Name));
+                failures.Add($"{path}:Banner: applies to {greeters} listeners only; remove it from this {protocol} listener");
+            }
+
             protocol.ValidateListener?.Invoke(path, listener, failures);
         }
 
@@ -251,9 +257,9 @@ internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols) : IVa
         {
             failures.Add($"{path}:Banner: longer than {MaxBannerLength} characters");
         }
-        else if (listener.Banner is not null && BannerTemplate.FindUnknownPlaceholder(listener.Banner) is { } unknown)
+        else if (listener.Banner is not null && BannerPlaceholders.FindUnknown(listener.Banner) is { } unknown)
         {
-            failures.Add($"{path}:Banner: unknown placeholder {{{unknown}}}; use {string.Join(", ", BannerTemplate.Placeholders.Select(p => $"{{{p}}}"))}");
+            failures.Add($"{path}:Banner: unknown placeholder {{{unknown}}}; use {string.Join(", ", BannerPlaceholders.Names.Select(p => $"{{{p}}}"))}");
         }
     }
 

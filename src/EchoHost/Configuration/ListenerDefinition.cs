@@ -11,13 +11,8 @@ internal sealed record ListenerDefinition(
     int MaxConnectionsPerIp,
     string? Banner)
 {
-    private BannerTemplate? _banner;
-
     /// <summary>UDP listeners only: the datagram safety limits.</summary>
     public UdpLimits Udp { get; init; } = UdpLimits.Default;
-
-    /// <summary>TCP listeners: the banner with its placeholders; null when the listener has none.</summary>
-    public BannerTemplate? BannerTemplate => _banner ??= Banner is null ? null : BannerTemplate.Parse(Banner, Name);
 
     /// <summary>TCP listeners: the PROXY protocol header expected before the client's bytes.</summary>
     public ProxyProtocolMode ProxyProtocol { get; init; } = ProxyProtocolMode.Off;

@@ -55,7 +55,7 @@ public sealed class ListenerOptions
 
     /// <summary>
     /// TCP: a line sent on connect. Placeholders: <c>{host}</c>, <c>{listener}</c>, <c>{local}</c>, <c>{remote}</c>,
-    /// <c>{pod}</c>, <c>{namespace}</c>, <c>{node}</c> (see <see cref="BannerTemplate"/>). Unset means no banner.
+    /// <c>{pod}</c>, <c>{namespace}</c>, <c>{node}</c> (see <see cref="BannerPlaceholders"/>). Unset means no banner.
     /// </summary>
     public string? Banner { get; set; }
 

@@ -17,6 +17,9 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
 
     public ListenerTransport Transport { get; } = transport;
 
+    /// <summary>Whether its handler greets with the listener's <c>Banner</c>; the key is refused on listeners of protocols that do not.</summary>
+    public bool SendsBanner { get; init; }
+
     /// <summary>The protocol's own section of <c>EchoHost</c>, if it has one: its keys are checked and bound with the rest.</summary>
     public ProtocolSection? Section { get; init; }
 

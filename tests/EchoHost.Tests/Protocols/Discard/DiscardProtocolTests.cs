@@ -94,4 +94,16 @@ public sealed class DiscardProtocolTests
 
         Assert.Equal("EchoHost:Listeners:Sink:Protocol: unknown protocol 'Discard'; use one of Echo, Chat, UdpEcho", failure);
     }
+
+    [Fact]
+    public void The_shared_banner_rule_asks_the_registry_which_protocols_greet()
+    {
+        var options = new EchoHostOptions { Address = "127.0.0.1" };
+        options.Listeners["Sink"] = new ListenerOptions { Protocol = "Discard", Port = 0, Banner = "hello" };
+        var validator = new EchoHostOptionsValidator(new ProtocolRegistry([.. TestProtocols.Registry.All, DiscardProtocol.Registration]));
+
+        var failure = Assert.Single(validator.Validate(null, options).Failures ?? []);
+
+        Assert.Equal("EchoHost:Listeners:Sink:Banner: applies to Echo listeners only; remove it from this Discard listener", failure);
+    }
 }

@@ -18,14 +18,7 @@ internal static class ChatProtocol
         Section = ChatSection.Section,
         IdleTimeout = static options => options.Chat().IdleTimeout,
         ValidateOptions = static (options, failures) => ChatOptionsValidation.Validate(options.Chat(), failures),
-        ValidateListener = static (path, listener, failures) =>
-        {
-            // The chat greets with its own welcome line; a banner there would never be sent.
-            if (listener.Banner is not null)
-            {
-                failures.Add($"{path}:Banner: applies to Echo listeners only; remove it from this Chat listener");
-            }
-        },
+        // The chat greets with its own welcome line, never a Banner (SendsBanner is false: the key is refused).
         Handler = static (services, listener) => ActivatorUtilities.CreateInstance<ChatConnectionHandler>(
             services, listener, services.GetRequiredService<EchoHostMetrics>().ForListener(listener.Name, listener.ProtocolName)),
     };
