@@ -178,55 +178,6 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
-    public void Two_listeners_on_one_port_name_the_second_and_the_first()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
-            c["EchoHost:Listeners:Other:Port"] = "65432";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Other:Port: 65432 is already used by listener 'Echo'; give each listener its own port", failures);
-    }
-
-    [Fact]
-    public void Two_udp_listeners_on_one_port_conflict()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Udp2:Protocol"] = "UdpEcho";
-            c["EchoHost:Listeners:Udp2:Port"] = "65400";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Udp2:Port: 65400 is already used by listener 'Udp'; give each listener its own port", failures);
-    }
-
-    [Fact]
-    public void A_udp_and_a_tcp_listener_may_share_a_port_number()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Udp:Port"] = "65432";
-            c["EchoHost:Listeners:UdpOnHttpPort:Protocol"] = "UdpEcho";
-            c["EchoHost:Listeners:UdpOnHttpPort:Port"] = "8080";
-        });
-
-        Assert.Empty(failures);
-    }
-
-    [Fact]
-    public void Udp_port_zero_with_localhost_explains_what_to_use()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Udp:Address"] = "localhost";
-            c["EchoHost:Listeners:Udp:Port"] = "0";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Udp:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Listeners:Udp:Address to 127.0.0.1 or ::1", failures);
-    }
-
-    [Fact]
     public void Udp_limits_default_when_unset_and_a_set_list_replaces_the_default()
     {
         var options = Bind(Valid());
@@ -257,52 +208,37 @@ public sealed class ConfigurationValidationTests
         Assert.Empty(Assert.Single(ListenerSet.Of(Bind(values), TestProtocols.Registry).All, l => l.Name == "Udp").Udp.DenySourcePorts);
     }
 
-    [Fact]
-    public void A_listener_on_the_http_port_is_a_conflict()
+    /// <summary>Settings added to the valid configuration, as <c>key=value</c> pairs separated by <c>;</c>.</summary>
+    private static IReadOnlyList<string> FailuresWith(string settings) => Failures(c =>
     {
-        var failures = Failures(c => c["EchoHost:Listeners:Echo:Port"] = "8080");
-
-        Assert.Contains(failures, f => f.StartsWith("EchoHost:Listeners:Echo:Port: 8080 is already used by the HTTP endpoint", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void Same_port_on_different_addresses_is_allowed()
-    {
-        var failures = Failures(c =>
+        foreach (var setting in settings.Split(';'))
         {
-            c["EchoHost:Listeners:Echo:Address"] = "127.0.0.1";
-            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
-            c["EchoHost:Listeners:Other:Port"] = "65432";
-            c["EchoHost:Listeners:Other:Address"] = "127.0.0.2";
-        });
+            var (key, value) = (setting[..setting.IndexOf('=')], setting[(setting.IndexOf('=') + 1)..]);
+            c[key] = value;
+        }
+    });
 
-        Assert.Empty(failures);
-    }
+    [Theory]
+    [InlineData("EchoHost:Listeners:Other:Protocol=Echo;EchoHost:Listeners:Other:Port=65432",
+        "EchoHost:Listeners:Other:Port: 65432 is already used by listener 'Echo'; give each listener its own port")]
+    [InlineData("EchoHost:Listeners:Udp2:Protocol=UdpEcho;EchoHost:Listeners:Udp2:Port=65400",
+        "EchoHost:Listeners:Udp2:Port: 65400 is already used by listener 'Udp'; give each listener its own port")]
+    [InlineData("EchoHost:Listeners:Echo:Port=8080",
+        "EchoHost:Listeners:Echo:Port: 8080 is already used by the HTTP endpoint; give each listener its own port")]
+    [InlineData("EchoHost:Listeners:Udp:Address=localhost;EchoHost:Listeners:Udp:Port=0",
+        "EchoHost:Listeners:Udp:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Listeners:Udp:Address to 127.0.0.1 or ::1")]
+    [InlineData("EchoHost:Address=localhost;EchoHost:Listeners:Echo:Port=0",
+        "EchoHost:Listeners:Echo:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Address to 127.0.0.1 or ::1")]
+    public void A_port_that_cannot_be_bound_names_the_key_and_what_to_do(string settings, string expected) =>
+        Assert.Contains(expected, FailuresWith(settings));
 
-    [Fact]
-    public void A_disabled_listener_does_not_conflict()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
-            c["EchoHost:Listeners:Other:Port"] = "65432";
-            c["EchoHost:Listeners:Other:Enabled"] = "false";
-        });
-
-        Assert.Empty(failures);
-    }
-
-    [Fact]
-    public void Port_zero_with_localhost_explains_what_to_use()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Address"] = "localhost";
-            c["EchoHost:Listeners:Echo:Port"] = "0";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Echo:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Address to 127.0.0.1 or ::1", failures);
-    }
+    /// <summary>A UDP and a TCP listener on one port number, one port on two addresses, a disabled listener.</summary>
+    [Theory]
+    [InlineData("EchoHost:Listeners:Udp:Port=65432;EchoHost:Listeners:UdpOnHttpPort:Protocol=UdpEcho;EchoHost:Listeners:UdpOnHttpPort:Port=8080")]
+    [InlineData("EchoHost:Listeners:Echo:Address=127.0.0.1;EchoHost:Listeners:Other:Protocol=Echo;EchoHost:Listeners:Other:Port=65432;EchoHost:Listeners:Other:Address=127.0.0.2")]
+    [InlineData("EchoHost:Listeners:Other:Protocol=Echo;EchoHost:Listeners:Other:Port=65432;EchoHost:Listeners:Other:Enabled=false")]
+    public void Endpoints_that_do_not_compete_do_not_conflict(string settings) =>
+        Assert.Empty(FailuresWith(settings));
 
     private static EchoHostOptions Bind(Dictionary<string, string?> values)
     {
