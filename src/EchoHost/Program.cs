@@ -122,7 +122,8 @@ public partial class Program
         builder.Services.AddEchoHostTelemetry();
         builder.Services.AddEchoHostHealth();
 
-        // Protocols: see AddProtocols below.
+        // Protocols: each is a folder of Protocols/ that adds itself to the registry with one line in AddProtocols
+        // (below): its name as a listener's Protocol, its transport, options section and checks, handler, instruments.
         AddProtocols(builder.Services);
 
         // Listeners: every TCP listener becomes a Kestrel endpoint running the connection pipeline (Pipeline/: session,
@@ -152,16 +153,11 @@ public partial class Program
         return app;
     }
 
-    /// <summary>
-    /// The protocols, one line each: every one adds to the registry its name (a listener's <c>Protocol</c>), transport,
-    /// options section, checks, handler and instruments (Protocols/&lt;name&gt;/). Echo: RFC 862 over TCP. Chat: rooms
-    /// every chat listener shares, across instances with EchoHost:Chat:Postgres. UdpEcho: RFC 862 over UDP, on sockets
-    /// of its own, every datagram checked against the listener's safety limits.
-    /// </summary>
+    /// <summary>The protocols a listener can speak, one line each, in the order error messages list them.</summary>
     internal static IServiceCollection AddProtocols(IServiceCollection services) => services
-        .AddEchoProtocol()
-        .AddChatProtocol()
-        .AddUdpEchoProtocol();
+        .AddEchoProtocol()          // RFC 862 over TCP (Protocols/Echo)
+        .AddChatProtocol()          // rooms every chat listener shares, across instances with EchoHost:Chat:Postgres (Protocols/Chat)
+        .AddUdpEchoProtocol();      // RFC 862 over UDP on sockets of its own, every datagram checked first (Protocols/UdpEcho)
 
     /// <summary>The registry of <see cref="AddProtocols"/>, for what reads the configuration without a host (the health probe).</summary>
     internal static ProtocolRegistry Protocols()

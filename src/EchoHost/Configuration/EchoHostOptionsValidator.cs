@@ -142,7 +142,6 @@ internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols) : IVa
                 failures.Add($"{path}:Banner: applies to {greeters} listeners only; remove it from this {protocol} listener");
             }
 
-            protocol.ValidateListener?.Invoke(path, listener, failures);
         }
 
         ValidateTcpLimits(path, listener, failures);

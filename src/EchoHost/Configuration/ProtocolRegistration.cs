@@ -29,9 +29,6 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
     /// <summary>Checks the protocol's own section of <c>EchoHost</c>, once, whether or not a listener uses it.</summary>
     public Action<EchoHostOptions, List<string>>? ValidateOptions { get; init; }
 
-    /// <summary>Checks one listener of this protocol beyond the shared limits: (its configuration path, its options, failures).</summary>
-    public Action<string, ListenerOptions, List<string>>? ValidateListener { get; init; }
-
     /// <summary>TCP: the handler of one listener, shared by all its connections, after the connection pipeline.</summary>
     public Func<IServiceProvider, ListenerDefinition, ConnectionHandler>? Handler { get; init; }
 
