@@ -19,6 +19,12 @@ internal sealed class ProtocolRegistry
             {
                 throw new InvalidOperationException($"Two protocols are registered as '{protocol.Name}'.");
             }
+
+            // A TCP listener is a Kestrel endpoint that ends in the protocol's handler: without one it could not run.
+            if (protocol.Transport == ListenerTransport.Tcp && protocol.Handler is null)
+            {
+                throw new InvalidOperationException($"The TCP protocol '{protocol.Name}' registered no handler.");
+            }
         }
     }
 
