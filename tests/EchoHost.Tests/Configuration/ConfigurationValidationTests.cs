@@ -21,18 +21,7 @@ public sealed class ConfigurationValidationTests
     {
         var values = Valid();
         change(values);
-        EchoHostOptions options;
-        try
-        {
-            options = Bind(values);
-        }
-        catch (OptionsValidationException ex)
-        {
-            return ex.Failures.ToList();
-        }
-
-        var result = TestProtocols.Validator().Validate(null, options);
-        return result.Failed ? result.Failures!.ToList() : [];
+        return ConfigurationFailures.Of(values);
     }
 
     [Fact]

@@ -1,7 +1,5 @@
-using EchoHost.Configuration;
 using EchoHost.Hosting;
 using EchoHost.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace EchoHost.Tests.Configuration;
 
@@ -22,18 +20,7 @@ public sealed class ListenerTlsAndProxyValidationTests
             data[key] = value;
         }
 
-        var options = new EchoHostOptions();
-        try
-        {
-            ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection("EchoHost"), options, null, TestProtocols.Registry);
-        }
-        catch (OptionsValidationException ex)
-        {
-            return ex.Failures.ToList();
-        }
-
-        var result = TestProtocols.Validator().Validate(null, options);
-        return result.Failed ? result.Failures!.ToList() : [];
+        return ConfigurationFailures.Of(data);
     }
 
     private const string Echo = "EchoHost:Listeners:Echo";
