@@ -30,11 +30,13 @@ public sealed class DependencyDirectionTests
         ["Pipeline"] = ["Configuration", "Logging", "Telemetry"],
         ["Protocols.Echo"] = ["Configuration", "Logging", "Telemetry", "Pipeline"],
         ["Protocols.Chat"] = ["Configuration", "Logging", "Telemetry", "Pipeline", "Protocols.Chat.Core"],
-        // The chat core is an island every kind of chat client joins: it sees only its options (see
-        // The_chat_core_uses_no_transport_database_or_meter_type for the framework types it may not use).
+        // The chat core is an island every kind of chat client joins: it owns its options (ChatOptions) and sees no
+        // other folder (see The_chat_core_uses_no_transport_database_or_meter_type for the framework types it may not use).
         ["Protocols.Chat.Core"] = ["Configuration"],
         // The chat's scale-out backplane (Npgsql) sits under the chat core, which knows it only as an IChatBus.
         ["Protocols.Chat.Backplane"] = ["Configuration", "Logging", "Telemetry", "Protocols.Chat", "Protocols.Chat.Core"],
+        // The chat's registration wires the core, the line protocol and the backplane: the one place that sees them all.
+        ["Protocols.Chat.Registration"] = ["Configuration", "Telemetry", "Protocols.Chat", "Protocols.Chat.Backplane", "Protocols.Chat.Core"],
         ["Protocols.UdpEcho"] = ["Configuration", "Logging", "Telemetry", "Health"],
         ["Hosting"] = [Any],
         [Root] = [Any],
@@ -80,6 +82,22 @@ public sealed class DependencyDirectionTests
             select $"{NameOf(type)} uses {used.FullName}").Distinct().Order(StringComparer.Ordinal).ToList();
 
         Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void Only_the_composition_root_knows_the_protocols()
+    {
+        // A protocol is a plug-in: it adds itself to the registry with one Add…Protocol() call in Program.cs, and no
+        // other folder (Configuration, Hosting, Pipeline, Telemetry, Health, Logging) names one of its types.
+        var violations = (
+            from source in _graph.Value
+            where source.Key != Root && !source.Key.StartsWith("Protocols.", StringComparison.Ordinal)
+            from target in source.Value
+            where target.Key.StartsWith("Protocols.", StringComparison.Ordinal)
+            select $"{source.Key} → {target.Key} ({target.Value})").ToList();
+
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+        Assert.Contains(_graph.Value[Root].Keys, folder => folder.StartsWith("Protocols.", StringComparison.Ordinal));
     }
 
     [Fact]

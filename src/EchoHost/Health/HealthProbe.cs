@@ -13,7 +13,7 @@ internal static class HealthProbe
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, ProtocolRegistry protocols)
     {
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
@@ -24,7 +24,7 @@ internal static class HealthProbe
         var options = new EchoHostOptions();
         try
         {
-            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration);
+            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration, protocols);
         }
         catch (OptionsValidationException ex)
         {
@@ -37,7 +37,7 @@ internal static class HealthProbe
             return 1;
         }
 
-        var endpoint = ListenerSet.Of(options).Http;
+        var endpoint = HttpEndpointDefinition.Of(options);
         if (!endpoint.Enabled)
         {
             await Console.Error.WriteLineAsync("EchoHost: health: the HTTP endpoint is disabled (EchoHost:Http:Enabled = false)");

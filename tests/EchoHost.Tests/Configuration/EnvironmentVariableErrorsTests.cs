@@ -21,7 +21,7 @@ public sealed class EnvironmentVariableErrorsTests
                 .AddEnvironmentVariables(prefix)
                 .Build();
 
-            var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), configuration));
+            var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), configuration, TestProtocols.Registry));
 
             Assert.Equal(
                 [
@@ -43,7 +43,7 @@ public sealed class EnvironmentVariableErrorsTests
     {
         var configuration = new ConfigurationBuilder().AddCommandLine(["--EchoHost:Listeners:Echo:Prot=Echo"]).Build();
 
-        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), configuration));
+        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), configuration, TestProtocols.Registry));
 
         Assert.StartsWith("EchoHost:Listeners:Echo:Prot: unknown key; did you mean Protocol?", Assert.Single(failure.Failures));
     }

@@ -17,17 +17,17 @@ public sealed class ShippedConfigurationTests
     {
         var configuration = new ConfigurationBuilder().AddJsonFile(RootAppSettings).Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
 
-        Assert.True(new EchoHostOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(TestProtocols.Validator().Validate(null, options).Succeeded);
         Assert.Equal("localhost", options.Address);
         Assert.Equal(8080, options.Http.Port);
-        var echo = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Echo");
-        Assert.Equal(ListenerProtocol.Echo, echo.Protocol);
+        var echo = Assert.Single(ListenerSet.Of(options, TestProtocols.Registry).All, l => l.Name == "Echo");
+        Assert.Equal("Echo", echo.Protocol.Name);
         Assert.Equal(65432, echo.Port);
         Assert.Equal(TimeSpan.FromMinutes(5), echo.IdleTimeout);
-        var udp = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "UdpEcho");
-        Assert.Equal(ListenerProtocol.UdpEcho, udp.Protocol);
+        var udp = Assert.Single(ListenerSet.Of(options, TestProtocols.Registry).All, l => l.Name == "UdpEcho");
+        Assert.Equal("UdpEcho", udp.Protocol.Name);
         Assert.Equal(65400, udp.Port);
         Assert.Equal(BindAddress.Localhost, udp.Address);
         Assert.Equal(UdpLimits.Default.DenySourcePorts, udp.Udp.DenySourcePorts);

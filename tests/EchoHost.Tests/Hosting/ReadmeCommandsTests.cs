@@ -282,12 +282,12 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
         {
             var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
             var options = new EchoHostOptions();
-            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
 
             var environment = new Dictionary<string, string>();
-            foreach (var listener in ListenerSet.Of(options).All)
+            foreach (var listener in ListenerSet.Of(options, TestProtocols.Registry).All)
             {
-                var port = listener.Protocol == ListenerProtocol.UdpEcho ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
+                var port = listener.Transport == ListenerTransport.Udp ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
                 _byShippedPort.Add(listener.Port, (listener.Name, listener.Protocol.ToString(), port));
                 environment[$"EchoHost__Listeners__{listener.Name}__Port"] = port.ToString();
             }

@@ -2,6 +2,7 @@ using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Chat.Core;
+using EchoHost.Protocols.Chat.Registration;
 using EchoHost.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -24,7 +25,7 @@ public sealed class ChatConnectionHandlerTests
     private ChatConnectionHandler Handler() => new(
         _server.Value,
         TestChat.Renderer(_server.Value),
-        new ListenerDefinition("Chat", ListenerProtocol.Chat, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null),
+        new ListenerDefinition("Chat", ChatProtocol.Registration, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null),
         TestMetrics.Listener("Chat", "chat"),
         _time,
         NullLoggerFactory.Instance);

@@ -86,7 +86,7 @@ internal sealed partial class ChatServer
 
     /// <summary>
     /// A private message for <paramref name="target"/>, queued only while the target's queue holds less than
-    /// <see cref="EchoHost.Configuration.ChatOptions.PrivateQueueLimit"/>: beyond it, the sender is refused, not the target cut.
+    /// <see cref="ChatOptions.PrivateQueueLimit"/>: beyond it, the sender is refused, not the target cut.
     /// </summary>
     /// <param name="refusing">Set when this starts an episode of refusals for the target (logged once, after the lock).</param>
     private bool DeliverPrivate(ChatUser target, ChatEvent message, ref bool refusing)

@@ -1,4 +1,3 @@
-using EchoHost.Configuration;
 
 namespace EchoHost.Protocols.Chat.Core;
 

@@ -13,7 +13,7 @@ public sealed class BackplaneDispatcherTests
 
     private readonly Channel<ChatDelivery> _deliveries = Channel.CreateUnbounded<ChatDelivery>();
     private readonly Counts _observer = new();
-    private readonly ChatLineRenderer _lines = new(new EchoHost.Configuration.ChatOptions());
+    private readonly ChatLineRenderer _lines = new(new ChatOptions());
 
     private BackplaneDispatcher Dispatcher() => new(Self, _observer, _deliveries.Writer);
 
