@@ -59,4 +59,18 @@ public sealed class ConfigurationFileErrorsTests : IDisposable
             $"EchoHost: configuration error: {settings}: line 5, column 5: invalid JSON: '\"' is invalid after a value. Expected either ',', '}}', or ']'",
             process.StandardError.Trim());
     }
+
+    [Fact]
+    public async Task The_health_probe_with_invalid_json_beside_it_prints_one_line_and_exits_one()
+    {
+        var app = Directory.CreateDirectory(Path.Combine(_root.FullName, "probe"));
+        var hostDll = HostProcess.CopyHost(app.FullName, MissingComma);
+
+        await using var process = HostProcess.Start(["--health"], hostDll: hostDll);
+
+        Assert.Equal(1, await process.WaitForExitAsync());
+        Assert.Equal(
+            $"EchoHost: configuration error: {Path.Combine(app.FullName, "appsettings.json")}: line 5, column 5: invalid JSON: '\"' is invalid after a value. Expected either ',', '}}', or ']'",
+            process.StandardError.Trim());
+    }
 }
