@@ -37,6 +37,23 @@ internal static class ConfigurationShape
     }
 
     /// <summary>
+    /// A failure line (<c>key: what is wrong</c>) whose key an environment variable set, with that variable beside the
+    /// key; any other line unchanged.
+    /// </summary>
+    public static string NameTheSource(IConfiguration? root, string failure)
+    {
+        var colon = failure.IndexOf(": ", StringComparison.Ordinal);
+        if (root is not IConfigurationRoot configurationRoot || colon < 0 || failure.AsSpan(0, colon).Contains(' '))
+        {
+            return failure;
+        }
+
+        var key = failure[..colon];
+        var named = new Sources(configurationRoot, new ProtocolRegistry([])).Key(key);
+        return ReferenceEquals(named, key) ? failure : named + failure[colon..];
+    }
+
+    /// <summary>
     /// Walks the raw configuration: a key that binds to nothing (a typo) or a value of the wrong type must not
     /// silently fall back to a default — the binder drops a whole listener when one of its values does not convert.
     /// </summary>

@@ -11,7 +11,11 @@ namespace EchoHost.Configuration;
 /// TLS, PROXY, banner, UDP safety) — and asks the <see cref="ProtocolRegistry"/> for the rest: the protocol names,
 /// their transports, and each protocol's own checks of its section and its listeners.
 /// </remarks>
-internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols) : IValidateOptions<EchoHostOptions>
+/// <param name="configuration">
+/// Where the values came from: a failure of a value an environment variable set also names that variable, as the shape
+/// check does.
+/// </param>
+internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols, IConfiguration? configuration = null) : IValidateOptions<EchoHostOptions>
 {
     private const string Root = EchoHostOptions.SectionName;
     private const int MaxBannerLength = 1024;
@@ -55,7 +59,9 @@ internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols) : IVa
             CheckPortConflicts(options, failures);
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return failures.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(failures.Select(f => ConfigurationShape.NameTheSource(configuration, f)));
     }
 
     private static void ValidateHttp(EchoHostOptions options, List<string> failures)

@@ -8,9 +8,31 @@ public sealed class ShippedConfigurationTests
 {
     private static string RootAppSettings => Repository.Path("appsettings.json");
 
+    /// <summary>EchoHost's own build output, in the configuration (Debug, Release) the tests were built in.</summary>
+    private static string HostBuildOutput
+    {
+        get
+        {
+            // …/tests/EchoHost.Tests/bin/Release/net10.0/ → …/src/EchoHost/bin/Release/net10.0/
+            var framework = new DirectoryInfo(AppContext.BaseDirectory);
+            return Repository.Path($"src/EchoHost/bin/{framework.Parent!.Name}/{framework.Name}");
+        }
+    }
+
     [Fact]
     public void The_build_ships_the_root_file_unchanged() =>
-        Assert.Equal(File.ReadAllText(RootAppSettings), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
+        Assert.Equal(File.ReadAllText(RootAppSettings), File.ReadAllText(Path.Combine(HostBuildOutput, "appsettings.json")));
+
+    [Fact]
+    public void Tests_run_the_host_on_a_configuration_of_their_own()
+    {
+        // A listener the user adds to the root file (port 7007, say) must not reach a host the tests start beside
+        // their running server; only the shipped-file tests read the root file.
+        var beside = File.ReadAllText(Path.Combine(Path.GetDirectoryName(HostProcess.HostDll)!, "appsettings.json"));
+
+        Assert.Equal(File.ReadAllText(Repository.Path("tests/EchoHost.Tests/host.appsettings.json")), beside);
+        Assert.Equal(File.ReadAllText(RootAppSettings), File.ReadAllText(Path.Combine(Path.GetDirectoryName(HostProcess.ShippedHostDll)!, "appsettings.json")));
+    }
 
     [Fact]
     public void Root_file_defines_the_documented_defaults_and_is_valid()

@@ -280,7 +280,7 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
 
         public async Task InitializeAsync()
         {
-            var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
+            var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(Path.GetDirectoryName(HostProcess.ShippedHostDll)!, "appsettings.json")).Build();
             var options = new EchoHostOptions();
             ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
 
@@ -296,7 +296,7 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
             _byShippedPort.Add(options.Http.Port, ("Http", "Http", httpPort));
             environment["EchoHost__Http__Port"] = httpPort.ToString();
 
-            _process = HostProcess.Start([], environment);
+            _process = HostProcess.Start([], environment, hostDll: HostProcess.ShippedHostDll);
             await _process.WaitForOutputAsync(new Regex("EchoHost started"));
         }
 

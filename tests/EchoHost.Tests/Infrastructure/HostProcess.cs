@@ -40,8 +40,30 @@ internal sealed class HostProcess : IAsyncDisposable
         "--EchoHost:Http:Port=0",
     ];
 
-    /// <summary>The EchoHost.dll built next to the tests, with the shipped appsettings.json beside it.</summary>
+    /// <summary>
+    /// The EchoHost.dll built next to the tests, with the tests' own configuration beside it (host.appsettings.json in
+    /// the test project), never the user's root appsettings.json: a listener a user adds there must not collide.
+    /// </summary>
     public static string HostDll => Path.Combine(AppContext.BaseDirectory, "EchoHost.dll");
+
+    private static readonly Lazy<string> _shippedHostDll = new(() =>
+        CopyHost(Directory.CreateTempSubdirectory("echohost-shipped-").FullName, File.ReadAllText(Repository.Path("appsettings.json"))));
+
+    /// <summary>A copy of the built EchoHost beside the root appsettings.json, for the tests of what ships (made once a run).</summary>
+    public static string ShippedHostDll => _shippedHostDll.Value;
+
+    /// <summary>Copies the built EchoHost into <paramref name="folder"/> with <paramref name="appSettings"/> as its appsettings.json; returns its EchoHost.dll.</summary>
+    public static string CopyHost(string folder, string appSettings)
+    {
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory)
+                     .Where(f => Path.GetExtension(f) is ".dll" or ".json" && Path.GetFileName(f) != "appsettings.json"))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        }
+
+        File.WriteAllText(Path.Combine(folder, "appsettings.json"), appSettings);
+        return Path.Combine(folder, "EchoHost.dll");
+    }
 
     /// <param name="launcher">A program and its arguments that start dotnet, such as <c>prlimit --nofile=512:512 --</c>.</param>
     /// <param name="hostDll">Another copy of EchoHost.dll to run, such as one beside an appsettings.json of the test's own.</param>
