@@ -147,14 +147,14 @@ internal sealed class ChatLineDecoder(int maxLineBytes)
     }
 
     /// <summary>
-    /// Control characters before a line's first visible character are dropped (the blanks among them stay): a stray
+    /// Control characters (C0, DEL and C1) before a line's first visible character are dropped (the blanks among them stay): a stray
     /// Ctrl+L typed in telnet before <c>/join games</c> must not turn the command into a message to the room. A line
     /// of nothing but controls is empty, which the chat ignores. Further in, controls are made visible instead.
     /// </summary>
     private static string WithoutLeadingControls(string text)
     {
         var leading = 0;
-        while (leading < text.Length && text[leading] is <= ' ' or '\u007f')
+        while (leading < text.Length && text[leading] is <= ' ' or (>= '\u007f' and <= '\u009f'))
         {
             leading++;
         }

@@ -6,7 +6,7 @@ namespace EchoHost.Tests.Protocols.Chat;
 
 /// <summary>
 /// A stray control character typed before a line (Ctrl+L in telnet before <c>/join games</c>) does not change what the
-/// line is: leading C0 controls and DEL are dropped, after telnet's own commands are taken out.
+/// line is: leading C0 controls, DEL and C1 controls are dropped, after telnet's own commands are taken out.
 /// </summary>
 public sealed class ChatLeadingControlTests
 {
@@ -27,6 +27,11 @@ public sealed class ChatLeadingControlTests
     [InlineData(" \f/who", " /who")] // controls among leading blanks count as leading too
     [InlineData("\t\f/who", "\t/who")]
     [InlineData("\f\u001b\u007f", "")] // only controls: an empty line, which the chat ignores
+    [InlineData("\u009b/join games", "/join games")] // C1 CSI, which some terminals send for Esc [
+    [InlineData("\u0085\u0080\u009f%end%", "%end%")] // NEL and the first and last C1 controls
+    [InlineData(" \u0090/who", " /who")]
+    [InlineData("\u00a0/who", "\u00a0/who")] // a no-break space is not a control: the line is a message, as typed
+    [InlineData("a\u009bb", "a\uFFFDb")] // further in, a C1 control is made visible like a C0 one
     [InlineData("a\u0007b", "a\uFFFDb")] // further in, a control is still made visible
     public void Leading_control_characters_are_dropped(string sent, string decoded) =>
         Assert.Equal([decoded], Decode(Encoding.UTF8.GetBytes(sent + "\n")));
