@@ -291,7 +291,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         await chat.SendAsync("/rooms");
         Assert.Equal("*** Rooms (1): lobby (1)", await chat.ReadLineAsync());
         await chat.SendAsync("%end%");
-        Assert.Equal([$"*** Goodbye, {chat.Nick}!"], await chat.ReadToEndAsync());
+        Assert.Equal([$"*** Goodbye, {chat.Nick}!", "%end%"], await chat.ReadToEndAsync());
     }
 
     /// <summary>
@@ -511,7 +511,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
                 _phase = "half-closed mid-line, reading to the end";
                 socket.Shutdown(SocketShutdown.Send);
                 var last = await lines.ReadToEndAsync();
-                CheckLines(garbage.Expected, last, "after a half-close mid-line, up to the server's close");
+                CheckLines([.. garbage.Expected, "%end%"], last, "after a half-close mid-line, up to the server's close");
                 return;
             }
 
@@ -538,14 +538,14 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
                 _phase = "quitting with %end%";
                 await socket.SendAllAsync("%end%\n"u8.ToArray(), token);
                 var last = (await lines.ReadToEndAsync()).Where(l => !inLobby || !IsLobbyNoise(l)).ToList();
-                CheckLines([$"*** Goodbye, {nickNow}!"], last, "after %end%, up to the server's close");
+                CheckLines([$"*** Goodbye, {nickNow}!", "%end%"], last, "after %end%, up to the server's close");
             }
             else
             {
                 _phase = "half-closed, reading to the end";
                 socket.Shutdown(SocketShutdown.Send);
                 var last = (await lines.ReadToEndAsync()).Where(l => !inLobby || !IsLobbyNoise(l)).ToList();
-                CheckLines([], last, "after a half-close, up to the server's close");
+                CheckLines(["%end%"], last, "after a half-close, up to the server's close");
             }
         }
 

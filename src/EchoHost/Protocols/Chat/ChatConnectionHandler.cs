@@ -12,7 +12,8 @@ namespace EchoHost.Protocols.Chat;
 /// hands each line to the shared <see cref="ChatServer"/>; the chat's events come back rendered as lines
 /// (<see cref="ChatLineRenderer"/>). Everything sent to the user goes through its
 /// <see cref="ChatOutbox"/> and single writer loop, so a slow reader only ever slows itself; a reader too slow for
-/// its queue is closed through the connection's close path, like every other close.
+/// its queue is closed through the connection's close path, like every other close. However the session ends, its
+/// last line is <c>%end%</c> (<see cref="ChatMessages.EndOfSession"/>), right after the goodbye or notice.
 /// </summary>
 internal sealed partial class ChatConnectionHandler(
     ChatServer server,
@@ -46,7 +47,7 @@ internal sealed partial class ChatConnectionHandler(
         {
             _activity.ServerFull(connection.ConnectionId, options.MaxUsers);
             // Server full: the notice gets the close grace to reach the client, like every last line.
-            outbox.Complete();
+            outbox.Complete(LastLines(null));
             close?.RequestClose(CloseReason.ServerClosed);
             await WhenWriterEndsAsync(writer);
             return;
@@ -56,7 +57,7 @@ internal sealed partial class ChatConnectionHandler(
         var end = ChatEnd.Cancelled;
         try
         {
-            end = await ReadLinesAsync(user, connection.Transport.Input, options, details, closing);
+            end = await ReadLinesAsync(user, outbox, connection.Transport.Input, options, details, closing);
         }
         catch (OperationCanceledException) when (closing.IsCancellationRequested)
         {
@@ -70,14 +71,15 @@ internal sealed partial class ChatConnectionHandler(
                 _observer.SlowReaderDisconnected();
                 // Others can cause this cut (a flood in the user's room): the nick is held so they cannot take it next.
                 Left(user, "too slow to read", server.Disconnect(user, "too slow to read", holdNick: true), options);
-                // Best effort: the notice goes behind whatever the client did not read; the close grace ends it.
-                outbox.Complete(ChatMessages.Encode(ChatMessages.SlowReader));
+                // Best effort, never waiting for the stalled reader: the notice and the end marker go behind whatever the
+                // client did not read, past the queue's limit; the close grace ends it.
+                outbox.Complete(LastLines(ChatMessages.SlowReader));
             }
             else
             {
-                var why = end == ChatEnd.Quit ? "quit" : FarewellFor(user, close, closing);
+                var (why, notice) = end == ChatEnd.Quit ? ("quit", null) : FarewellFor(close, closing);
                 Left(user, why, server.Disconnect(user, why, announce: why != ServerShutdown), options);
-                outbox.Complete();
+                outbox.Complete(LastLines(notice));
             }
 
             // The last lines get the close grace to reach the client, never more: a peer that stopped reading cannot
@@ -94,7 +96,7 @@ internal sealed partial class ChatConnectionHandler(
 
     /// <summary>Reads until the client leaves or closes, or the connection is asked to close.</summary>
     private async Task<ChatEnd> ReadLinesAsync(
-        ChatUser user, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, CancellationToken cancellationToken)
+        ChatUser user, ChatOutbox outbox, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, CancellationToken cancellationToken)
     {
         var decoder = new ChatLineDecoder(options.MaxLineBytes);
         var flood = new TokenBucket(options.FloodBurst, options.FloodLinesPerSecond, time);
@@ -127,6 +129,9 @@ internal sealed partial class ChatConnectionHandler(
                 // Leaving costs no token: a flooded user can always quit.
                 if (line.Kind == ChatInputKind.Line && ChatCommands.IsQuit(line.Text!))
                 {
+                    // The goodbye waits for the end marker: both leave in one write, so a client that reads one chunk
+                    // (the tutorials' recv(1024)) sees the end with the goodbye.
+                    outbox.Hold();
                     await server.HandleAsync(user, line.Text!);
                     return ChatEnd.Quit;
                 }
@@ -197,27 +202,19 @@ internal sealed partial class ChatConnectionHandler(
         return now;
     }
 
-    /// <summary>Tells the user why the server is closing the session, and returns the reason the room hears.</summary>
-    private string FarewellFor(ChatUser user, IConnectionCloseFeature? close, CancellationToken closing)
-    {
-        switch (close?.CloseRequestReason)
+    /// <summary>Why the session ends, as the room hears it, and the notice that tells the user, if any.</summary>
+    private (string Why, string? Notice) FarewellFor(IConnectionCloseFeature? close, CancellationToken closing) =>
+        close?.CloseRequestReason switch
         {
-            case CloseReason.IdleTimeout:
-                Send(user, ChatMessages.IdleTimeout(listener.IdleTimeout));
-                return "idle";
-            case CloseReason.Shutdown:
-                Send(user, ChatMessages.ShuttingDown);
-                return ServerShutdown;
-        }
+            CloseReason.IdleTimeout => ("idle", ChatMessages.IdleTimeout(listener.IdleTimeout)),
+            CloseReason.Shutdown => (ServerShutdown, ChatMessages.ShuttingDown),
+            _ when closing.IsCancellationRequested => (ServerShutdown, ChatMessages.ShuttingDown),
+            _ => ("connection closed", null),
+        };
 
-        if (closing.IsCancellationRequested)
-        {
-            Send(user, ChatMessages.ShuttingDown);
-            return ServerShutdown;
-        }
-
-        return "connection closed";
-    }
+    /// <summary>The session's last lines, in one piece: the notice if there is one, then the end marker.</summary>
+    private static byte[] LastLines(string? notice) =>
+        ChatMessages.Encode(notice is null ? ChatMessages.EndOfSession : $"{notice}\r\n{ChatMessages.EndOfSession}");
 
     /// <summary>A notice of the line protocol itself (not a chat event): straight into the user's outbox.</summary>
     private static void Send(ChatUser user, string line) => user.Outbox.TryEnqueue(ChatMessages.Encode(line));

@@ -96,6 +96,12 @@ internal static class ChatMessages
 
     private static string More(int rest, string command, int page) => $" ... and {rest} more; {command} {page + 1} for the next page";
 
+    /// <summary>
+    /// The last line of every session, whatever ended it: the classic socket tutorials' end marker (their chat client
+    /// ends when it receives it), as <c>%end%</c> alone is also the way a user leaves.
+    /// </summary>
+    public static string EndOfSession => ChatCommands.EndOfSession;
+
     public static string Goodbye(string nick) => $"*** Goodbye, {nick}!";
 
     public static string ShuttingDown => "*** Server is shutting down. Goodbye!";

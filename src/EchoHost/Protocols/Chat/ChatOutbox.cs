@@ -25,6 +25,8 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
     // A flush is pending and the drain owns the writer; senders only queue.
     private bool _draining;
     private bool _completed;
+    // Lines queue but are not written until Release or Complete.
+    private bool _held;
     private long _queuedBytes;
     private long _highWater;
     private int _overflowed;
@@ -95,6 +97,31 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
     }
 
     /// <summary>
+    /// Lines are queued but not written until <see cref="Release"/> or <see cref="Complete"/>: what belongs together (a
+    /// goodbye and the end marker after it) leaves in one write, so a client that reads one chunk sees all of it.
+    /// </summary>
+    public void Hold()
+    {
+        lock (_lock)
+        {
+            _held = true;
+        }
+    }
+
+    /// <summary>Writes what <see cref="Hold"/> kept, and every line as it comes again.</summary>
+    public void Release()
+    {
+        lock (_lock)
+        {
+            _held = false;
+            if (_output is not null && !_draining)
+            {
+                WriteQueued();
+            }
+        }
+    }
+
+    /// <summary>
     /// No more lines: the writing ends once what is queued has been sent, and then <paramref name="lastLine"/> if
     /// given, which is queued whatever the limit (the notice that tells a slow reader why it is being cut).
     /// </summary>
@@ -108,6 +135,7 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
             }
 
             _completed = true;
+            _held = false;
             if (lastLine is not null)
             {
                 Interlocked.Add(ref _queuedBytes, lastLine.Length);
@@ -141,6 +169,11 @@ internal sealed class ChatOutbox(int maxQueuedBytes) : IChatOutbox
     /// <summary>Under the lock, with no flush pending: writes the queue and flushes; a flush that waits starts the drain.</summary>
     private void WriteQueued()
     {
+        if (_held)
+        {
+            return;
+        }
+
         try
         {
             while (_queue.Count > 0)

@@ -1,5 +1,6 @@
 using System.Text;
 using EchoHost.Configuration;
+using EchoHost.Pipeline;
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Chat.Core;
 using EchoHost.Protocols.Chat.Registration;
@@ -10,11 +11,13 @@ namespace EchoHost.Tests.Protocols.Chat;
 
 /// <summary>
 /// The chat's connection handler on pipe pairs, with no socket: the bytes a line-protocol client reads, how a session
-/// ends, and the notices of the line protocol itself (flood control, a line too long, shutdown).
+/// ends, and the notices of the line protocol itself (flood control, a line too long, shutdown). However a session
+/// ends, the last line is <c>%end%</c>, the socket tutorials' end marker, so a lock-step client closes at once.
 /// </summary>
 public sealed class ChatConnectionHandlerTests
 {
     private const string Welcome = "*** Welcome to EchoHost chat, {0}! /help lists commands, %end% leaves.\r\n";
+    private const string End = "%end%\r\n";
 
     private readonly ManualTime _time = new();
     private readonly ChatOptions _options = new() { HistorySize = 0 };
@@ -37,6 +40,34 @@ public sealed class ChatConnectionHandlerTests
         var running = Handler().OnConnectedAsync(pair.Connection);
         await ExpectAsync(pair, string.Format(null, Welcome, nick) + $"*** You are now in lobby ({members} here)\r\n");
         return (pair, running);
+    }
+
+    /// <summary>A client connected as <see cref="ConnectAsync"/>, whose close requests (idle, slow reader) the test sees and makes.</summary>
+    private async Task<(PipePair Pair, Task Running, CloseRequests Close)> ConnectWithCloseAsync(string nick, int members)
+    {
+        var pair = new PipePair(pauseWriterThreshold: 1024);
+        var close = new CloseRequests(pair);
+        pair.Connection.Features.Set<IConnectionCloseFeature>(close);
+        var running = Handler().OnConnectedAsync(pair.Connection);
+        await ExpectAsync(pair, string.Format(null, Welcome, nick) + $"*** You are now in lobby ({members} here)\r\n");
+        return (pair, running, close);
+    }
+
+    /// <summary>Reads what the server writes until the session ends (the handler returns), and everything left after.</summary>
+    private static async Task<string> ReadToEndAsync(PipePair pair, Task running)
+    {
+        var received = new List<byte>();
+        using var timeout = new CancellationTokenSource(TestTimeouts.Default);
+        while (!running.IsCompleted)
+        {
+            received.AddRange(pair.DrainAvailable());
+            await Task.WhenAny(running, Task.Delay(10, timeout.Token));
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+
+        await running;
+        received.AddRange(pair.DrainAvailable());
+        return Encoding.UTF8.GetString([.. received]);
     }
 
     private static async Task SendAsync(PipePair pair, string text) => await pair.Client.Output.WriteAsync(Encoding.UTF8.GetBytes(text));
@@ -75,7 +106,7 @@ public sealed class ChatConnectionHandlerTests
 
         await SendAsync(ana, line);
 
-        await ExpectAsync(ana, "*** Goodbye, guest-1!\r\n");
+        await ExpectAsync(ana, "*** Goodbye, guest-1!\r\n" + End);
         await running.WaitAsync(TestTimeouts.Default);
         Assert.Empty(ana.DrainAvailable());
     }
@@ -108,7 +139,7 @@ public sealed class ChatConnectionHandlerTests
         await SendAsync(ana, "one\ntwo\nthree\nfour\n/quit\n");
 
         await ExpectAsync(bob, "<guest-1> one\r\n<guest-1> two\r\n");
-        await ExpectAsync(ana, "!!! Flood control: slow down; lines are being dropped.\r\n*** Goodbye, guest-1!\r\n");
+        await ExpectAsync(ana, "!!! Flood control: slow down; lines are being dropped.\r\n*** Goodbye, guest-1!\r\n" + End);
         await anaRunning.WaitAsync(TestTimeouts.Default);
         await ExpectAsync(bob, "*** guest-1 left lobby (quit)\r\n");
         await bob.Client.Output.CompleteAsync();
@@ -124,8 +155,7 @@ public sealed class ChatConnectionHandlerTests
 
         bob.RequestClose();
 
-        await ExpectAsync(bob, "*** Server is shutting down. Goodbye!\r\n");
-        await bobRunning.WaitAsync(TestTimeouts.Default);
+        Assert.Equal("*** Server is shutting down. Goodbye!\r\n" + End, await ReadToEndAsync(bob, bobRunning));
         await SendAsync(ana, "/who\n");
         await ExpectAsync(ana, "*** lobby (1): guest-1\r\n");
         await ana.Client.Output.CompleteAsync();
@@ -141,8 +171,83 @@ public sealed class ChatConnectionHandlerTests
         var refused = new PipePair();
         await Handler().OnConnectedAsync(refused.Connection).WaitAsync(TestTimeouts.Default);
 
-        await ExpectAsync(refused, "!!! Server full (1 users); try again later.\r\n");
+        await ExpectAsync(refused, "!!! Server full (1 users); try again later.\r\n" + End);
+        Assert.Empty(refused.DrainAvailable());
         await ana.Client.Output.CompleteAsync();
         await running.WaitAsync(TestTimeouts.Default);
+    }
+
+    [Fact]
+    public async Task An_idle_timeout_says_so_then_ends_with_the_end_marker()
+    {
+        var (ana, anaRunning) = await ConnectAsync("guest-1", 1);
+        var (bob, bobRunning, bobClose) = await ConnectWithCloseAsync("guest-2", 2);
+        await ExpectAsync(ana, "*** guest-2 joined lobby\r\n");
+
+        bobClose.RequestClose(CloseReason.IdleTimeout);
+
+        Assert.Equal("*** Idle for 00:00:00; disconnecting.\r\n" + End, await ReadToEndAsync(bob, bobRunning));
+        await ExpectAsync(ana, "*** guest-2 left lobby (idle)\r\n");
+        await ana.Client.Output.CompleteAsync();
+        await anaRunning.WaitAsync(TestTimeouts.Default);
+    }
+
+    [Fact]
+    public async Task A_client_that_closes_its_side_still_gets_the_end_marker_last()
+    {
+        var (ana, running) = await ConnectAsync("guest-1", 1);
+
+        await SendAsync(ana, "bye\n");
+        await ana.Client.Output.CompleteAsync();
+
+        Assert.Equal(End, await ReadToEndAsync(ana, running));
+    }
+
+    [Fact]
+    public async Task A_slow_reader_cut_gets_the_notice_and_the_end_marker_behind_what_it_did_not_read_without_holding_up_its_departure()
+    {
+        _options.MaxQueuedBytes = 4096;
+        _options.FloodBurst = 1000;
+        var (ana, anaRunning, anaClose) = await ConnectWithCloseAsync("guest-1", 1);
+        var (bob, bobRunning) = await ConnectAsync("guest-2", 2);
+
+        // Ana reads nothing: her pipe fills (1 KiB), then her queue (4 KiB), and the next line cuts her.
+        var line = new string('x', 100);
+        for (var i = 0; i < 100 && anaClose.Reason is null; i++)
+        {
+            await SendAsync(bob, $"{i} {line}\n");
+            await Task.Yield();
+        }
+
+        // She is gone from the room while still reading nothing: the last lines never wait for her.
+        await ExpectAsync(bob, "*** guest-1 left lobby (too slow to read)\r\n");
+        Assert.Equal(CloseReason.SlowReader, anaClose.Reason);
+
+        var all = await ReadToEndAsync(ana, anaRunning);
+        Assert.StartsWith("*** guest-2 joined lobby\r\n<guest-2> 0 x", all);
+        Assert.EndsWith("\r\n!!! You are not reading fast enough; disconnecting.\r\n" + End, all);
+        await bob.Client.Output.CompleteAsync();
+        await bobRunning.WaitAsync(TestTimeouts.Default);
+    }
+
+    /// <summary>The connection's close feature as the pipeline gives it: the first reason wins, and the handler is asked to stop.</summary>
+    private sealed class CloseRequests(PipePair pair) : IConnectionCloseFeature
+    {
+        private int _reason = -1;
+
+        public CloseReason? Reason => CloseRequestReason;
+
+        public CloseReason? CloseRequestReason => Volatile.Read(ref _reason) is var r and >= 0 ? (CloseReason)r : null;
+
+        public bool RequestClose(CloseReason reason)
+        {
+            if (Interlocked.CompareExchange(ref _reason, (int)reason, -1) != -1)
+            {
+                return false;
+            }
+
+            pair.RequestClose();
+            return true;
+        }
     }
 }

@@ -197,7 +197,7 @@ public sealed class ChatEndToEndTests
 
         await bob.SendAsync(command);
 
-        Assert.Equal([$"*** Goodbye, {bob.Nick}!"], await bob.ReadToEndAsync());
+        Assert.Equal([$"*** Goodbye, {bob.Nick}!", "%end%"], await bob.ReadToEndAsync());
         Assert.Equal($"*** {bob.Nick} left lobby (quit)", await ana.ReadLineAsync());
         await host.Logs.WaitForAsync(e => e.Message.Contains($"{bob.Nick} left lobby (quit)") && e.Level == LogLevel.Information);
     }
@@ -263,7 +263,7 @@ public sealed class ChatEndToEndTests
         using var bob = await Join(host);
 
         using var third = new ChatClientSocket(await SocketExtensions.ConnectAsync(host.EndPoint("Chat")));
-        Assert.Equal(["!!! Server full (2 users); try again later."], await third.ReadAllLinesAsync());
+        Assert.Equal(["!!! Server full (2 users); try again later.", "%end%"], await third.ReadAllLinesAsync());
 
         await ana.SendAsync("/join games");
         await ana.ReadUntilAsync(l => l.StartsWith("*** You are now in games", StringComparison.Ordinal));
@@ -279,7 +279,7 @@ public sealed class ChatEndToEndTests
 
         var last = await ana.ReadToEndAsync();
 
-        Assert.Equal(["*** Idle for 00:00:01; disconnecting."], last);
+        Assert.Equal(["*** Idle for 00:00:01; disconnecting.", "%end%"], last);
     }
 
     [Fact]
@@ -302,7 +302,7 @@ public sealed class ChatEndToEndTests
         foreach (var user in users)
         {
             var last = await user.ReadToEndAsync();
-            Assert.Equal("*** Server is shutting down. Goodbye!", last.Last());
+            Assert.Equal(["*** Server is shutting down. Goodbye!", "%end%"], last.TakeLast(2));
             user.Dispose();
         }
 

@@ -47,6 +47,43 @@ public sealed class ChatOutboxTests
     }
 
     [Fact]
+    public async Task Held_lines_wait_and_leave_with_the_last_line_in_one_write()
+    {
+        var pipe = new Pipe();
+        var outbox = new ChatOutbox(maxQueuedBytes: 10_000);
+        var writer = outbox.RunWriterAsync(pipe.Writer, TestTimeouts.Token());
+
+        outbox.Hold();
+        Assert.True(outbox.TryEnqueue(ChatMessages.Encode("goodbye")));
+        Assert.False(pipe.Reader.TryRead(out _));
+
+        outbox.Complete(ChatMessages.Encode("%end%"));
+        await writer.WaitAsync(TestTimeouts.Default);
+        Assert.True(pipe.Reader.TryRead(out var result));
+        Assert.Equal("goodbye\r\n%end%\r\n", System.Text.Encoding.UTF8.GetString(result.Buffer.ToArray()));
+        await pipe.Writer.CompleteAsync();
+    }
+
+    [Fact]
+    public async Task Released_lines_are_written_and_later_ones_at_once_again()
+    {
+        var pipe = new Pipe();
+        var outbox = new ChatOutbox(maxQueuedBytes: 10_000);
+        _ = outbox.RunWriterAsync(pipe.Writer, TestTimeouts.Token());
+
+        outbox.Hold();
+        outbox.TryEnqueue(ChatMessages.Encode("welcome"));
+        outbox.TryEnqueue(ChatMessages.Encode("history"));
+        Assert.False(pipe.Reader.TryRead(out _));
+        outbox.Release();
+        outbox.TryEnqueue(ChatMessages.Encode("later"));
+
+        Assert.True(pipe.Reader.TryRead(out var result));
+        Assert.Equal("welcome\r\nhistory\r\nlater\r\n", System.Text.Encoding.UTF8.GetString(result.Buffer.ToArray()));
+        await pipe.Writer.CompleteAsync();
+    }
+
+    [Fact]
     public async Task A_line_for_a_connection_that_keeps_up_is_written_and_flushed_by_the_sender_at_once()
     {
         var pipe = new Pipe();
