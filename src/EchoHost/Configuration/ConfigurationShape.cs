@@ -179,7 +179,7 @@ internal static class ConfigurationShape
         }
     }
 
-    /// <summary>The keys to offer: a listener whose protocol is known is offered only its own transport's keys.</summary>
+    /// <summary>The keys to offer: a listener whose protocol is known is offered only its own transport's keys, and no other protocol's own.</summary>
     private static IReadOnlyList<string> KnownKeys(IConfigurationSection section, Type type, IEnumerable<string> keys, ProtocolRegistry protocols)
     {
         if (type == typeof(EchoHostOptions))
@@ -189,7 +189,7 @@ internal static class ConfigurationShape
 
         if (type == typeof(ListenerOptions) && protocols.TryFind(section[nameof(ListenerOptions.Protocol)], out var protocol))
         {
-            var other = ListenerOptions.KeysNotFor(protocol.Transport);
+            var other = ListenerOptions.KeysNotFor(protocol.Transport).Concat(protocols.ListenerKeysNotFor(protocol).Select(o => o.Key)).ToList();
             return keys.Where(k => !other.Contains(k)).ToList();
         }
 

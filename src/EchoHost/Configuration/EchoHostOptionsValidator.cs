@@ -148,6 +148,18 @@ internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols, IConf
                 failures.Add($"{path}:Banner: applies to {greeters} listeners only; remove it from this {protocol} listener");
             }
 
+            foreach (var (key, owners) in protocols.ListenerKeysNotFor(protocol))
+            {
+                if (typeof(ListenerOptions).GetProperty(key)!.GetValue(listener) is not null)
+                {
+                    failures.Add($"{path}:{key}: applies to {owners} listeners only; remove it from this {protocol} listener");
+                }
+            }
+        }
+
+        if (listener.Greeting is { } greeting && !Enum.IsDefined(greeting))
+        {
+            failures.Add($"{path}:Greeting: use one of {string.Join(", ", Enum.GetNames<GreetingMode>())}");
         }
 
         ValidateTcpLimits(path, listener, failures);

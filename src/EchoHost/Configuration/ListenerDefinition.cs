@@ -22,6 +22,9 @@ internal sealed record ListenerDefinition(
 
     public TimeSpan ProxyProtocolTimeout { get; init; } = ListenerOptions.DefaultProxyProtocolTimeout;
 
+    /// <summary>Chat listeners: what a user who joins is sent first.</summary>
+    public GreetingMode Greeting { get; init; } = GreetingMode.Full;
+
     /// <summary>TCP listeners: the TLS certificate settings; null for plain TCP.</summary>
     public TlsOptions? Tls { get; init; }
 

@@ -59,6 +59,12 @@ public sealed class ListenerOptions
     /// </summary>
     public string? Banner { get; set; }
 
+    /// <summary>
+    /// Chat: what a user who joins is sent first; unset means <see cref="GreetingMode.Full"/>. A key of chat listeners
+    /// alone (<see cref="ProtocolRegistration.ListenerKeys"/>).
+    /// </summary>
+    public GreetingMode? Greeting { get; set; }
+
     /// <summary>TCP: serve TLS with this certificate; unset means plain TCP.</summary>
     public TlsOptions? Tls { get; set; }
 

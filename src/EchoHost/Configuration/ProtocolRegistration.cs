@@ -20,6 +20,12 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
     /// <summary>Whether its handler greets with the listener's <c>Banner</c>; the key is refused on listeners of protocols that do not.</summary>
     public bool SendsBanner { get; init; }
 
+    /// <summary>
+    /// Listener keys for this protocol's listeners alone (Chat: <c>Greeting</c>): refused on other protocols' listeners
+    /// and left out of the known keys offered there.
+    /// </summary>
+    public IReadOnlyList<string> ListenerKeys { get; init; } = [];
+
     /// <summary>The protocol's own section of <c>EchoHost</c>, if it has one: its keys are checked and bound with the rest.</summary>
     public ProtocolSection? Section { get; init; }
 

@@ -33,6 +33,11 @@ internal sealed class ProtocolRegistry
     /// <summary>The protocols' own sections of <c>EchoHost</c>.</summary>
     public IEnumerable<ProtocolSection> Sections => All.Select(p => p.Section).OfType<ProtocolSection>();
 
+    /// <summary>The listener keys of other protocols that <paramref name="protocol"/>'s listeners must not set, each with the protocols it is for.</summary>
+    public IEnumerable<(string Key, string Owners)> ListenerKeysNotFor(ProtocolRegistration protocol) =>
+        All.SelectMany(p => p.ListenerKeys).Distinct().Where(key => !protocol.ListenerKeys.Contains(key))
+            .Select(key => (key, string.Join(", ", All.Where(p => p.ListenerKeys.Contains(key)).Select(p => p.Name))));
+
     /// <summary>The names to offer in a message: <c>Echo, Chat, UdpEcho</c>.</summary>
     public string Names => string.Join(", ", All.Select(p => p.Name));
 

@@ -42,7 +42,10 @@ internal sealed partial class ChatConnectionHandler(
 
         // The client as the pipeline saw it (after the PROXY protocol): whose address may take back a held nick.
         var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
-        var user = await server.ConnectAsync(new ChatSession(outbox, renderer, _observer, _activity), remote);
+        // The greeting (or the refusal and the end marker) leaves in one write.
+        outbox.Hold();
+        var user = await server.ConnectAsync(
+            new ChatSession(outbox, renderer, _observer, _activity), remote, welcomeOnly: listener.Greeting == GreetingMode.Minimal);
         if (user is null)
         {
             _activity.ServerFull(connection.ConnectionId, options.MaxUsers);
@@ -53,6 +56,7 @@ internal sealed partial class ChatConnectionHandler(
             return;
         }
 
+        outbox.Release();
         _activity.Arrived(user.Nick, ChatServer.Lobby, remote ?? "-");
         var end = ChatEnd.Cancelled;
         try

@@ -25,10 +25,10 @@ public sealed class ChatConnectionHandlerTests
 
     public ChatConnectionHandlerTests() => _server = new(() => TestChat.Server(_options, _time));
 
-    private ChatConnectionHandler Handler() => new(
+    private ChatConnectionHandler Handler(GreetingMode greeting = GreetingMode.Full) => new(
         _server.Value,
         TestChat.Renderer(_server.Value),
-        new ListenerDefinition("Chat", ChatProtocol.Registration, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null),
+        new ListenerDefinition("Chat", ChatProtocol.Registration, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null) { Greeting = greeting },
         TestMetrics.Listener("Chat", "chat"),
         _time,
         NullLoggerFactory.Instance);
@@ -109,6 +109,29 @@ public sealed class ChatConnectionHandlerTests
         await ExpectAsync(ana, "*** Goodbye, guest-1!\r\n" + End);
         await running.WaitAsync(TestTimeouts.Default);
         Assert.Empty(ana.DrainAvailable());
+    }
+
+    [Fact]
+    public async Task A_minimal_greeting_is_the_welcome_line_alone_while_the_room_hears_the_join()
+    {
+        _options.HistorySize = 10;
+        var (ana, anaRunning) = await ConnectAsync("guest-1", 1);
+        await SendAsync(ana, "said before\n/who\n");
+        await ExpectAsync(ana, "*** lobby (1): guest-1\r\n");
+
+        var bob = new PipePair();
+        var bobRunning = Handler(GreetingMode.Minimal).OnConnectedAsync(bob.Connection);
+
+        await ExpectAsync(ana, "*** guest-2 joined lobby\r\n");
+        await ExpectAsync(bob, string.Format(null, Welcome, "guest-2"));
+        // No history, no "You are now in lobby": the next line bob reads is the next thing said.
+        await SendAsync(ana, "hello\n");
+        await ExpectAsync(bob, "<guest-1> hello\r\n");
+        await SendAsync(bob, "%end%\n");
+        Assert.Equal("*** Goodbye, guest-2!\r\n" + End, await ReadToEndAsync(bob, bobRunning));
+        await ExpectAsync(ana, "*** guest-2 left lobby (quit)\r\n");
+        await ana.Client.Output.CompleteAsync();
+        await anaRunning.WaitAsync(TestTimeouts.Default);
     }
 
     [Fact]

@@ -89,10 +89,11 @@ internal sealed partial class ChatServer
 
     /// <param name="shared">The room's history from the shared store; when unavailable, the history kept here.</param>
     /// <param name="left">The room the user moved from and the event it heard; other instances hear both from here.</param>
-    private void EnterRoom(ChatUser user, ChatRoom room, Shared<SharedRoom> shared, (string Room, ChatEvent Notice)? left = null)
+    /// <param name="quietly">The user is told nothing (no history, no "you are now in"); the room hears the join.</param>
+    private void EnterRoom(ChatUser user, ChatRoom room, Shared<SharedRoom> shared, (string Room, ChatEvent Notice)? left = null, bool quietly = false)
     {
         var history = shared.Available ? shared.Value.History : room.History;
-        if (history.Any())
+        if (!quietly && history.Any())
         {
             user.Send(ChatEvent.HistoryHeader(room.Name));
             foreach (var (at, said) in history)
@@ -106,7 +107,10 @@ internal sealed partial class ChatServer
         _bus.Entered(user.Nick, room.Name, joined, left);
         room.Add(user);
         user.Room = room;
-        user.Send(ChatEvent.YouJoined(room.Name, room.Members.Length));
+        if (!quietly)
+        {
+            user.Send(ChatEvent.YouJoined(room.Name, room.Members.Length));
+        }
     }
 
     /// <param name="why">What the room hears; null for nothing (shutdown).</param>

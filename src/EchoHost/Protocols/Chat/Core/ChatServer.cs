@@ -39,9 +39,10 @@ internal sealed partial class ChatServer
     /// <summary>
     /// Admits a new user to the lobby with a guest nick, or returns null when the server is full (the session was told).
     /// <paramref name="remoteEndPoint"/> (the client as the transport saw it) gives the address that may take back the
-    /// user's nick after a cut.
+    /// user's nick after a cut. With <paramref name="welcomeOnly"/>, the user is sent the welcome line alone (no
+    /// history, no "you are now in"), for a lock-step client; the room hears the join as always.
     /// </summary>
-    public async ValueTask<ChatUser?> ConnectAsync(ChatSession session, string? remoteEndPoint = null)
+    public async ValueTask<ChatUser?> ConnectAsync(ChatSession session, string? remoteEndPoint = null, bool welcomeOnly = false)
     {
         lock (_lock)
         {
@@ -77,7 +78,7 @@ internal sealed partial class ChatServer
             AddKeys(user);
             session.Observer.UserJoined();
             user.Send(ChatEvent.Welcome(nick));
-            EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared);
+            EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared, quietly: welcomeOnly);
             return user;
         }
     }

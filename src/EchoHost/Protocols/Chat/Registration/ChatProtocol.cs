@@ -18,7 +18,9 @@ internal static class ChatProtocol
         Section = ChatSection.Section,
         IdleTimeout = static options => options.Chat().IdleTimeout,
         ValidateOptions = static (options, failures) => ChatOptionsValidation.Validate(options.Chat(), failures),
-        // The chat greets with its own welcome line, never a Banner (SendsBanner is false: the key is refused).
+        // The chat greets with its own welcome line, never a Banner (SendsBanner is false: the key is refused); how much
+        // it says first is the chat listener's own Greeting key.
+        ListenerKeys = [nameof(ListenerOptions.Greeting)],
         Handler = static (services, listener) => ActivatorUtilities.CreateInstance<ChatConnectionHandler>(
             services, listener, services.GetRequiredService<EchoHostMetrics>().ForListener(listener.Name, listener.ProtocolName)),
     };
