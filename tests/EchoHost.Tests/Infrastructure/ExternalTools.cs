@@ -39,6 +39,9 @@ internal static class ExternalTools
     /// <summary>util-linux's script, which runs a program on a pseudo-terminal (what a user's terminal looks like to it).</summary>
     public const string Script = "script";
 
+    /// <summary>Python 3, which runs the socket tutorials' clients (docs/tutorials).</summary>
+    public const string Python3 = "python3";
+
     /// <summary>Why the first missing tool of <paramref name="tools"/> is missing, with its install command; null when all are there.</summary>
     public static string? WhyMissing(IEnumerable<string> tools) => tools.Select(WhyMissing).FirstOrDefault(reason => reason is not null);
 
@@ -62,9 +65,11 @@ internal static class ExternalTools
             "curl is not on PATH; install it: apt-get install curl",
         Script when Find("script") is null =>
             "script is not on PATH; install it: apt-get install bsdutils",
+        Python3 when Find("python3") is null =>
+            "python3 is not on PATH; install it: apt-get install python3",
         Haproxy or Openssl or Ncat when Find(tool) is null =>
             $"{tool} is not on PATH; install it: apt-get install {tool}",
-        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl or Script or Haproxy or Openssl or Ncat => null,
+        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl or Script or Haproxy or Openssl or Ncat or Python3 => null,
         _ => throw new ArgumentException($"Unknown tool '{tool}'.", nameof(tool)),
     };
 
