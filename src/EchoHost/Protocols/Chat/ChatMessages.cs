@@ -3,7 +3,7 @@ using System.Text;
 namespace EchoHost.Protocols.Chat;
 
 /// <summary>
-/// Every line the chat server sends, in one place: the wording is documented in the README and kept stable.
+/// Every line the chat server sends, in one place: the wording is documented in docs/protocols.md and kept stable.
 /// Server notices start with <c>***</c>, errors with <c>!!!</c>; every line ends with CRLF.
 /// </summary>
 internal static class ChatMessages
