@@ -3,8 +3,8 @@ using EchoHost.Health;
 using EchoHost.Hosting;
 using EchoHost.Logging;
 using EchoHost.Pipeline;
-using EchoHost.Protocols.Chat;
-using EchoHost.Protocols.Chat.Backplane;
+using EchoHost.Protocols.Chat.Registration;
+using EchoHost.Protocols.Echo;
 using EchoHost.Protocols.UdpEcho;
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -24,7 +24,7 @@ public partial class Program
     {
         if (args is [HealthProbe.Flag, .. var probeArgs])
         {
-            return await HealthProbe.RunAsync(probeArgs);
+            return await HealthProbe.RunAsync(probeArgs, Protocols());
         }
 
         if (CommandLine.Answer(args, Console.Out, Console.Error) is { } answered)
@@ -103,10 +103,11 @@ public partial class Program
         // Configuration: the EchoHost section, validated at start with one line per bad key, and the listener set
         // computed from it once (Configuration/).
         builder.Services.AddOptions<EchoHostOptions>()
-            .Configure<IConfiguration>((options, configuration) => ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration))
+            .Configure<IConfiguration, ProtocolRegistry>((options, configuration, protocols) =>
+                ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration, protocols))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EchoHostOptions>, EchoHostOptionsValidator>();
-        builder.Services.AddSingleton(sp => ListenerSet.Of(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value));
+        builder.Services.AddSingleton(sp => ListenerSet.Of(sp.GetRequiredService<IOptions<EchoHostOptions>>().Value, sp.GetRequiredService<ProtocolRegistry>()));
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<EchoHostOptions>>((host, echo) => host.ShutdownTimeout = echo.Value.ShutdownTimeout);
         // Try: a test may have given the host a clock of its own.
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -121,29 +122,25 @@ public partial class Program
         builder.Services.AddEchoHostTelemetry();
         builder.Services.AddEchoHostHealth();
 
+        // Protocols: each is a folder of Protocols/ that adds itself to the registry with one line in AddProtocols
+        // (below): its name as a listener's Protocol, its transport, options section and checks, handler, instruments.
+        AddProtocols(builder.Services);
+
         // Listeners: every TCP listener becomes a Kestrel endpoint running the connection pipeline (Pipeline/: session,
-        // limits, access log, metrics, /connections, byte counts, idle timeout, close grace) and then its protocol's
-        // handler (Protocols/Echo, Protocols/Chat, where the chat rooms every chat listener shares live). A port that
-        // is taken fails with the listener's name (Hosting/ListenerBindFailures).
+        // limits, access log, metrics, /connections, byte counts, idle timeout, close grace) and then the handler its
+        // protocol registered. A port that is taken fails with the listener's name (Hosting/ListenerBindFailures).
         builder.Services.AddSingleton<ConnectionRegistry>();
         // Budgets: what one connection's transport may buffer, and the process-wide memory and descriptor budgets that
         // refuse new connections before the runtime or the kernel would fail (Hosting/ResourceBudgets).
         builder.Services.AddEchoHostBudgets();
-        builder.Services.AddSingleton(sp => new ChatServer(
-            sp.GetRequiredService<ListenerSet>().Options.Chat, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>(), sp.ChatBackplane()));
-        // With EchoHost:Chat:Postgres, rooms span every instance on that database (Protocols/Chat/Backplane).
-        builder.Services.AddChatBackplane(sp => sp.GetRequiredService<ListenerSet>().Options.Chat);
         builder.Services.AddSingleton<IConnectionListenerFactory, ListenerBindFailures>();
         builder.Services.AddSingleton<KestrelListenerSetup>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<KestrelListenerSetup>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KestrelListenerSetup>());
 
-        // Hosted services: lifecycle lines; the UDP listeners, which are sockets of our own rather than Kestrel
-        // endpoints: every datagram checked against the listener's safety limits, then echoed (Protocols/UdpEcho);
-        // and the shutdown drain, which keeps listeners serving for ShutdownDrainDelay after /readyz turned 503.
+        // Hosted services: lifecycle lines, and the shutdown drain, which keeps listeners serving for
+        // ShutdownDrainDelay after /readyz turned 503.
         builder.Services.AddHostedService<LifecycleLogger>();
-        builder.Services.AddSingleton<UdpEchoService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpEchoService>());
         builder.Services.AddHostedService<ShutdownDrain>();
 
         var app = builder.Build();
@@ -152,7 +149,20 @@ public partial class Program
         app.MapGet("/", (ListenerSet listeners, ListenerEndpoints endpoints) => ServiceDescription.Text(listeners, endpoints));
         app.MapMetrics();           // GET /metrics (Prometheus text)
         app.MapHealth();            // GET /healthz, GET /readyz
-        app.MapConnections();       // GET /connections, unless EchoHost:Http:ConnectionsEndpoint is false
+        app.MapConnections();       // GET /connections when EchoHost:Http:ConnectionsEndpoint is true (off by default: a 404 naming the key)
         return app;
+    }
+
+    /// <summary>The protocols a listener can speak, one line each, in the order error messages list them.</summary>
+    internal static IServiceCollection AddProtocols(IServiceCollection services) => services
+        .AddEchoProtocol()          // RFC 862 over TCP (Protocols/Echo)
+        .AddChatProtocol()          // rooms every chat listener shares, across instances with EchoHost:Chat:Postgres (Protocols/Chat)
+        .AddUdpEchoProtocol();      // RFC 862 over UDP on sockets of its own, every datagram checked first (Protocols/UdpEcho)
+
+    /// <summary>The registry of <see cref="AddProtocols"/>, for what reads the configuration without a host (the health probe).</summary>
+    internal static ProtocolRegistry Protocols()
+    {
+        using var services = AddProtocols(new ServiceCollection()).BuildServiceProvider();
+        return services.GetRequiredService<ProtocolRegistry>();
     }
 }

@@ -32,6 +32,8 @@ public sealed class DependencyDirectionTests
         ["Protocols.Chat"] = ["Configuration", "Logging", "Telemetry", "Pipeline"],
         // The chat's scale-out backplane (Npgsql) sits under the chat core, which knows it only as IChatBackplane.
         ["Protocols.Chat.Backplane"] = ["Configuration", "Logging", "Telemetry", "Protocols.Chat"],
+        // The chat's registration wires the core to the backplane: the one place that sees both.
+        ["Protocols.Chat.Registration"] = ["Configuration", "Telemetry", "Protocols.Chat", "Protocols.Chat.Backplane"],
         ["Protocols.UdpEcho"] = ["Configuration", "Logging", "Telemetry", "Health"],
         ["Hosting"] = [Any],
         [Root] = [Any],
@@ -52,6 +54,22 @@ public sealed class DependencyDirectionTests
             select $"{source.Key} → {target.Key} ({target.Value})").ToList();
 
         Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void Only_the_composition_root_knows_the_protocols()
+    {
+        // A protocol is a plug-in: it adds itself to the registry with one Add…Protocol() call in Program.cs, and no
+        // other folder (Configuration, Hosting, Pipeline, Telemetry, Health, Logging) names one of its types.
+        var violations = (
+            from source in _graph.Value
+            where source.Key != Root && !source.Key.StartsWith("Protocols.", StringComparison.Ordinal)
+            from target in source.Value
+            where target.Key.StartsWith("Protocols.", StringComparison.Ordinal)
+            select $"{source.Key} → {target.Key} ({target.Value})").ToList();
+
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+        Assert.Contains(_graph.Value[Root].Keys, folder => folder.StartsWith("Protocols.", StringComparison.Ordinal));
     }
 
     [Fact]

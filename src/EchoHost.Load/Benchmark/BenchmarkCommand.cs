@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using EchoHost.Harness;
 
 namespace EchoHost.Load.Benchmark;
 
@@ -30,14 +31,14 @@ internal static class BenchmarkCommand
         var rows = BenchmarkRows.Create(options);
         var inspircd = rows.Any(r => r.IsChat && r.Versus is null) ? InspIrcd.Find(options.InspIrcd) : null;
         var tls = rows.Any(r => r.Key == "tls");
-        var postgresBin = rows.Any(r => r.Key == "chat-scaleout") ? PostgresServer.FindBinDirectory() : null;
+        var postgresBin = rows.Any(r => r.Key == "chat-scaleout") ? PostgresCluster.FindBinDirectory() : null;
         var work = Directory.CreateTempSubdirectory("echohost-benchmark-").FullName;
         var ports = FreePorts.Pick(12);
         var (baseTcp, baseUdp, echo, chat, udp, http, irc) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]);
         var (baseTls, echoTls, chatA, chatB, postgresPort) = (ports[7], ports[8], ports[9], ports[10], ports[11]);
         var loopback = IPAddress.Loopback;
-        var servers = new List<ServerProcess>();
-        PostgresServer? postgres = null;
+        var servers = new List<ChildProcess>();
+        PostgresCluster? postgres = null;
         try
         {
             var (certificate, key) = tls ? SelfSignedCertificate.WritePem(work) : ("", "");
@@ -69,13 +70,13 @@ internal static class BenchmarkCommand
             var anchor = inspircd is null ? null : Start(servers, InspIrcd.Start(inspircd, irc, work));
 
             // Chat scale-out: PostgreSQL, then two more EchoHost instances on it with only their chat listener.
-            ServerProcess[]? scaleOut = null;
+            ChildProcess[]? scaleOut = null;
             if (postgresBin is not null)
             {
-                postgres = PostgresServer.Start(postgresBin, postgresPort);
+                postgres = await BenchmarkPostgres.StartAsync(postgresBin, postgresPort);
                 scaleOut = [.. new[] { ("A", chatA), ("B", chatB) }.Select(instance => Start(servers, ServerProcess.Start($"EchoHost chat {instance.Item1}", "dotnet", [options.EchoHostDll], new Dictionary<string, string>
                 {
-                    ["EchoHost__Chat__Postgres"] = postgres.ConnectionString,
+                    ["EchoHost__Chat__Postgres"] = postgres.ConnectionString(),
                     ["EchoHost__Listeners__Chat__Port"] = $"{instance.Item2}",
                     ["EchoHost__Listeners__Echo__Enabled"] = "false",
                     ["EchoHost__Listeners__UdpEcho__Enabled"] = "false",
@@ -191,7 +192,7 @@ internal static class BenchmarkCommand
 
             return table.Any(t => t.Failures > 0) ? 1 : 0;
         }
-        catch (BenchmarkException ex)
+        catch (Exception ex) when (ex is BenchmarkException or HarnessException)
         {
             await error.WriteLineAsync($"echohost-load benchmark: {ex.Message}");
             return 1;
@@ -203,7 +204,10 @@ internal static class BenchmarkCommand
                 server.Dispose();
             }
 
-            postgres?.Dispose();
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
 
             try
             {
@@ -215,16 +219,16 @@ internal static class BenchmarkCommand
         }
     }
 
-    private static ServerProcess Start(List<ServerProcess> servers, ServerProcess server)
+    private static ChildProcess Start(List<ChildProcess> servers, ChildProcess server)
     {
         servers.Add(server);
         return server;
     }
 
     /// <summary>The servers of one side of a row (several instances are summed), and the database they share, if any.</summary>
-    internal sealed record Side(string Name, IReadOnlyList<ServerProcess>? Servers, IReadOnlyList<LoadTarget> Targets, PostgresServer? Database = null);
+    internal sealed record Side(string Name, IReadOnlyList<ChildProcess>? Servers, IReadOnlyList<LoadTarget> Targets, PostgresCluster? Database = null);
 
-    private static async Task<Sample> MeasureAsync(LoadOptions load, IReadOnlyList<ServerProcess> servers, PostgresServer? database, TextWriter? progress, CancellationToken aborted)
+    private static async Task<Sample> MeasureAsync(LoadOptions load, IReadOnlyList<ChildProcess> servers, PostgresCluster? database, TextWriter? progress, CancellationToken aborted)
     {
         ProcessFigures[] Each() => [.. servers.Select(s => s.Figures())];
         ProcessFigures[]? before = null, after = null;
@@ -273,7 +277,7 @@ internal static class BenchmarkCommand
                 double? bv = b.Count > 0 && Median(b.Select(figure.Value)) is var bm && double.IsFinite(bm) ? bm : null;
                 double? ev = e.Count > 0 && Median(e.Select(figure.Value)) is var em && double.IsFinite(em) ? em : null;
                 var bText = bv is { } x ? x.ToString(figure.Format, ci) : row.IsChat && versus is null && !anchorInstalled ? InspIrcd.InstallHint : "—";
-                var eText = ev is { } y ? y.ToString(figure.Format, ci) : row.Key == "chat-scaleout" && !postgresInstalled ? PostgresServer.InstallHint : "—";
+                var eText = ev is { } y ? y.ToString(figure.Format, ci) : row.Key == "chat-scaleout" && !postgresInstalled ? BenchmarkPostgres.InstallHint : "—";
                 // The ratio of each round, whose two sides ran one after the other: the machine's speed drifts over a run
                 // (the baseline alone measured 73 to 138 µs per churned connection across one run's rounds), and a ratio
                 // of the two sides' medians could pair a fast round on one side with a slow round on the other.

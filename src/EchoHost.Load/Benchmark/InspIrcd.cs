@@ -1,4 +1,5 @@
 using System.Net;
+using EchoHost.Harness;
 
 namespace EchoHost.Load.Benchmark;
 
@@ -22,7 +23,7 @@ internal static class InspIrcd
         return path.Select(dir => Path.Combine(dir, "inspircd")).FirstOrDefault(File.Exists);
     }
 
-    public static ServerProcess Start(string binary, int port, string directory)
+    public static ChildProcess Start(string binary, int port, string directory)
     {
         var config = Path.Combine(directory, "inspircd.conf");
         File.WriteAllText(Path.Combine(directory, "motd.txt"), "echohost-load benchmark\n");

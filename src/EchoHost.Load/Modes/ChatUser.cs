@@ -7,8 +7,8 @@ namespace EchoHost.Load.Modes;
 
 /// <summary>
 /// One chat user: its connection, its join handshake (EchoHost chat or minimal IRC), the lines it sends and the
-/// bookkeeping of the lines it receives. A message line's text is <c>L&lt;sender&gt; &lt;seq&gt; &lt;timestamp&gt; &lt;padding&gt;</c>;
-/// the padding is derived from sender and sequence, so a changed byte is a mismatch.
+/// bookkeeping of the lines it receives. The message text is <see cref="ChatMessageLine"/>'s; what was new, late or
+/// duplicated is <see cref="DeliveryWindow"/>'s.
 /// </summary>
 internal sealed class ChatUser
 {
@@ -21,8 +21,7 @@ internal sealed class ChatUser
     private readonly byte[] _sendBuffer;
     private readonly byte[] _prefix;
     private readonly byte[] _room;
-    private readonly long[] _highest;
-    private readonly ulong[] _window;
+    private readonly DeliveryWindow _deliveries;
     private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _receiving = Task.CompletedTask;
     private volatile bool _closing;
@@ -47,8 +46,7 @@ internal sealed class ChatUser
         _sendBuffer = new byte[run.Options.Size + 512];
         _room = Encoding.UTF8.GetBytes(run.Options.RoomName);
         _prefix = run.Options.Dialect == ChatDialect.Irc ? Encoding.UTF8.GetBytes($"PRIVMSG {run.Options.RoomName} :") : [];
-        _highest = new long[users];
-        _window = new ulong[users];
+        _deliveries = new DeliveryWindow(users);
     }
 
     private bool Irc => _run.Options.Dialect == ChatDialect.Irc;
@@ -93,34 +91,12 @@ internal sealed class ChatUser
             return;
         }
 
-        var seq = ++_sequence;
-        var span = _sendBuffer.AsSpan();
-        _prefix.CopyTo(span);
-        var n = _prefix.Length;
-        var textStart = n;
-        span[n++] = (byte)'L';
-        Utf8Formatter.TryFormat(_id, span[n..], out var w);
-        n += w;
-        span[n++] = (byte)' ';
-        Utf8Formatter.TryFormat(seq, span[n..], out w);
-        n += w;
-        span[n++] = (byte)' ';
-        Utf8Formatter.TryFormat(Stopwatch.GetTimestamp(), span[n..], out w);
-        n += w;
-        span[n++] = (byte)' ';
-        var padding = Math.Max(1, _run.Options.Size - (n - textStart));
-        for (var j = 0; j < padding; j++)
-        {
-            span[n++] = PaddingByte(_id, seq, j);
-        }
-
-        span[n++] = (byte)'\r';
-        span[n++] = (byte)'\n';
+        var n = ChatMessageLine.Write(_sendBuffer, _prefix, _id, ++_sequence, Stopwatch.GetTimestamp(), _run.Options.Size);
         try
         {
             lock (_connection)
             {
-                _connection.Send(span[..n]);
+                _connection.Send(_sendBuffer.AsSpan(0, n));
             }
 
             Sent++;
@@ -130,8 +106,6 @@ internal sealed class ChatUser
             Fail(Tcp.Describe(ex, _worker, Who, "sending"));
         }
     }
-
-    private static byte PaddingByte(long sender, long seq, int j) => (byte)('a' + (int)((sender * 31 + seq * 7 + j) % 26));
 
     private void Send(string text)
     {
@@ -300,79 +274,25 @@ internal sealed class ChatUser
     private void OnMessage(ReadOnlySpan<byte> text)
     {
         var now = Stopwatch.GetTimestamp();
-        if (text.Length < 2 || text[0] != 'L')
+        if (!ChatMessageLine.TryRead(text, _users, _run.Options.Size, out var sender, out var seq, out var sentAt, out var mismatch))
         {
-            return; // not one of ours (someone else in the room)
-        }
-
-        if (!Utf8Parser.TryParse(text[1..], out int sender, out var used) || sender < 0 || sender >= _users)
-        {
-            _worker.Mismatch($"{Who}: unreadable message line '{Encoding.UTF8.GetString(text)}'");
-            return;
-        }
-
-        var rest = text[(1 + used)..];
-        if (rest.Length < 2 || rest[0] != ' ' || !Utf8Parser.TryParse(rest[1..], out long seq, out used) || seq < 1)
-        {
-            _worker.Mismatch($"{Who}: unreadable sequence in '{Encoding.UTF8.GetString(text)}'");
-            return;
-        }
-
-        rest = rest[(1 + used)..];
-        if (rest.Length < 2 || rest[0] != ' ' || !Utf8Parser.TryParse(rest[1..], out long sentAt, out used))
-        {
-            _worker.Mismatch($"{Who}: unreadable timestamp in '{Encoding.UTF8.GetString(text)}'");
-            return;
-        }
-
-        var padding = rest[(1 + used)..];
-        if (padding.Length < 2 || padding[0] != ' ')
-        {
-            _worker.Mismatch($"{Who}: message {sender}/{seq} has lost its padding");
-            return;
-        }
-
-        padding = padding[1..];
-        var expectedLength = Math.Max(1, _run.Options.Size - (text.Length - padding.Length));
-        for (var j = 0; j < padding.Length; j++)
-        {
-            if (padding[j] != PaddingByte(sender, seq, j))
+            if (mismatch is not null)
             {
-                _worker.Mismatch($"{Who}: message {sender}/{seq}: byte {text.Length - padding.Length + j} of the text is 0x{padding[j]:x2}, sent 0x{PaddingByte(sender, seq, j):x2}");
-                return;
+                _worker.Mismatch($"{Who}: {mismatch}");
             }
+
+            return; // a mismatch, or not one of ours (someone else in the room)
         }
 
-        if (padding.Length != expectedLength)
+        switch (_deliveries.Record(sender, seq))
         {
-            _worker.Mismatch($"{Who}: message {sender}/{seq} arrived with {padding.Length} padding bytes, {expectedLength} sent");
-            return;
-        }
-
-        // Per sender: the highest sequence seen and a 64-bit window below it tell new, late and duplicated apart.
-        var highest = _highest[sender];
-        if (seq > highest)
-        {
-            var shift = seq - highest;
-            _window[sender] = shift >= 64 ? 1UL : (_window[sender] << (int)shift) | 1UL;
-            _highest[sender] = seq;
-        }
-        else
-        {
-            var back = highest - seq;
-            if (back < 64 && (_window[sender] & (1UL << (int)back)) != 0)
-            {
+            case Delivery.Duplicate:
                 Duplicates++;
                 _run.NoteError($"{Who}: message {sender}/{seq} delivered twice");
                 return;
-            }
-
-            if (back < 64)
-            {
-                _window[sender] |= 1UL << (int)back;
-            }
-
-            OutOfOrder++;
+            case Delivery.OutOfOrder:
+                OutOfOrder++;
+                break;
         }
 
         Volatile.Write(ref Delivered, Delivered + 1);

@@ -14,16 +14,43 @@ internal static class ConfigurationShape
 {
     /// <summary>Binds <paramref name="section"/> to <paramref name="options"/>, or throws with one line per bad key.</summary>
     /// <param name="root">The configuration the section is from: a bad key an environment variable set names that variable.</param>
-    public static void Bind(IConfigurationSection section, EchoHostOptions options, IConfiguration? root = null)
+    /// <param name="protocols">
+    /// The registered protocols: their sections are checked and bound with the rest, and a listener of a known protocol
+    /// is offered its transport's keys only.
+    /// </param>
+    public static void Bind(IConfigurationSection section, EchoHostOptions options, IConfiguration? root, ProtocolRegistry protocols)
     {
         var failures = new List<string>();
-        Check(section, typeof(EchoHostOptions), new Sources(root as IConfigurationRoot), failures);
+        Check(section, typeof(EchoHostOptions), new Sources(root as IConfigurationRoot, protocols), failures);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(EchoHostOptions), failures);
         }
 
         section.Bind(options);
+        foreach (var protocolSection in protocols.Sections)
+        {
+            var bound = Activator.CreateInstance(protocolSection.OptionsType)!;
+            section.GetSection(protocolSection.Key).Bind(bound);
+            options.Sections.Set(protocolSection.Key, bound);
+        }
+    }
+
+    /// <summary>
+    /// A failure line (<c>key: what is wrong</c>) whose key an environment variable set, with that variable beside the
+    /// key; any other line unchanged.
+    /// </summary>
+    public static string NameTheSource(IConfiguration? root, string failure)
+    {
+        var colon = failure.IndexOf(": ", StringComparison.Ordinal);
+        if (root is not IConfigurationRoot configurationRoot || colon < 0 || failure.AsSpan(0, colon).Contains(' '))
+        {
+            return failure;
+        }
+
+        var key = failure[..colon];
+        var named = new Sources(configurationRoot, new ProtocolRegistry([])).Key(key);
+        return ReferenceEquals(named, key) ? failure : named + failure[colon..];
     }
 
     /// <summary>
@@ -38,7 +65,13 @@ internal static class ConfigurationShape
         {
             if (!properties.TryGetValue(child.Key, out var property))
             {
-                var known = KnownKeys(section, type, properties.Keys);
+                if (type == typeof(EchoHostOptions) && sources.Protocols.Sections.FirstOrDefault(s => s.Key.Equals(child.Key, StringComparison.OrdinalIgnoreCase)) is { } own)
+                {
+                    Check(child, own.OptionsType, sources, failures);
+                    continue;
+                }
+
+                var known = KnownKeys(section, type, properties.Keys, sources.Protocols);
                 var guess = Closest(child.Key, known) is { } closest ? $"did you mean {closest}? " : string.Empty;
                 failures.Add($"{sources.Key(child.Path)}: unknown key; {guess}known keys here are {string.Join(", ", known)}");
                 continue;
@@ -94,8 +127,10 @@ internal static class ConfigurationShape
     /// Where a key came from, for the keys a user set in an environment variable: the error names that variable
     /// (<c>EchoHost__Listeners__Echo__Prot</c>) beside the key, since the key's own spelling is not what they typed.
     /// </summary>
-    private sealed class Sources(IConfigurationRoot? root)
+    private sealed class Sources(IConfigurationRoot? root, ProtocolRegistry protocols)
     {
+        public ProtocolRegistry Protocols => protocols;
+
         public string Key(string path) =>
             FromEnvironment(path) && EnvironmentVariable(path) is { } variable ? $"{path} (environment variable {variable})" : path;
 
@@ -145,11 +180,16 @@ internal static class ConfigurationShape
     }
 
     /// <summary>The keys to offer: a listener whose protocol is known is offered only its own transport's keys.</summary>
-    private static IReadOnlyList<string> KnownKeys(IConfigurationSection section, Type type, IEnumerable<string> keys)
+    private static IReadOnlyList<string> KnownKeys(IConfigurationSection section, Type type, IEnumerable<string> keys, ProtocolRegistry protocols)
     {
-        if (type == typeof(ListenerOptions) && ListenerProtocols.TryParse(section[nameof(ListenerOptions.Protocol)], out var protocol))
+        if (type == typeof(EchoHostOptions))
         {
-            var other = ListenerOptions.KeysNotFor(ListenerProtocols.Transport(protocol));
+            return [.. keys, .. protocols.Sections.Select(s => s.Key)];
+        }
+
+        if (type == typeof(ListenerOptions) && protocols.TryFind(section[nameof(ListenerOptions.Protocol)], out var protocol))
+        {
+            var other = ListenerOptions.KeysNotFor(protocol.Transport);
             return keys.Where(k => !other.Contains(k)).ToList();
         }
 

@@ -16,7 +16,8 @@ public sealed class EchoHostOptions
 
     public HttpEndpointOptions Http { get; set; } = new();
 
-    public ChatOptions Chat { get; set; } = new();
+    /// <summary>The sections protocols registered (see <see cref="ProtocolRegistration.Section"/>), bound by <see cref="ConfigurationShape"/>.</summary>
+    internal ProtocolSections Sections { get; } = new();
 
     public OtlpOptions Otlp { get; set; } = new();
 

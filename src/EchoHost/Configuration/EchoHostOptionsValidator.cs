@@ -6,7 +6,16 @@ namespace EchoHost.Configuration;
 /// Checks <c>EchoHost</c> at start. Every failure is one line that begins with the configuration key at fault,
 /// so a user knows exactly what to edit.
 /// </summary>
-internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOptions>
+/// <remarks>
+/// This checks the shape shared by every protocol — the listener set, the shared per-listener limits (idle, caps,
+/// TLS, PROXY, banner, UDP safety) — and asks the <see cref="ProtocolRegistry"/> for the rest: the protocol names,
+/// their transports, and each protocol's own checks of its section and its listeners.
+/// </remarks>
+/// <param name="configuration">
+/// Where the values came from: a failure of a value an environment variable set also names that variable, as the shape
+/// check does.
+/// </param>
+internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols, IConfiguration? configuration = null) : IValidateOptions<EchoHostOptions>
 {
     private const string Root = EchoHostOptions.SectionName;
     private const int MaxBannerLength = 1024;
@@ -34,7 +43,11 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
 
         ValidateBudgets(options, failures);
         ValidateHttp(options, failures);
-        ValidateChat(options.Chat, failures);
+        foreach (var protocol in protocols.All)
+        {
+            protocol.ValidateOptions?.Invoke(options, failures);
+        }
+
         ValidateOtlp(options.Otlp, failures);
         foreach (var (listenerName, listener) in options.Listeners)
         {
@@ -46,7 +59,9 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
             CheckPortConflicts(options, failures);
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return failures.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(failures.Select(f => ConfigurationShape.NameTheSource(configuration, f)));
     }
 
     private static void ValidateHttp(EchoHostOptions options, List<string> failures)
@@ -77,92 +92,6 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
     }
 
-    /// <summary>The scale-out backplane: a connection string Npgsql accepts (never echoed: it may hold a password), and lines that fit one NOTIFY.</summary>
-    private static void ValidateChatPostgres(ChatOptions chat, string path, List<string> failures)
-    {
-        if (string.IsNullOrWhiteSpace(chat.Postgres))
-        {
-            return;
-        }
-
-        try
-        {
-            var builder = new Npgsql.NpgsqlConnectionStringBuilder(chat.Postgres);
-            if (string.IsNullOrWhiteSpace(builder.Host))
-            {
-                failures.Add($"{path}:Postgres: the connection string names no Host; use e.g. Host=postgres;Database=echohost;Username=echohost;Password=...");
-            }
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
-        {
-            failures.Add($"{path}:Postgres: not a valid Npgsql connection string ({ex.Message}); use e.g. Host=postgres;Database=echohost;Username=echohost;Password=...");
-        }
-
-        if (chat.PostgresTimeout <= TimeSpan.Zero || chat.PostgresTimeout > ChatOptions.PostgresMaxTimeout)
-        {
-            failures.Add($"{path}:PostgresTimeout: {chat.PostgresTimeout} is out of range; use more than 0 and at most {ChatOptions.PostgresMaxTimeout}, such as 00:00:03");
-        }
-
-        if (chat.MaxLineBytes > ChatOptions.PostgresMaxLineBytes)
-        {
-            failures.Add($"{path}:MaxLineBytes: {chat.MaxLineBytes} is too large with {path}:Postgres set; a line crosses instances in one PostgreSQL NOTIFY (under 8000 bytes): use at most {ChatOptions.PostgresMaxLineBytes}");
-        }
-    }
-
-    private static void ValidateChat(ChatOptions chat, List<string> failures)
-    {
-        var path = $"{Root}:Chat";
-        void AtLeast(string key, double value, double minimum)
-        {
-            if (value < minimum)
-            {
-                failures.Add($"{path}:{key}: {value} is too small; use at least {minimum}");
-            }
-        }
-
-        AtLeast(nameof(chat.MaxLineBytes), chat.MaxLineBytes, 16);
-        AtLeast(nameof(chat.FloodBurst), chat.FloodBurst, 1);
-        AtLeast(nameof(chat.MaxUsers), chat.MaxUsers, 1);
-        AtLeast(nameof(chat.MaxRooms), chat.MaxRooms, 1);
-        AtLeast(nameof(chat.HistorySize), chat.HistorySize, 0);
-        if (chat.FloodLinesPerSecond <= 0)
-        {
-            failures.Add($"{path}:FloodLinesPerSecond: must be more than 0");
-        }
-
-        // A queue smaller than a few full lines would disconnect a reader who is merely a little behind; and a join
-        // replays the room's history at once, so the history must fit in the queue with room to spare, or one user
-        // filling it with long lines would get every newcomer cut as a slow reader.
-        var line = (long)chat.MaxLineBytes + ChatOptions.LineOverheadBytes;
-        if (chat.MaxQueuedBytes < 4 * line)
-        {
-            failures.Add($"{path}:MaxQueuedBytes: {chat.MaxQueuedBytes} is too small; use at least 4 x (MaxLineBytes + 64) = {4 * line}");
-        }
-        else if (chat.MaxQueuedBytes < 2L * chat.HistorySize * line)
-        {
-            failures.Add($"{path}:MaxQueuedBytes: {chat.MaxQueuedBytes} is too small; use at least 2 x HistorySize x (MaxLineBytes + 64) = "
-                + $"{2L * chat.HistorySize * line}, so the history replayed on join fills at most half of a user's queue");
-        }
-
-        if (chat.MaxQueuedPrivateBytes is { } privateBytes && (privateBytes < line || privateBytes > chat.MaxQueuedBytes / 2))
-        {
-            failures.Add($"{path}:MaxQueuedPrivateBytes: {privateBytes} is out of range; use at least MaxLineBytes + 64 = {line} "
-                + $"and at most half of MaxQueuedBytes = {chat.MaxQueuedBytes / 2}, so private messages alone can never fill a user's queue");
-        }
-
-        if (chat.IdleTimeout < TimeSpan.Zero)
-        {
-            failures.Add($"{path}:IdleTimeout: must not be negative; use 0 for no idle timeout");
-        }
-
-        if (chat.SlowReaderNickHold < TimeSpan.Zero)
-        {
-            failures.Add($"{path}:SlowReaderNickHold: must not be negative; use 0 to release the nick of a user cut as a slow reader at once");
-        }
-
-        ValidateChatPostgres(chat, path, failures);
-    }
-
     private static void ValidateOtlp(OtlpOptions otlp, List<string> failures)
     {
         var path = $"{Root}:Otlp";
@@ -183,20 +112,20 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
     }
 
-    private static void ValidateListener(EchoHostOptions options, string path, ListenerOptions listener, List<string> failures)
+    private void ValidateListener(EchoHostOptions options, string path, ListenerOptions listener, List<string> failures)
     {
-        ListenerProtocol? protocol = null;
+        ProtocolRegistration? protocol = null;
         if (string.IsNullOrWhiteSpace(listener.Protocol))
         {
-            failures.Add($"{path}:Protocol: missing; set one of {ListenerProtocols.Names}");
+            failures.Add($"{path}:Protocol: missing; set one of {protocols.Names}");
         }
-        else if (ListenerProtocols.TryParse(listener.Protocol, out var parsed))
+        else if (protocols.TryFind(listener.Protocol, out var found))
         {
-            protocol = parsed;
+            protocol = found;
         }
         else
         {
-            failures.Add($"{path}:Protocol: unknown protocol '{listener.Protocol}'; use one of {ListenerProtocols.Names}");
+            failures.Add($"{path}:Protocol: unknown protocol '{listener.Protocol}'; use one of {protocols.Names}");
         }
 
         if (listener.Port is null)
@@ -210,15 +139,15 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
 
         // Limits of the other transport would be silently ignored; with an unknown protocol there is nothing to say.
-        if (protocol is { } known)
+        if (protocol is not null)
         {
-            RejectKeys(path, known, listener, failures);
-
-            // The chat greets with its own welcome line; a banner there would never be sent.
-            if (known == ListenerProtocol.Chat && listener.Banner is not null)
+            RejectKeys(path, protocol, listener, failures);
+            if (protocol.Transport == ListenerTransport.Tcp && !protocol.SendsBanner && listener.Banner is not null)
             {
-                failures.Add($"{path}:Banner: applies to Echo listeners only; remove it from this {known} listener");
+                var greeters = string.Join(", ", protocols.All.Where(p => p.SendsBanner).Select(p => p.Name));
+                failures.Add($"{path}:Banner: applies to {greeters} listeners only; remove it from this {protocol} listener");
             }
+
         }
 
         ValidateTcpLimits(path, listener, failures);
@@ -293,9 +222,9 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
     }
 
-    private static void RejectKeys(string path, ListenerProtocol protocol, ListenerOptions listener, List<string> failures)
+    private static void RejectKeys(string path, ProtocolRegistration protocol, ListenerOptions listener, List<string> failures)
     {
-        var ownTransport = ListenerProtocols.Transport(protocol);
+        var ownTransport = protocol.Transport;
         var transport = ownTransport == ListenerTransport.Udp ? "TCP" : "UDP";
         foreach (var key in ListenerOptions.KeysNotFor(ownTransport))
         {
@@ -333,9 +262,9 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         {
             failures.Add($"{path}:Banner: longer than {MaxBannerLength} characters");
         }
-        else if (listener.Banner is not null && BannerTemplate.FindUnknownPlaceholder(listener.Banner) is { } unknown)
+        else if (listener.Banner is not null && BannerPlaceholders.FindUnknown(listener.Banner) is { } unknown)
         {
-            failures.Add($"{path}:Banner: unknown placeholder {{{unknown}}}; use {string.Join(", ", BannerTemplate.Placeholders.Select(p => $"{{{p}}}"))}");
+            failures.Add($"{path}:Banner: unknown placeholder {{{unknown}}}; use {string.Join(", ", BannerPlaceholders.Names.Select(p => $"{{{p}}}"))}");
         }
     }
 
@@ -383,12 +312,12 @@ internal sealed class EchoHostOptionsValidator : IValidateOptions<EchoHostOption
         }
     }
 
-    private static void CheckPortConflicts(EchoHostOptions options, List<string> failures)
+    private void CheckPortConflicts(EchoHostOptions options, List<string> failures)
     {
         // Endpoints that would compete for one port: TCP (the HTTP endpoint and the TCP listeners) and UDP apart —
         // a UDP and a TCP listener can share a port number.
         var taken = new List<(string Owner, ListenerTransport Transport, BindAddress Address, int Port)>();
-        var set = ListenerSet.Of(options);
+        var set = ListenerSet.Of(options, protocols);
         if (set.Http.Enabled)
         {
             taken.Add(("the HTTP endpoint", ListenerTransport.Tcp, set.Http.Address, set.Http.Port));

@@ -3,7 +3,7 @@ namespace EchoHost.Configuration;
 /// <summary>A validated listener with every default applied: what the host actually runs.</summary>
 internal sealed record ListenerDefinition(
     string Name,
-    ListenerProtocol Protocol,
+    ProtocolRegistration Protocol,
     BindAddress Address,
     int Port,
     TimeSpan IdleTimeout,
@@ -11,13 +11,8 @@ internal sealed record ListenerDefinition(
     int MaxConnectionsPerIp,
     string? Banner)
 {
-    private BannerTemplate? _banner;
-
     /// <summary>UDP listeners only: the datagram safety limits.</summary>
     public UdpLimits Udp { get; init; } = UdpLimits.Default;
-
-    /// <summary>TCP listeners: the banner with its placeholders; null when the listener has none.</summary>
-    public BannerTemplate? BannerTemplate => _banner ??= Banner is null ? null : BannerTemplate.Parse(Banner, Name);
 
     /// <summary>TCP listeners: the PROXY protocol header expected before the client's bytes.</summary>
     public ProxyProtocolMode ProxyProtocol { get; init; } = ProxyProtocolMode.Off;
@@ -38,9 +33,10 @@ internal sealed record ListenerDefinition(
 
     public string ConfigPath => $"{EchoHostOptions.SectionName}:Listeners:{Name}";
 
-    public string ProtocolName => Protocol.ToString().ToLowerInvariant();
+    /// <summary>The protocol's name in lower case: the <c>echohost.protocol</c> tag.</summary>
+    public string ProtocolName => Protocol.TagValue;
 
-    public ListenerTransport Transport => ListenerProtocols.Transport(Protocol);
+    public ListenerTransport Transport => Protocol.Transport;
 
     /// <summary><c>tcp</c> or <c>udp</c>, as endpoints are written in logs.</summary>
     public string TransportName => Transport == ListenerTransport.Udp ? "udp" : "tcp";

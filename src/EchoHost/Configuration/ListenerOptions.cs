@@ -34,7 +34,7 @@ public sealed class ListenerOptions
     /// <summary>The keys of the other transport, which a listener of <paramref name="transport"/> must not set.</summary>
     internal static IReadOnlyList<string> KeysNotFor(ListenerTransport transport) => transport == ListenerTransport.Udp ? TcpOnlyKeys : UdpOnlyKeys;
 
-    /// <summary><c>Echo</c> (TCP) or <c>UdpEcho</c>.</summary>
+    /// <summary>The name of a registered protocol (see <see cref="ProtocolRegistry"/>), in any case.</summary>
     public string? Protocol { get; set; }
 
     public int? Port { get; set; }
@@ -55,7 +55,7 @@ public sealed class ListenerOptions
 
     /// <summary>
     /// TCP: a line sent on connect. Placeholders: <c>{host}</c>, <c>{listener}</c>, <c>{local}</c>, <c>{remote}</c>,
-    /// <c>{pod}</c>, <c>{namespace}</c>, <c>{node}</c> (see <see cref="BannerTemplate"/>). Unset means no banner.
+    /// <c>{pod}</c>, <c>{namespace}</c>, <c>{node}</c> (see <see cref="BannerPlaceholders"/>). Unset means no banner.
     /// </summary>
     public string? Banner { get; set; }
 

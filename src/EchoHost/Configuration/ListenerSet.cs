@@ -15,38 +15,43 @@ internal sealed record HttpEndpointDefinition(bool Enabled, BindAddress Address,
     public int MaxConnectionsPerIp { get; init; } = HttpEndpointOptions.DefaultMaxConnectionsPerIp;
 
     public TimeSpan IdleTimeout { get; init; } = HttpEndpointOptions.DefaultIdleTimeout;
-}
 
-/// <summary>
-/// Everything the host serves, from validated options with every default applied: the enabled listeners in
-/// configuration order and the HTTP endpoint. Computed once per options instance: the validator, the host and
-/// the health probe all read this one set.
-/// </summary>
-internal sealed class ListenerSet
-{
-    private static readonly ConditionalWeakTable<EchoHostOptions, ListenerSet> Computed = new();
-
-    private ListenerSet(EchoHostOptions options)
+    public static HttpEndpointDefinition Of(EchoHostOptions options)
     {
-        Options = options;
-        BindAddress.TryParse(options.Address, out var defaultAddress);
-        BindAddress.TryParse(options.Http.Address ?? options.Address, out var httpAddress);
-        Http = new HttpEndpointDefinition(options.Http.Enabled, httpAddress, options.Http.Port, options.Http.ConnectionsEndpoint)
+        BindAddress.TryParse(options.Http.Address ?? options.Address, out var address);
+        return new HttpEndpointDefinition(options.Http.Enabled, address, options.Http.Port, options.Http.ConnectionsEndpoint)
         {
             MaxConnections = options.Http.MaxConnections,
             MaxConnectionsPerIp = options.Http.MaxConnectionsPerIp,
             IdleTimeout = options.Http.IdleTimeout,
         };
+    }
+}
+
+/// <summary>
+/// Everything the host serves, from validated options with every default applied: the enabled listeners in
+/// configuration order and the HTTP endpoint. Computed once per options instance: the validator and the host
+/// read this one set.
+/// </summary>
+internal sealed class ListenerSet
+{
+    private static readonly ConditionalWeakTable<EchoHostOptions, ListenerSet> Computed = new();
+
+    private ListenerSet(EchoHostOptions options, ProtocolRegistry protocols)
+    {
+        Options = options;
+        BindAddress.TryParse(options.Address, out var defaultAddress);
+        Http = HttpEndpointDefinition.Of(options);
 
         var listeners = new List<ListenerDefinition>();
         foreach (var (name, listener) in options.Listeners)
         {
-            if (!listener.Enabled)
+            // A listener of no known protocol is a validation failure; the set is computed for the rest.
+            if (!listener.Enabled || !protocols.TryFind(listener.Protocol, out var protocol))
             {
                 continue;
             }
 
-            ListenerProtocols.TryParse(listener.Protocol, out var protocol);
             var address = defaultAddress;
             if (listener.Address is not null)
             {
@@ -58,7 +63,7 @@ internal sealed class ListenerSet
                 protocol,
                 address,
                 listener.Port ?? 0,
-                listener.IdleTimeout ?? ListenerProtocols.DefaultIdleTimeout(protocol, options),
+                listener.IdleTimeout ?? protocol.IdleTimeout(options),
                 listener.MaxConnections ?? ListenerOptions.DefaultMaxConnections,
                 listener.MaxConnectionsPerIp ?? ListenerOptions.DefaultMaxConnectionsPerIp,
                 string.IsNullOrEmpty(listener.Banner) ? null : listener.Banner)
@@ -76,7 +81,8 @@ internal sealed class ListenerSet
     }
 
     /// <summary>The set of these options; the same instance every time for the same options object.</summary>
-    public static ListenerSet Of(EchoHostOptions options) => Computed.GetValue(options, static o => new ListenerSet(o));
+    public static ListenerSet Of(EchoHostOptions options, ProtocolRegistry protocols) =>
+        Computed.GetValue(options, o => new ListenerSet(o, protocols));
 
     public EchoHostOptions Options { get; }
 
@@ -85,6 +91,9 @@ internal sealed class ListenerSet
 
     /// <summary>The listeners Kestrel serves.</summary>
     public IEnumerable<ListenerDefinition> Tcp => All.Where(l => l.Transport == ListenerTransport.Tcp);
+
+    /// <summary>The listeners of one protocol: what a protocol that serves its own transport (UDP) runs.</summary>
+    public IEnumerable<ListenerDefinition> Of(ProtocolRegistration protocol) => All.Where(l => l.Protocol == protocol);
 
     /// <summary>The listeners served by sockets of our own.</summary>
     public IEnumerable<ListenerDefinition> Udp => All.Where(l => l.Transport == ListenerTransport.Udp);

@@ -4,7 +4,7 @@ namespace EchoHost.Configuration;
 
 /// <summary>
 /// The addresses allowed to send a PROXY protocol header: CIDR ranges (<c>10.0.0.0/8</c>, <c>fd00::/8</c>) or single
-/// addresses. IPv4 clients of a dual-stack socket (<c>::ffff:a.b.c.d</c>) match IPv4 ranges.
+/// addresses, parsed and checked here; the PROXY protocol middleware matches a peer against them (Pipeline/TrustedProxyMatch).
 /// </summary>
 internal sealed class TrustedProxies
 {
@@ -15,29 +15,6 @@ internal sealed class TrustedProxies
     public static TrustedProxies None { get; } = new([]);
 
     public IReadOnlyList<IPNetwork> Networks => _networks;
-
-    public bool Contains(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return false;
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        foreach (var network in _networks)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>Parses one entry; <paramref name="error"/> says what is wrong when it returns false.</summary>
     public static bool TryParseEntry(string? text, out IPNetwork network, out string error)

@@ -13,18 +13,35 @@ internal static class HealthProbe
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, ProtocolRegistry protocols)
     {
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(args)
-            .Build();
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder()
+                .SetBasePath(AppContext.BaseDirectory)
+                .AddJsonFile("appsettings.json", optional: true)
+                .AddEnvironmentVariables()
+                .AddCommandLine(args)
+                .Build();
+        }
+        catch (InvalidDataException ex) when (ConfigurationFileErrors.Describe(ex) is { } file)
+        {
+            // Broken JSON: the file, line and column, as at start-up.
+            await Console.Error.WriteLineAsync(ConfigurationErrors.Line(file));
+            return 1;
+        }
+
         var options = new EchoHostOptions();
         try
         {
-            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration);
+            ConfigurationShape.Bind(configuration.GetSection(EchoHostOptions.SectionName), options, configuration, protocols);
+            // The values too (a port out of range, say), not only the shape: the probe must not fail where start-up would say why.
+            var validation = new EchoHostOptionsValidator(protocols, configuration).Validate(null, options);
+            if (validation.Failed)
+            {
+                throw new OptionsValidationException(Options.DefaultName, typeof(EchoHostOptions), validation.Failures);
+            }
         }
         catch (OptionsValidationException ex)
         {
@@ -37,7 +54,7 @@ internal static class HealthProbe
             return 1;
         }
 
-        var endpoint = ListenerSet.Of(options).Http;
+        var endpoint = HttpEndpointDefinition.Of(options);
         if (!endpoint.Enabled)
         {
             await Console.Error.WriteLineAsync("EchoHost: health: the HTTP endpoint is disabled (EchoHost:Http:Enabled = false)");

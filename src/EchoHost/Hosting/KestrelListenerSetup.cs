@@ -1,9 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Health;
 using EchoHost.Pipeline;
-using EchoHost.Protocols.Chat;
-using EchoHost.Protocols.Echo;
-using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -69,16 +66,10 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
         return () => source.Current;
     }
 
-    private ConnectionHandler CreateHandler(ListenerDefinition listener)
-    {
-        var metrics = services.GetRequiredService<EchoHostMetrics>().ForListener(listener.Name, listener.ProtocolName);
-        return listener.Protocol switch
-        {
-            ListenerProtocol.Echo => new EchoConnectionHandler(listener),
-            ListenerProtocol.Chat => ActivatorUtilities.CreateInstance<ChatConnectionHandler>(services, listener, metrics),
-            _ => throw new InvalidOperationException($"{listener.ConfigPath}:Protocol: {listener.Protocol} is not a TCP protocol."),
-        };
-    }
+    /// <summary>The handler the listener's protocol registered (Protocols/…): the registry, not a switch, knows them.</summary>
+    private ConnectionHandler CreateHandler(ListenerDefinition listener) =>
+        listener.Protocol.Handler?.Invoke(services, listener)
+        ?? throw new InvalidOperationException($"{listener.ConfigPath}:Protocol: {listener.Protocol} registered no TCP handler.");
 
     private static void Listen(KestrelServerOptions kestrel, BindAddress address, int port, Action<ListenOptions> configure)
     {

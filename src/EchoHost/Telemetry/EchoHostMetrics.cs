@@ -4,9 +4,11 @@ using System.Diagnostics.Metrics;
 namespace EchoHost.Telemetry;
 
 /// <summary>
-/// EchoHost's own instruments, on the one <c>EchoHost</c> meter. Tags are low-cardinality only: the listener's name,
-/// its protocol and, on drops and refusals, a reason from a fixed set. Never an address or a nick.
-/// Feature code reports through <see cref="ForListener"/>, never through the instruments.
+/// EchoHost's own instruments, on the one <c>EchoHost</c> meter: those every listener shares (connections, bytes,
+/// refusals, idle timeouts). A protocol's own instruments live in its folder and are created on the same meter
+/// through <see cref="Instruments{T}"/>. Tags are low-cardinality only: the listener's name, its protocol and, on
+/// drops and refusals, a reason from a fixed set. Never an address or a nick.
+/// Feature code reports through <see cref="ForListener"/>, never through the shared instruments.
 /// </summary>
 internal sealed class EchoHostMetrics
 {
@@ -19,11 +21,13 @@ internal sealed class EchoHostMetrics
     public static readonly double[] ConnectionDurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
     private readonly ConcurrentDictionary<string, ListenerMetrics> _listeners = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Type, object> _instruments = new();
+    private readonly Meter _meter;
     private bool _started;
 
     public EchoHostMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = _meter = meterFactory.Create(MeterName);
 
         // Connection, byte and datagram counts move on every connection, read, write and datagram: each listener adds
         // them to a field of its own, and the SDK reads the fields when it collects. An Add per event cost a tag lookup
@@ -34,28 +38,18 @@ internal sealed class EchoHostMetrics
         meter.CreateObservableCounter("echohost.io.sent", () => Observe(static l => l.TcpBytesSent), "By", "Bytes sent to TCP clients.");
         ConnectionsRefused = meter.CreateCounter<long>("echohost.connections.refused", "{connection}", "TCP connections closed at once because a connection limit was reached.");
         IdleTimeouts = meter.CreateCounter<long>("echohost.connections.idle_timeouts", "{connection}", "TCP connections closed because they moved no byte for the idle timeout.");
-
-        ChatUsers = meter.CreateUpDownCounter<long>("echohost.chat.users", "{user}", "Chat users signed in now.");
-        ChatRooms = meter.CreateUpDownCounter<long>("echohost.chat.rooms", "{room}", "Chat rooms that exist now.");
-        ChatMessagesDelivered = meter.CreateCounter<long>("echohost.chat.messages.delivered", "{message}", "Chat messages delivered to recipients (one per recipient).");
-        ChatLinesDropped = meter.CreateCounter<long>("echohost.chat.lines.dropped", "{line}", "Chat lines dropped instead of delivered.");
-        ChatSlowReadersDisconnected = meter.CreateCounter<long>("echohost.chat.slow_readers.disconnected", "{connection}", "Chat clients disconnected because they did not read fast enough.");
-
-        meter.CreateObservableCounter("echohost.udp.datagrams.received", () => Observe(static l => l.UdpDatagramsReceived), "{datagram}", "UDP datagrams received.");
-        meter.CreateObservableCounter("echohost.udp.datagrams.sent", () => Observe(static l => l.UdpDatagramsSent), "{datagram}", "UDP datagrams sent.");
-        meter.CreateObservableCounter("echohost.udp.io.received", () => Observe(static l => l.UdpBytesReceived), "By", "Bytes received in UDP datagrams.");
-        meter.CreateObservableCounter("echohost.udp.io.sent", () => Observe(static l => l.UdpBytesSent), "By", "Bytes sent in UDP datagrams.");
-        UdpDatagramsDropped = meter.CreateCounter<long>("echohost.udp.datagrams.dropped", "{datagram}", "UDP datagrams received but not echoed.");
     }
 
     internal Counter<long> ConnectionsRefused { get; }
     internal Counter<long> IdleTimeouts { get; }
-    internal UpDownCounter<long> ChatUsers { get; }
-    internal UpDownCounter<long> ChatRooms { get; }
-    internal Counter<long> ChatMessagesDelivered { get; }
-    internal Counter<long> ChatLinesDropped { get; }
-    internal Counter<long> ChatSlowReadersDisconnected { get; }
-    internal Counter<long> UdpDatagramsDropped { get; }
+
+    /// <summary>
+    /// A feature's own instruments on the same meter, created once per host by <paramref name="create"/>: a protocol
+    /// keeps its instruments in its own folder (Protocols/…) and Telemetry never learns their names.
+    /// </summary>
+    public T Instruments<T>(Func<Meter, T> create)
+        where T : class =>
+        (T)_instruments.GetOrAdd(typeof(T), static (_, state) => state.Create(state.Meter), (Create: create, Meter: _meter));
 
     /// <summary>One measurement per listener that declared the series (null: not one of its series).</summary>
     private IEnumerable<Measurement<long>> Observe(Func<ListenerMetrics, long?> read)

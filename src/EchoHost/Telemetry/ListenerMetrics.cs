@@ -7,7 +7,7 @@ namespace EchoHost.Telemetry;
 /// The EchoHost instruments as one listener reports them, with its <c>echohost.listener</c> and
 /// <c>echohost.protocol</c> tags built once: recording allocates nothing. Reasons are tag values the caller owns
 /// (Telemetry imports no feature type); each feature declares the series it can move, with its reasons, so they
-/// start at zero.
+/// start at zero. A protocol's own instruments (Protocols/…) use <see cref="Tags"/> and <see cref="Declare"/>.
 /// </summary>
 internal sealed class ListenerMetrics
 {
@@ -20,15 +20,10 @@ internal sealed class ListenerMetrics
     private readonly List<Action> _zeroSeries = [];
     private bool _started;
     private bool _tcp;
-    private bool _udp;
     private long _connectionsOpened;
     private long _connectionsActive;
     private long _tcpBytesReceived;
     private long _tcpBytesSent;
-    private long _udpDatagramsReceived;
-    private long _udpDatagramsSent;
-    private long _udpBytesReceived;
-    private long _udpBytesSent;
 
     public ListenerMetrics(EchoHostMetrics metrics, string listener, string protocol)
     {
@@ -65,33 +60,12 @@ internal sealed class ListenerMetrics
 
     public void BytesSent(long count) => Interlocked.Add(ref _tcpBytesSent, count);
 
-    // Chat.
-    public void ChatUserJoined() => _metrics.ChatUsers.Add(1, _tags);
+    /// <summary>The listener's <c>echohost.listener</c> and <c>echohost.protocol</c> tags, for a feature's own instruments.</summary>
+    public TagList Tags => _tags;
 
-    public void ChatUserLeft() => _metrics.ChatUsers.Add(-1, _tags);
-
-    public void ChatRoomOpened() => _metrics.ChatRooms.Add(1, _tags);
-
-    public void ChatRoomClosed() => _metrics.ChatRooms.Add(-1, _tags);
-
-    public void ChatMessagesDelivered(int recipients) => _metrics.ChatMessagesDelivered.Add(recipients, _tags);
-
-    public void ChatLineDropped(string reason) => _metrics.ChatLinesDropped.Add(1, WithReason(reason));
-
-    public void ChatSlowReaderDisconnected() => _metrics.ChatSlowReadersDisconnected.Add(1, _tags);
-
-    // UDP.
-    public void UdpDatagramReceived(int bytes)
-    {
-        Interlocked.Increment(ref _udpDatagramsReceived);
-        Interlocked.Add(ref _udpBytesReceived, bytes);
-    }
-
-    public void UdpDatagramSent(int bytes)
-    {
-        Interlocked.Increment(ref _udpDatagramsSent);
-        Interlocked.Add(ref _udpBytesSent, bytes);
-    }
+    /// <summary>A feature's own instruments on the EchoHost meter, one set per host (see <see cref="EchoHostMetrics.Instruments{T}"/>).</summary>
+    public T Instruments<T>(Func<Meter, T> create)
+        where T : class => _metrics.Instruments(create);
 
     // What the observable counters read when the SDK collects; null when the listener does not have the series.
     internal long? ConnectionsOpened => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _connectionsOpened) : null;
@@ -102,17 +76,7 @@ internal sealed class ListenerMetrics
 
     internal long? TcpBytesSent => Volatile.Read(ref _tcp) ? Interlocked.Read(ref _tcpBytesSent) : null;
 
-    internal long? UdpDatagramsReceived => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpDatagramsReceived) : null;
-
-    internal long? UdpDatagramsSent => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpDatagramsSent) : null;
-
-    internal long? UdpBytesReceived => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpBytesReceived) : null;
-
-    internal long? UdpBytesSent => Volatile.Read(ref _udp) ? Interlocked.Read(ref _udpBytesSent) : null;
-
     internal Measurement<long> Measure(long value) => new(value, _tags);
-
-    public void UdpDatagramDropped(string reason) => _metrics.UdpDatagramsDropped.Add(1, WithReason(reason));
 
     /// <summary>The series a TCP listener moves, refusals by each of <paramref name="refusalReasons"/>.</summary>
     public void DeclareConnectionSeries(IEnumerable<string> refusalReasons)
@@ -132,22 +96,6 @@ internal sealed class ListenerMetrics
     public void DeclareRefusalSeries(IEnumerable<string> refusalReasons) =>
         Declare(() => AddZeroPerReason(_metrics.ConnectionsRefused, refusalReasons));
 
-    /// <summary>The series a chat listener moves, dropped lines by each of <paramref name="dropReasons"/>.</summary>
-    public void DeclareChatSeries(IEnumerable<string> dropReasons) => Declare(() =>
-    {
-        _metrics.ChatUsers.Add(0, _tags);
-        _metrics.ChatRooms.Add(0, _tags);
-        AddZero(_metrics.ChatMessagesDelivered, _metrics.ChatSlowReadersDisconnected);
-        AddZeroPerReason(_metrics.ChatLinesDropped, dropReasons);
-    });
-
-    /// <summary>The series a UDP listener moves, drops by each of <paramref name="dropReasons"/>.</summary>
-    public void DeclareUdpSeries(IEnumerable<string> dropReasons)
-    {
-        Volatile.Write(ref _udp, true);
-        Declare(() => AddZeroPerReason(_metrics.UdpDatagramsDropped, dropReasons));
-    }
-
     /// <summary>
     /// Records zero on every declared series, so <c>rate()</c> and alerts work before the first event. Called once
     /// the SDK listens (a measurement before that is lost); a series declared later starts at zero at once.
@@ -164,7 +112,11 @@ internal sealed class ListenerMetrics
         declared.ForEach(start => start());
     }
 
-    private void Declare(Action startAtZero)
+    /// <summary>
+    /// Series of a feature's own instruments that <paramref name="startAtZero"/> records zero on: now if the SDK
+    /// already listens, else once it does.
+    /// </summary>
+    public void Declare(Action startAtZero)
     {
         lock (_zeroSeries)
         {
@@ -178,7 +130,8 @@ internal sealed class ListenerMetrics
         startAtZero();
     }
 
-    private TagList WithReason(string reason)
+    /// <summary>The listener's tags and a <c>reason</c>.</summary>
+    public TagList WithReason(string reason)
     {
         var tags = _tags;
         tags.Add(ReasonTag, reason);

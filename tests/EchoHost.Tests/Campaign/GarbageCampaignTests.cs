@@ -210,8 +210,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
         }
 
         Assert.False(writing.IsCompleted, $"all {Interlocked.Read(ref accepted)} bytes were taken without the client reading");
-        socket.LingerState = new LingerOption(true, 0);
-        socket.Close();
+        socket.Reset();
         await writing;
 
         var closed = await host.Logs.WaitForAsync(e => e.Message.Contains(" closed (", StringComparison.Ordinal) && $"{e.State["RemoteEndPoint"]}" == local);
@@ -443,17 +442,17 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
                     // Reads whatever comes meanwhile, so the reset lands mid-write rather than on a full window.
                     var cut = _rng.Next(payload.Length + 1);
                     _phase = $"sending {cut} of {payload.Length} bytes before a reset";
-                    var draining = DrainAsync(socket, token);
-                    await SendAllAsync(socket, payload.AsMemory(0, cut), token);
-                    Reset(socket);
+                    var draining = socket.DrainAsync(token);
+                    await socket.SendAllAsync(payload.AsMemory(0, cut), token);
+                    socket.Reset();
                     await draining;
                     return;
                 }
                 case Ending.HalfClose:
                 {
                     _phase = $"sending {payload.Length} bytes, then half-closing and reading to the end";
-                    var receiving = ReceiveToEndAsync(socket, token);
-                    await SendAllAsync(socket, payload, token);
+                    var receiving = socket.ReceiveToEndAsync(token);
+                    await socket.SendAllAsync(payload, token);
                     socket.Shutdown(SocketShutdown.Send);
                     var echoed = await receiving;
                     AssertSameBytes(payload, echoed, "echoed up to the server's close");
@@ -462,8 +461,8 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
                 default:
                 {
                     _phase = $"sending {payload.Length} bytes and reading them back";
-                    var receiving = ReceiveExactlyAsync(socket, payload.Length, token);
-                    await SendAllAsync(socket, payload, token);
+                    var receiving = socket.ReceiveExactlyAsync(payload.Length, token);
+                    await socket.SendAllAsync(payload, token);
                     var echoed = await receiving;
                     AssertSameBytes(payload, echoed, "echoed");
                     socket.Close();
@@ -490,7 +489,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             {
                 // A room of its own: nothing anyone else says reaches it, so every line that comes is an answer to it.
                 _phase = $"joining {Room}";
-                await SendAllAsync(socket, Encoding.ASCII.GetBytes($"/join {Room}\n"), token);
+                await socket.SendAllAsync(Encoding.ASCII.GetBytes($"/join {Room}\n"), token);
                 var before = await lines.ReadUntilAsync($"*** You are now in {Room} (1 here)");
                 Check(before.All(IsLobbyNoise), $"before joining its room, lines other than the lobby's traffic: {Show(before)}");
             }
@@ -500,13 +499,13 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             {
                 var cut = _rng.Next(garbage.Payload.Length + 1);
                 _phase = $"sending {cut} of {garbage.Payload.Length} bytes before a reset";
-                await SendAllAsync(socket, garbage.Payload.AsMemory(0, cut), token);
-                Reset(socket);
+                await socket.SendAllAsync(garbage.Payload.AsMemory(0, cut), token);
+                socket.Reset();
                 return;
             }
 
             _phase = $"sending {garbage.Payload.Length} bytes of garbage";
-            await SendAllAsync(socket, garbage.Payload, token);
+            await socket.SendAllAsync(garbage.Payload, token);
             if (Kind == GarbageKind.HalfLine)
             {
                 _phase = "half-closed mid-line, reading to the end";
@@ -521,7 +520,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             if (inLobby)
             {
                 _phase = "waiting for the answer to /who after the garbage";
-                await SendAllAsync(socket, (byte[])[.. garbage.Unstick, .. "/who\n"u8], token);
+                await socket.SendAllAsync((byte[])[.. garbage.Unstick, .. "/who\n"u8], token);
                 answered = await lines.ReadUntilAsync(l => l.StartsWith("*** lobby (", StringComparison.Ordinal));
                 var own = answered.Where(l => !IsLobbyNoise(l)).ToList();
                 Check(own.All(l => l.StartsWith("!!! ", StringComparison.Ordinal)), $"random garbage got answers other than notices: {Show(own)}");
@@ -529,7 +528,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             else
             {
                 _phase = $"waiting for the answer to /join {Room} after the garbage";
-                await SendAllAsync(socket, (byte[])[.. garbage.Unstick, .. Encoding.ASCII.GetBytes($"/join {Room}\n")], token);
+                await socket.SendAllAsync((byte[])[.. garbage.Unstick, .. Encoding.ASCII.GetBytes($"/join {Room}\n")], token);
                 answered = await lines.ReadUntilAsync($"!!! You are already in {Room}.");
                 CheckLines(garbage.Expected, answered, "in answer to the garbage");
             }
@@ -537,7 +536,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             if (Ending == Ending.Close)
             {
                 _phase = "quitting with %end%";
-                await SendAllAsync(socket, "%end%\n"u8.ToArray(), token);
+                await socket.SendAllAsync("%end%\n"u8.ToArray(), token);
                 var last = (await lines.ReadToEndAsync()).Where(l => !inLobby || !IsLobbyNoise(l)).ToList();
                 CheckLines([$"*** Goodbye, {nickNow}!"], last, "after %end%, up to the server's close");
             }
@@ -747,66 +746,6 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
 
         private static string Show(IEnumerable<string> lines) =>
             "[" + string.Join(" | ", lines.Take(8).Select(l => l.Length > 120 ? l[..120] + "…" : l)) + (lines.Count() > 8 ? $" | … {lines.Count()} in all" : "") + "]";
-
-        private static void Reset(Socket socket)
-        {
-            socket.LingerState = new LingerOption(true, 0);
-            socket.Close();
-        }
-
-        private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken token)
-        {
-            while (!data.IsEmpty)
-            {
-                data = data[await socket.SendAsync(data[..Math.Min(data.Length, 64 * 1024)], SocketFlags.None, token)..];
-            }
-        }
-
-        private static async Task<byte[]> ReceiveToEndAsync(Socket socket, CancellationToken token)
-        {
-            var all = new MemoryStream();
-            var buffer = new byte[64 * 1024];
-            int read;
-            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, token)) > 0)
-            {
-                all.Write(buffer, 0, read);
-            }
-
-            return all.ToArray();
-        }
-
-        private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count, CancellationToken token)
-        {
-            var buffer = new byte[count];
-            var filled = 0;
-            while (filled < count)
-            {
-                var read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, token);
-                if (read == 0)
-                {
-                    return buffer[..filled];
-                }
-
-                filled += read;
-            }
-
-            return buffer;
-        }
-
-        /// <summary>Reads and discards until the socket is closed under it (this session resets it).</summary>
-        private static async Task DrainAsync(Socket socket, CancellationToken token)
-        {
-            var buffer = new byte[64 * 1024];
-            try
-            {
-                while (await socket.ReceiveAsync(buffer, SocketFlags.None, token) > 0)
-                {
-                }
-            }
-            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
-            {
-            }
-        }
     }
 
     /// <summary>

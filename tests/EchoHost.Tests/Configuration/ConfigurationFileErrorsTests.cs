@@ -49,20 +49,28 @@ public sealed class ConfigurationFileErrorsTests : IDisposable
     {
         // A copy of the built binary whose appsettings.json is broken; the shipped one beside the tests stays intact.
         var app = Directory.CreateDirectory(Path.Combine(_root.FullName, "app"));
-        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(HostProcess.HostDll)!)
-                     .Where(f => Path.GetExtension(f) is ".dll" or ".json" && Path.GetFileName(f) != "appsettings.json"))
-        {
-            File.Copy(file, Path.Combine(app.FullName, Path.GetFileName(file)));
-        }
-
+        var hostDll = HostProcess.CopyHost(app.FullName, MissingComma);
         var settings = Path.Combine(app.FullName, "appsettings.json");
-        File.WriteAllText(settings, MissingComma);
 
-        await using var process = HostProcess.Start([], hostDll: Path.Combine(app.FullName, "EchoHost.dll"));
+        await using var process = HostProcess.Start([], hostDll: hostDll);
 
         Assert.Equal(1, await process.WaitForExitAsync());
         Assert.Equal(
             $"EchoHost: configuration error: {settings}: line 5, column 5: invalid JSON: '\"' is invalid after a value. Expected either ',', '}}', or ']'",
+            process.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task The_health_probe_with_invalid_json_beside_it_prints_one_line_and_exits_one()
+    {
+        var app = Directory.CreateDirectory(Path.Combine(_root.FullName, "probe"));
+        var hostDll = HostProcess.CopyHost(app.FullName, MissingComma);
+
+        await using var process = HostProcess.Start(["--health"], hostDll: hostDll);
+
+        Assert.Equal(1, await process.WaitForExitAsync());
+        Assert.Equal(
+            $"EchoHost: configuration error: {Path.Combine(app.FullName, "appsettings.json")}: line 5, column 5: invalid JSON: '\"' is invalid after a value. Expected either ',', '}}', or ']'",
             process.StandardError.Trim());
     }
 }

@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using EchoHost.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace EchoHost.Tests.Configuration;
@@ -20,18 +21,7 @@ public sealed class ConfigurationValidationTests
     {
         var values = Valid();
         change(values);
-        EchoHostOptions options;
-        try
-        {
-            options = Bind(values);
-        }
-        catch (OptionsValidationException ex)
-        {
-            return ex.Failures.ToList();
-        }
-
-        var result = new EchoHostOptionsValidator().Validate(null, options);
-        return result.Failed ? result.Failures!.ToList() : [];
+        return ConfigurationFailures.Of(values);
     }
 
     [Fact]
@@ -115,7 +105,7 @@ public sealed class ConfigurationValidationTests
         var json = """{ "EchoHost": { "Listeners": { "Echo": { "Protocol": "Echo", "Port": 65432, "IdleTimeout": 300 } } } }""";
         var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
 
-        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions()));
+        var failure = Assert.Throws<OptionsValidationException>(() => ConfigurationShape.Bind(configuration.GetSection("EchoHost"), new EchoHostOptions(), null, TestProtocols.Registry));
 
         Assert.Equal(["EchoHost:Listeners:Echo:IdleTimeout: '300' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)"], failure.Failures);
     }
@@ -177,59 +167,10 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
-    public void Two_listeners_on_one_port_name_the_second_and_the_first()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
-            c["EchoHost:Listeners:Other:Port"] = "65432";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Other:Port: 65432 is already used by listener 'Echo'; give each listener its own port", failures);
-    }
-
-    [Fact]
-    public void Two_udp_listeners_on_one_port_conflict()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Udp2:Protocol"] = "UdpEcho";
-            c["EchoHost:Listeners:Udp2:Port"] = "65400";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Udp2:Port: 65400 is already used by listener 'Udp'; give each listener its own port", failures);
-    }
-
-    [Fact]
-    public void A_udp_and_a_tcp_listener_may_share_a_port_number()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Udp:Port"] = "65432";
-            c["EchoHost:Listeners:UdpOnHttpPort:Protocol"] = "UdpEcho";
-            c["EchoHost:Listeners:UdpOnHttpPort:Port"] = "8080";
-        });
-
-        Assert.Empty(failures);
-    }
-
-    [Fact]
-    public void Udp_port_zero_with_localhost_explains_what_to_use()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Udp:Address"] = "localhost";
-            c["EchoHost:Listeners:Udp:Port"] = "0";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Udp:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Listeners:Udp:Address to 127.0.0.1 or ::1", failures);
-    }
-
-    [Fact]
     public void Udp_limits_default_when_unset_and_a_set_list_replaces_the_default()
     {
         var options = Bind(Valid());
-        var udp = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Udp");
+        var udp = Assert.Single(ListenerSet.Of(options, TestProtocols.Registry).All, l => l.Name == "Udp");
         Assert.Equal(ListenerTransport.Udp, udp.Transport);
         Assert.Equal(65_507, udp.Udp.MaxDatagramBytes);
         Assert.Equal([0, 7, 9, 13, 17, 19, 37], udp.Udp.DenySourcePorts);
@@ -240,7 +181,7 @@ public sealed class ConfigurationValidationTests
         values["EchoHost:Listeners:Udp:DenySourcePorts:1"] = "4001";
         values["EchoHost:Listeners:Udp:MaxDatagramBytes"] = "512";
         values["EchoHost:Listeners:Udp:PerSourceDatagramsPerSecond"] = "0";
-        udp = Assert.Single(ListenerSet.Of(Bind(values)).All, l => l.Name == "Udp");
+        udp = Assert.Single(ListenerSet.Of(Bind(values), TestProtocols.Registry).All, l => l.Name == "Udp");
         Assert.Equal([4000, 4001], udp.Udp.DenySourcePorts);
         Assert.Equal(512, udp.Udp.MaxDatagramBytes);
         Assert.Equal(0, udp.Udp.PerSourceDatagramsPerSecond);
@@ -253,61 +194,46 @@ public sealed class ConfigurationValidationTests
         values["EchoHost:Listeners:Udp:DenySourcePorts"] = "";
 
         Assert.Empty(Failures(c => c["EchoHost:Listeners:Udp:DenySourcePorts"] = ""));
-        Assert.Empty(Assert.Single(ListenerSet.Of(Bind(values)).All, l => l.Name == "Udp").Udp.DenySourcePorts);
+        Assert.Empty(Assert.Single(ListenerSet.Of(Bind(values), TestProtocols.Registry).All, l => l.Name == "Udp").Udp.DenySourcePorts);
     }
 
-    [Fact]
-    public void A_listener_on_the_http_port_is_a_conflict()
+    /// <summary>Settings added to the valid configuration, as <c>key=value</c> pairs separated by <c>;</c>.</summary>
+    private static IReadOnlyList<string> FailuresWith(string settings) => Failures(c =>
     {
-        var failures = Failures(c => c["EchoHost:Listeners:Echo:Port"] = "8080");
-
-        Assert.Contains(failures, f => f.StartsWith("EchoHost:Listeners:Echo:Port: 8080 is already used by the HTTP endpoint", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void Same_port_on_different_addresses_is_allowed()
-    {
-        var failures = Failures(c =>
+        foreach (var setting in settings.Split(';'))
         {
-            c["EchoHost:Listeners:Echo:Address"] = "127.0.0.1";
-            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
-            c["EchoHost:Listeners:Other:Port"] = "65432";
-            c["EchoHost:Listeners:Other:Address"] = "127.0.0.2";
-        });
+            var (key, value) = (setting[..setting.IndexOf('=')], setting[(setting.IndexOf('=') + 1)..]);
+            c[key] = value;
+        }
+    });
 
-        Assert.Empty(failures);
-    }
+    [Theory]
+    [InlineData("EchoHost:Listeners:Other:Protocol=Echo;EchoHost:Listeners:Other:Port=65432",
+        "EchoHost:Listeners:Other:Port: 65432 is already used by listener 'Echo'; give each listener its own port")]
+    [InlineData("EchoHost:Listeners:Udp2:Protocol=UdpEcho;EchoHost:Listeners:Udp2:Port=65400",
+        "EchoHost:Listeners:Udp2:Port: 65400 is already used by listener 'Udp'; give each listener its own port")]
+    [InlineData("EchoHost:Listeners:Echo:Port=8080",
+        "EchoHost:Listeners:Echo:Port: 8080 is already used by the HTTP endpoint; give each listener its own port")]
+    [InlineData("EchoHost:Listeners:Udp:Address=localhost;EchoHost:Listeners:Udp:Port=0",
+        "EchoHost:Listeners:Udp:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Listeners:Udp:Address to 127.0.0.1 or ::1")]
+    [InlineData("EchoHost:Address=localhost;EchoHost:Listeners:Echo:Port=0",
+        "EchoHost:Listeners:Echo:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Address to 127.0.0.1 or ::1")]
+    public void A_port_that_cannot_be_bound_names_the_key_and_what_to_do(string settings, string expected) =>
+        Assert.Contains(expected, FailuresWith(settings));
 
-    [Fact]
-    public void A_disabled_listener_does_not_conflict()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Listeners:Other:Protocol"] = "Echo";
-            c["EchoHost:Listeners:Other:Port"] = "65432";
-            c["EchoHost:Listeners:Other:Enabled"] = "false";
-        });
-
-        Assert.Empty(failures);
-    }
-
-    [Fact]
-    public void Port_zero_with_localhost_explains_what_to_use()
-    {
-        var failures = Failures(c =>
-        {
-            c["EchoHost:Address"] = "localhost";
-            c["EchoHost:Listeners:Echo:Port"] = "0";
-        });
-
-        Assert.Contains("EchoHost:Listeners:Echo:Port: 0 (a free port) cannot be used with localhost; set EchoHost:Address to 127.0.0.1 or ::1", failures);
-    }
+    /// <summary>A UDP and a TCP listener on one port number, one port on two addresses, a disabled listener.</summary>
+    [Theory]
+    [InlineData("EchoHost:Listeners:Udp:Port=65432;EchoHost:Listeners:UdpOnHttpPort:Protocol=UdpEcho;EchoHost:Listeners:UdpOnHttpPort:Port=8080")]
+    [InlineData("EchoHost:Listeners:Echo:Address=127.0.0.1;EchoHost:Listeners:Other:Protocol=Echo;EchoHost:Listeners:Other:Port=65432;EchoHost:Listeners:Other:Address=127.0.0.2")]
+    [InlineData("EchoHost:Listeners:Other:Protocol=Echo;EchoHost:Listeners:Other:Port=65432;EchoHost:Listeners:Other:Enabled=false")]
+    public void Endpoints_that_do_not_compete_do_not_conflict(string settings) =>
+        Assert.Empty(FailuresWith(settings));
 
     private static EchoHostOptions Bind(Dictionary<string, string?> values)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
         return options;
     }
 
@@ -316,7 +242,7 @@ public sealed class ConfigurationValidationTests
     {
         var options = Bind(Valid());
 
-        var listener = Assert.Single(ListenerSet.Of(options).All, l => l.Name == "Echo");
+        var listener = Assert.Single(ListenerSet.Of(options, TestProtocols.Registry).All, l => l.Name == "Echo");
 
         Assert.Equal(TimeSpan.FromMinutes(5), listener.IdleTimeout);
         Assert.Equal(10_000, listener.MaxConnections);

@@ -190,8 +190,8 @@ public sealed class ContainerSmokeTests
             .AddInMemoryCollection(environment.Select(e => new KeyValuePair<string, string?>(e.Key.Replace("__", ":"), e.Value)))
             .Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
-        var endpoints = ListenerSet.Of(options).All
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
+        var endpoints = ListenerSet.Of(options, TestProtocols.Registry).All
             .ToDictionary(l => (l.Port, l.TransportName), l => (l.Protocol.ToString(), $"EchoHost__Listeners__{l.Name}__Port"));
         if (options.Http.Enabled)
         {

@@ -169,9 +169,9 @@ public sealed class KubernetesManifestsTests
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key.Replace("__", ":"), (string?)s.Value)))
             .Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
 
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        var result = TestProtocols.Validator().Validate(null, options);
         Assert.True(result.Succeeded, result.FailureMessage);
         Assert.Equal("*", options.Address);
     }

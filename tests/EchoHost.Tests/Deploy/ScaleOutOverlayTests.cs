@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat;
 using EchoHost.Tests.Infrastructure;
 using Npgsql;
 using static EchoHost.Tests.Infrastructure.ExternalTools;
@@ -47,10 +48,10 @@ public sealed class ScaleOutOverlayTests
             .AddInMemoryCollection([KeyValuePair.Create("EchoHost:Chat:Postgres", (string?)connectionString)])
             .Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
+        var result = TestProtocols.Validator().Validate(null, options);
         Assert.True(result.Succeeded, result.FailureMessage);
-        Assert.Equal(connectionString, options.Chat.Postgres);
+        Assert.Equal(connectionString, options.Chat().Postgres);
     }
 
     [ToolFact(Kubectl, NodeTools)]

@@ -33,9 +33,9 @@ public sealed class TlsOverlayTests
             .AddInMemoryCollection(manifests.Settings.Select(s => KeyValuePair.Create(s.Key.Replace("__", ":"), (string?)s.Value)))
             .Build();
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
-        Assert.True(new EchoHostOptionsValidator().Validate(null, options).Succeeded);
-        var tlsListeners = ListenerSet.Of(options).All.Where(l => l.Tls is not null).ToList();
+        ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
+        Assert.True(TestProtocols.Validator().Validate(null, options).Succeeded);
+        var tlsListeners = ListenerSet.Of(options, TestProtocols.Registry).All.Where(l => l.Tls is not null).ToList();
         Assert.Equal(["ChatTls", "EchoTls"], tlsListeners.Select(l => l.Name).Order());
 
         var mount = Assert.Single(manifests.Container.Objects("volumeMounts"), m => m.Text("name") == "tls");

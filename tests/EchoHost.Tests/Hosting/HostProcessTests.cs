@@ -32,13 +32,15 @@ public sealed class HostProcessTests
     public Task Bad_configuration_exits_non_zero_with_one_clear_line(string[] args, string expectedLine) =>
         AssertFailsToStartAsync(args, expectedLine);
 
-    [Fact]
-    public async Task Health_probe_with_bad_configuration_says_which_key_and_exits_one()
+    [Theory]
+    [InlineData("--EchoHost:Http:Port=abc", "EchoHost:Http:Port: 'abc' is not a whole number")]
+    [InlineData("--EchoHost:Http:Port=99999", "EchoHost:Http:Port: 99999 is out of range; use 0 to 65535 (0 picks a free port)")]
+    public async Task Health_probe_with_bad_configuration_says_which_key_and_exits_one(string option, string failure)
     {
-        await using var process = HostProcess.Start(["--health", "--EchoHost:Http:Port=abc"]);
+        await using var process = HostProcess.Start(["--health", option]);
 
         Assert.Equal(1, await process.WaitForExitAsync());
-        Assert.Equal("EchoHost: configuration error: EchoHost:Http:Port: 'abc' is not a whole number", process.StandardError.Trim());
+        Assert.Equal($"EchoHost: configuration error: {failure}", process.StandardError.Trim());
     }
 
     [Fact]

@@ -280,14 +280,14 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
 
         public async Task InitializeAsync()
         {
-            var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
+            var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(Path.GetDirectoryName(HostProcess.ShippedHostDll)!, "appsettings.json")).Build();
             var options = new EchoHostOptions();
-            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options);
+            ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
 
             var environment = new Dictionary<string, string>();
-            foreach (var listener in ListenerSet.Of(options).All)
+            foreach (var listener in ListenerSet.Of(options, TestProtocols.Registry).All)
             {
-                var port = listener.Protocol == ListenerProtocol.UdpEcho ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
+                var port = listener.Transport == ListenerTransport.Udp ? SocketExtensions.FreeUdpLoopbackPort() : SocketExtensions.FreeLoopbackPort();
                 _byShippedPort.Add(listener.Port, (listener.Name, listener.Protocol.ToString(), port));
                 environment[$"EchoHost__Listeners__{listener.Name}__Port"] = port.ToString();
             }
@@ -296,7 +296,7 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
             _byShippedPort.Add(options.Http.Port, ("Http", "Http", httpPort));
             environment["EchoHost__Http__Port"] = httpPort.ToString();
 
-            _process = HostProcess.Start([], environment);
+            _process = HostProcess.Start([], environment, hostDll: HostProcess.ShippedHostDll);
             await _process.WaitForOutputAsync(new Regex("EchoHost started"));
         }
 

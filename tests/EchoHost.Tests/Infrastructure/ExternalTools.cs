@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EchoHost.Harness;
 
 namespace EchoHost.Tests.Infrastructure;
 
@@ -89,11 +90,7 @@ internal static class ExternalTools
     }
 
     /// <summary>The full path of an executable on PATH, or null.</summary>
-    public static string? Find(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .FirstOrDefault(File.Exists);
+    public static string? Find(string program) => ProcessRunner.Find(program);
 
     /// <summary>
     /// Runs a program to completion in the repository root, feeding it <paramref name="standardInput"/>. The
@@ -102,43 +99,8 @@ internal static class ExternalTools
     /// </summary>
     public static async Task<ToolResult> RunAsync(string program, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Repository.Root,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program}.");
-        var commandLine = $"{program} {string.Join(' ', info.ArgumentList)}";
-        var limit = timeout ?? TestTimeouts.Process;
-        using var hangGuard = new CancellationTokenSource(limit);
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(hangGuard.Token);
-            var stderr = process.StandardError.ReadToEndAsync(hangGuard.Token);
-            await process.StandardInput.WriteAsync(standardInput);
-            process.StandardInput.Close();
-            await process.WaitForExitAsync(hangGuard.Token);
-            return new ToolResult(commandLine, process.ExitCode, await stdout, await stderr);
-        }
-        catch (OperationCanceledException) when (hangGuard.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{commandLine} was still running after {limit}; killed.");
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+        var result = await ProcessRunner.RunAsync(program, arguments, timeout ?? TestTimeouts.Process, standardInput, Repository.Root);
+        return new ToolResult(result.CommandLine, result.ExitCode, result.StandardOutput, result.StandardError);
     }
 
     /// <summary>Runs one of the scripts in .ci/node with node.</summary>

@@ -1,20 +1,19 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using EchoHost.Harness;
 
 namespace EchoHost.Tests.Infrastructure;
 
 /// <summary>
 /// A real HAProxy in TCP mode in front of one backend, on free loopback ports: one frontend that sends the PROXY
 /// protocol v1 header (<c>send-proxy</c>) and one that sends v2 (<c>send-proxy-v2</c>). Started from PATH with a
-/// generated configuration, in the foreground, and killed on dispose.
+/// generated configuration, in the foreground (the harness's <see cref="ChildProcess"/>), and killed on dispose.
 /// </summary>
 internal sealed class HaproxyServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly string _directory;
 
-    private HaproxyServer(Process process, string directory, IPEndPoint v1, IPEndPoint v2)
+    private HaproxyServer(ChildProcess process, string directory, IPEndPoint v1, IPEndPoint v2)
     {
         _process = process;
         _directory = directory;
@@ -51,24 +50,18 @@ internal sealed class HaproxyServer : IAsyncDisposable
 
             """);
 
-        var info = new ProcessStartInfo(ExternalTools.Find(ExternalTools.Haproxy) ?? ExternalTools.Haproxy)
+        var process = ChildProcess.Start(new ChildProcessOptions("haproxy", ExternalTools.Find(ExternalTools.Haproxy) ?? ExternalTools.Haproxy)
         {
-            ArgumentList = { "-db", "-f", config },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start haproxy.");
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            Arguments = ["-db", "-f", config],
+            StopTimeout = TestTimeouts.Process,
+        });
         var server = new HaproxyServer(process, directory, v1, v2);
         try
         {
-            await WaitListeningAsync(process, v1, output);
-            await WaitListeningAsync(process, v2, output);
+            // Bounded polling until each frontend accepts (it forwards the probe, which the backend sees as a proxy
+            // that sent nothing); haproxy exiting first fails at once, with its output.
+            await process.WaitForTcpAsync(v1, TestTimeouts.Process);
+            await process.WaitForTcpAsync(v2, TestTimeouts.Process);
         }
         catch
         {
@@ -79,42 +72,9 @@ internal sealed class HaproxyServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Bounded polling until the frontend accepts (it forwards the probe, which the backend sees as a proxy that sent nothing).</summary>
-    private static async Task WaitListeningAsync(Process process, IPEndPoint frontend, System.Text.StringBuilder output)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Process;
-        while (true)
-        {
-            if (process.HasExited)
-            {
-                lock (output)
-                {
-                    throw new InvalidOperationException($"haproxy exited with {process.ExitCode}:\n{output}");
-                }
-            }
-
-            try
-            {
-                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                await probe.ConnectAsync(frontend);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
+        await _process.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 }

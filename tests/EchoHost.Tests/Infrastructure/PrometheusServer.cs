@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
+using EchoHost.Harness;
 
 namespace EchoHost.Tests.Infrastructure;
 
@@ -10,20 +9,15 @@ namespace EchoHost.Tests.Infrastructure;
 /// </summary>
 internal sealed class PrometheusServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly DirectoryInfo _work;
-    private readonly ConcurrentQueue<string> _log = new();
     private readonly HttpClient _api;
 
-    private PrometheusServer(Process process, DirectoryInfo work, int port)
+    private PrometheusServer(ChildProcess process, DirectoryInfo work, int port)
     {
         _process = process;
         _work = work;
         _api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TestTimeouts.Default };
-        process.OutputDataReceived += (_, e) => _log.Enqueue(e.Data ?? string.Empty);
-        process.ErrorDataReceived += (_, e) => _log.Enqueue(e.Data ?? string.Empty);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
     }
 
     /// <summary>Starts Prometheus scraping <paramref name="target"/> (host:port) as job <c>echohost</c>.</summary>
@@ -41,25 +35,24 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 static_configs:
                   - targets: ['{target}']
             """);
-        var process = Process.Start(new ProcessStartInfo(ExternalTools.Find("prometheus")!)
+        var process = ChildProcess.Start(new ChildProcessOptions("prometheus", ExternalTools.Find("prometheus")!)
         {
-            ArgumentList =
-            {
+            Arguments =
+            [
                 $"--config.file={config}",
                 $"--storage.tsdb.path={Path.Combine(work.FullName, "data")}",
                 $"--web.listen-address=127.0.0.1:{port}",
                 "--log.level=warn",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+            ],
+            StopTimeout = TestTimeouts.Process,
+        });
         return new PrometheusServer(process, work, port);
     }
 
     /// <summary>An instant query's result vector (empty while Prometheus is not answering yet).</summary>
     public async Task<JsonElement[]> QueryAsync(string query)
     {
-        Assert.False(_process.HasExited, $"prometheus exited with code {(_process.HasExited ? _process.ExitCode : 0)}:\n{string.Join('\n', _log)}");
+        Assert.False(_process.HasExited, $"prometheus exited with code {_process.ExitCode}:\n{_process.StandardOutput}\n{_process.StandardError}");
         try
         {
             using var json = JsonDocument.Parse(await _api.GetStringAsync($"api/v1/query?query={Uri.EscapeDataString(query)}"));
@@ -98,13 +91,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _api.Dispose();
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync(TestTimeouts.Token(TestTimeouts.Process));
-        }
-
-        _process.Dispose();
+        await _process.DisposeAsync();
         _work.Delete(recursive: true);
     }
 }

@@ -36,20 +36,26 @@ internal static class SocketExtensions
         return socket;
     }
 
-    public static async Task SendAllAsync(this Socket socket, ReadOnlyMemory<byte> data)
+    public static Task SendAllAsync(this Socket socket, ReadOnlyMemory<byte> data) => socket.SendAllAsync(data, TestTimeouts.Token());
+
+    /// <summary>Sends everything, stopped by <paramref name="token"/> (a campaign's own deadline, say) instead of the hang guard.</summary>
+    public static async Task SendAllAsync(this Socket socket, ReadOnlyMemory<byte> data, CancellationToken token)
     {
         while (!data.IsEmpty)
         {
-            var sent = await socket.SendAsync(data, SocketFlags.None, TestTimeouts.Token());
+            var sent = await socket.SendAsync(data, SocketFlags.None, token);
             data = data[sent..];
         }
     }
 
     /// <summary>Reads exactly <paramref name="count"/> bytes, or fewer if the peer closes first.</summary>
-    public static async Task<byte[]> ReceiveExactlyAsync(this Socket socket, int count, TimeSpan? timeout = null)
+    public static Task<byte[]> ReceiveExactlyAsync(this Socket socket, int count, TimeSpan? timeout = null) =>
+        socket.ReceiveExactlyAsync(count, TestTimeouts.Token(timeout));
+
+    /// <inheritdoc cref="ReceiveExactlyAsync(Socket, int, TimeSpan?)"/>
+    public static async Task<byte[]> ReceiveExactlyAsync(this Socket socket, int count, CancellationToken token)
     {
         var buffer = new byte[count];
-        var token = TestTimeouts.Token(timeout);
         var filled = 0;
         while (filled < count)
         {
@@ -66,9 +72,12 @@ internal static class SocketExtensions
     }
 
     /// <summary>Reads until the peer closes; returns what arrived.</summary>
-    public static async Task<byte[]> ReceiveToEndAsync(this Socket socket, TimeSpan? timeout = null)
+    public static Task<byte[]> ReceiveToEndAsync(this Socket socket, TimeSpan? timeout = null) =>
+        socket.ReceiveToEndAsync(TestTimeouts.Token(timeout));
+
+    /// <inheritdoc cref="ReceiveToEndAsync(Socket, TimeSpan?)"/>
+    public static async Task<byte[]> ReceiveToEndAsync(this Socket socket, CancellationToken token)
     {
-        var token = TestTimeouts.Token(timeout);
         var all = new MemoryStream();
         var buffer = new byte[81920];
         while (true)
@@ -103,6 +112,28 @@ internal static class SocketExtensions
         {
             return true;
         }
+    }
+
+    /// <summary>Reads and discards until the socket is closed under it (by <see cref="Reset"/>, say) or the peer closes.</summary>
+    public static async Task DrainAsync(this Socket socket, CancellationToken token)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, token) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+        }
+    }
+
+    /// <summary>Closes abortively: a zero linger time makes the close send an RST instead of a FIN.</summary>
+    public static void Reset(this Socket socket)
+    {
+        socket.LingerState = new LingerOption(true, 0);
+        socket.Close();
     }
 
     /// <summary>Sends a probe and expects it back: proves the connection was accepted and is being served.</summary>

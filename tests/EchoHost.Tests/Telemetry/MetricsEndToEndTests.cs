@@ -300,8 +300,8 @@ public sealed partial class MetricsEndToEndTests
     {
         await using var host = await TestHost.StartAsync();
         var metrics = host.Services.GetRequiredService<EchoHostMetrics>();
-        metrics.ForListener("Lobby", "chat").DeclareChatSeries(Enum.GetValues<ChatLineDropReason>().Select(r => r.TagValue()));
-        metrics.ForListener("Udp", "udpecho").DeclareUdpSeries(UdpDropReasons.All.Select(UdpDropReasons.Name));
+        _ = new ChatMetrics(metrics.ForListener("Lobby", "chat"));
+        _ = new UdpListenerStats(metrics.ForListener("Udp", "udpecho"));
         using (var socket = await SocketExtensions.ConnectAsync(host.EndPoint()))
         {
             await socket.AssertEchoesAsync();

@@ -20,7 +20,7 @@ internal sealed class EchoConnectionHandler : ConnectionHandler
 
     private readonly BannerTemplate? _banner;
 
-    public EchoConnectionHandler(ListenerDefinition listener) => _banner = listener.BannerTemplate;
+    public EchoConnectionHandler(ListenerDefinition listener) => _banner = listener.Banner is null ? null : BannerTemplate.Parse(listener.Banner, listener.Name);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {

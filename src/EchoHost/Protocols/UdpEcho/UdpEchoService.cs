@@ -27,8 +27,8 @@ internal sealed class UdpEchoService(
     private readonly List<Task> _loops = [];
     private readonly List<UdpDropSummary> _summaries = [];
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Dictionary<string, UdpListenerStats> _stats = listeners.Udp.ToDictionary(
-        l => l.Name, l => new UdpListenerStats(StartSeries(metrics.ForListener(l.Name, l.ProtocolName))), StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, UdpListenerStats> _stats = listeners.Of(UdpEchoProtocol.Registration).ToDictionary(
+        l => l.Name, l => new UdpListenerStats(metrics.ForListener(l.Name, l.ProtocolName)), StringComparer.OrdinalIgnoreCase);
     private Task _summaryLoop = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -37,7 +37,7 @@ internal sealed class UdpEchoService(
         try
         {
             // Bind everything before serving anything: a listener that cannot bind fails start with nothing running.
-            foreach (var listener in listeners.Udp)
+            foreach (var listener in listeners.Of(UdpEchoProtocol.Registration))
             {
                 var sockets = UdpListenerSockets.Bind(listener, _logger);
                 _sockets.AddRange(sockets);
@@ -80,12 +80,6 @@ internal sealed class UdpEchoService(
     /// <summary>A UDP listener's datagram, byte and drop counters since start.</summary>
     public UdpListenerStats Stats(string listenerName) =>
         _stats.TryGetValue(listenerName, out var stats) ? stats : throw new KeyNotFoundException($"No UDP listener named '{listenerName}'.");
-
-    private static ListenerMetrics StartSeries(ListenerMetrics metrics)
-    {
-        metrics.DeclareUdpSeries(UdpDropReasons.All.Select(UdpDropReasons.Name));
-        return metrics;
-    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

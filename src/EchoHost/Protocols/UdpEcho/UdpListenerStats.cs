@@ -5,10 +5,13 @@ namespace EchoHost.Protocols.UdpEcho;
 
 /// <summary>
 /// One UDP listener's counters since start, updated lock-free by its receive loops and read at any time (the drop
-/// summary in the logs); each update also moves the listener's metrics.
+/// summary in the logs). With the listener's metrics, these counts are its datagram and byte series (read when the
+/// SDK collects) and each drop is counted by reason.
 /// </summary>
-internal sealed class UdpListenerStats(ListenerMetrics? metrics = null)
+internal sealed class UdpListenerStats
 {
+    private readonly ListenerMetrics? _metrics;
+    private readonly UdpEchoMetrics? _instruments;
     private readonly long[] _dropped = new long[UdpDropReasons.All.Count];
     private long _datagramsReceived;
     private long _bytesReceived;
@@ -16,6 +19,12 @@ internal sealed class UdpListenerStats(ListenerMetrics? metrics = null)
     private long _bytesSent;
     private long _socketErrors;
     private int _lastSocketError;
+
+    public UdpListenerStats(ListenerMetrics? metrics = null)
+    {
+        _metrics = metrics;
+        _instruments = metrics is null ? null : UdpEchoMetrics.Add(metrics, this);
+    }
 
     /// <summary>Every datagram read from the socket, answered or dropped.</summary>
     public long DatagramsReceived => Volatile.Read(ref _datagramsReceived);
@@ -40,20 +49,18 @@ internal sealed class UdpListenerStats(ListenerMetrics? metrics = null)
     {
         Interlocked.Increment(ref _datagramsReceived);
         Interlocked.Add(ref _bytesReceived, bytes);
-        metrics?.UdpDatagramReceived(bytes);
     }
 
     internal void OnSent(int bytes)
     {
         Interlocked.Increment(ref _datagramsSent);
         Interlocked.Add(ref _bytesSent, bytes);
-        metrics?.UdpDatagramSent(bytes);
     }
 
     internal void OnDropped(UdpDropReason reason)
     {
         Interlocked.Increment(ref _dropped[(int)reason]);
-        metrics?.UdpDatagramDropped(UdpDropReasons.Name(reason));
+        _instruments?.Dropped(_metrics!, reason);
     }
 
     internal void OnSocketError(SocketError error)

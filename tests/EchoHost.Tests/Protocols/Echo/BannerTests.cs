@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Echo;
 using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Protocols.Echo;
@@ -52,7 +53,7 @@ public sealed class BannerTests
     [InlineData("hi {pod} {ip}", "ip")]
     [InlineData("{remote_addr}", "remote_addr")]
     public void Unknown_placeholders_are_found_for_the_start_up_error(string banner, string unknown) =>
-        Assert.Equal(unknown, BannerTemplate.FindUnknownPlaceholder(banner));
+        Assert.Equal(unknown, BannerPlaceholders.FindUnknown(banner));
 
     [Fact]
     public async Task A_client_reads_who_answered_and_get_slash_says_the_same()

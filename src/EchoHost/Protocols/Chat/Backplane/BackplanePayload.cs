@@ -26,12 +26,12 @@ internal enum PayloadKind
 /// </summary>
 internal readonly record struct BackplanePayload(string Instance, PayloadKind Kind, string Target, string Line)
 {
-    /// <summary>PostgreSQL's NOTIFY payload must be shorter than 8000 bytes.</summary>
+    /// <summary>The NOTIFY size budget, defined once: <see cref="ChatOptions.PostgresNotifyMaxBytes"/> (a payload under 8000 bytes).</summary>
     public const int MaxBytes = ChatOptions.PostgresNotifyMaxBytes;
 
     /// <summary>
-    /// 32 hex digits, '#', a sequence (at most 20 digits), the kind, a name (at most <see cref="ChatNames.MaxLength"/>),
-    /// two line breaks; rounded up.
+    /// <see cref="ChatOptions.PostgresNotifyHeaderBytes"/>: 32 hex digits, '#', a sequence (at most 20 digits), the
+    /// kind, a name (at most <see cref="ChatNames.MaxLength"/>), two line breaks; rounded up.
     /// </summary>
     public const int MaxHeaderBytes = ChatOptions.PostgresNotifyHeaderBytes;
 

@@ -2,6 +2,7 @@ using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Chat.Backplane;
+using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;
 
@@ -64,8 +65,9 @@ public sealed class BackplanePayloadTests
     [InlineData("", 8000, null)]
     public void The_connection_string_and_the_line_limit_are_checked_at_start(string postgres, int maxLineBytes, string? failure)
     {
-        var options = new EchoHostOptions { Chat = new ChatOptions { Postgres = postgres, MaxLineBytes = maxLineBytes, MaxQueuedBytes = 1 << 20 } };
-        var failures = (new EchoHostOptionsValidator().Validate(null, options).Failures ?? []).Where(f => f.StartsWith("EchoHost:Chat", StringComparison.Ordinal)).ToList();
+        var options = new EchoHostOptions();
+        options.Sections.Set(ChatSection.Key, new ChatOptions { Postgres = postgres, MaxLineBytes = maxLineBytes, MaxQueuedBytes = 1 << 20 });
+        var failures = (TestProtocols.Validator().Validate(null, options).Failures ?? []).Where(f => f.StartsWith("EchoHost:Chat", StringComparison.Ordinal)).ToList();
 
         if (failure is null)
         {

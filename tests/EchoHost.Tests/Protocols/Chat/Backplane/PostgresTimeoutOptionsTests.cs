@@ -1,4 +1,6 @@
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat;
+using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;
 
@@ -18,8 +20,8 @@ public sealed class PostgresTimeoutOptionsTests
         }
 
         var options = new EchoHostOptions();
-        ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options);
-        var result = new EchoHostOptionsValidator().Validate(null, options);
+        ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options, null, TestProtocols.Registry);
+        var result = TestProtocols.Validator().Validate(null, options);
         return result.Failed ? result.Failures!.ToList() : [];
     }
 

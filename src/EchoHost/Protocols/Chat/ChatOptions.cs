@@ -1,4 +1,4 @@
-namespace EchoHost.Configuration;
+namespace EchoHost.Protocols.Chat;
 
 /// <summary><c>EchoHost:Chat</c>: the limits of the chat protocol, shared by every chat listener.</summary>
 public sealed class ChatOptions

@@ -1,19 +1,18 @@
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using EchoHost.Configuration;
 
-namespace EchoHost.Configuration;
+namespace EchoHost.Protocols.Echo;
 
 /// <summary>
 /// A listener's <c>Banner</c> with its placeholders: <c>{host}</c>, <c>{listener}</c>, <c>{pod}</c>,
 /// <c>{namespace}</c> and <c>{node}</c> are filled once at start; <c>{local}</c> (the address and port the client
 /// reached) and <c>{remote}</c> (the client, after the PROXY protocol) per connection. Any other <c>{word}</c> is a
-/// start-up error, so a typo never reaches a client; other braces are text.
+/// start-up error (<see cref="BannerPlaceholders"/>), so a typo never reaches a client; other braces are text.
 /// </summary>
-internal sealed partial class BannerTemplate
+internal sealed class BannerTemplate
 {
-    public static IReadOnlyList<string> Placeholders { get; } = ["host", "listener", "local", "remote", "pod", "namespace", "node"];
-
     private readonly Part[] _parts;
     private readonly byte[]? _static;
 
@@ -29,18 +28,13 @@ internal sealed partial class BannerTemplate
     /// <summary>Whether the banner is the same for every connection (no <c>{local}</c> or <c>{remote}</c>).</summary>
     public bool IsStatic => _static is not null;
 
-    /// <summary>The first unknown placeholder in <paramref name="banner"/>, or null when every one is known.</summary>
-    public static string? FindUnknownPlaceholder(string banner) =>
-        PlaceholderPattern().Matches(banner).Select(m => m.Groups[1].Value)
-            .FirstOrDefault(name => !Placeholders.Contains(name, StringComparer.Ordinal));
-
     /// <summary>The template of a validated banner; the fixed placeholders are filled now.</summary>
     public static BannerTemplate Parse(string banner, string listenerName)
     {
         var parts = new List<Part>();
         var text = new StringBuilder();
         var at = 0;
-        foreach (Match match in PlaceholderPattern().Matches(banner))
+        foreach (Match match in BannerPlaceholders.Pattern().Matches(banner))
         {
             text.Append(banner, at, match.Index - at);
             at = match.Index + match.Length;
@@ -95,9 +89,6 @@ internal sealed partial class BannerTemplate
         null => ServiceIdentity.Unknown,
         _ => endPoint.ToString() ?? ServiceIdentity.Unknown,
     };
-
-    [GeneratedRegex(@"\{([A-Za-z_][A-Za-z0-9_]*)\}")]
-    private static partial Regex PlaceholderPattern();
 
     private enum PartKind
     {

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Connections;
+
+namespace EchoHost.Configuration;
+
+/// <summary>
+/// What one protocol contributes to the host: the name a listener's <c>Protocol</c> uses (any case), its transport,
+/// its defaults and its own validation, and, over TCP, its handler. Each protocol folder adds one with its
+/// <c>Add…Protocol()</c> call; <see cref="ProtocolRegistry"/> lists them. Nothing central names a protocol.
+/// </summary>
+internal sealed class ProtocolRegistration(string name, ListenerTransport transport)
+{
+    /// <summary>The idle timeout of a TCP listener that does not set its own, unless the protocol has another.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>As written in <c>Protocol</c> and in messages; matched case-insensitively.</summary>
+    public string Name { get; } = name;
+
+    public ListenerTransport Transport { get; } = transport;
+
+    /// <summary>Whether its handler greets with the listener's <c>Banner</c>; the key is refused on listeners of protocols that do not.</summary>
+    public bool SendsBanner { get; init; }
+
+    /// <summary>The protocol's own section of <c>EchoHost</c>, if it has one: its keys are checked and bound with the rest.</summary>
+    public ProtocolSection? Section { get; init; }
+
+    /// <summary>The idle timeout of this protocol's listeners that set none; may read the protocol's own section.</summary>
+    public Func<EchoHostOptions, TimeSpan> IdleTimeout { get; init; } = static _ => DefaultIdleTimeout;
+
+    /// <summary>Checks the protocol's own section of <c>EchoHost</c>, once, whether or not a listener uses it.</summary>
+    public Action<EchoHostOptions, List<string>>? ValidateOptions { get; init; }
+
+    /// <summary>TCP: the handler of one listener, shared by all its connections, after the connection pipeline.</summary>
+    public Func<IServiceProvider, ListenerDefinition, ConnectionHandler>? Handler { get; init; }
+
+    /// <summary><c>echo</c>: the <c>echohost.protocol</c> tag and the lower-case name in logs.</summary>
+    public string TagValue => Name.ToLowerInvariant();
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace EchoHost.Configuration;
+
+/// <summary>
+/// The protocols this host can serve, in registration order: what the configuration checks a listener's
+/// <c>Protocol</c> against, and where hosting finds a listener's handler.
+/// </summary>
+internal sealed class ProtocolRegistry
+{
+    private readonly Dictionary<string, ProtocolRegistration> _byName = new(StringComparer.OrdinalIgnoreCase);
+
+    public ProtocolRegistry(IEnumerable<ProtocolRegistration> protocols)
+    {
+        All = [.. protocols];
+        foreach (var protocol in All)
+        {
+            if (!_byName.TryAdd(protocol.Name, protocol))
+            {
+                throw new InvalidOperationException($"Two protocols are registered as '{protocol.Name}'.");
+            }
+
+            // A TCP listener is a Kestrel endpoint that ends in the protocol's handler: without one it could not run.
+            if (protocol.Transport == ListenerTransport.Tcp && protocol.Handler is null)
+            {
+                throw new InvalidOperationException($"The TCP protocol '{protocol.Name}' registered no handler.");
+            }
+        }
+    }
+
+    public IReadOnlyList<ProtocolRegistration> All { get; }
+
+    /// <summary>The protocols' own sections of <c>EchoHost</c>.</summary>
+    public IEnumerable<ProtocolSection> Sections => All.Select(p => p.Section).OfType<ProtocolSection>();
+
+    /// <summary>The names to offer in a message: <c>Echo, Chat, UdpEcho</c>.</summary>
+    public string Names => string.Join(", ", All.Select(p => p.Name));
+
+    /// <summary>The protocol <paramref name="text"/> names, in any case and with spaces around it.</summary>
+    public bool TryFind(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProtocolRegistration? protocol)
+    {
+        protocol = null;
+        return !string.IsNullOrWhiteSpace(text) && _byName.TryGetValue(text.Trim(), out protocol);
+    }
+}
+
+/// <summary>How a protocol folder adds itself: <c>services.AddProtocol(new ProtocolRegistration(…))</c>.</summary>
+internal static class ProtocolRegistryServices
+{
+    public static IServiceCollection AddProtocol(this IServiceCollection services, ProtocolRegistration protocol)
+    {
+        services.AddSingleton(protocol);
+        services.TryAddSingleton<ProtocolRegistry>();
+        return services;
+    }
+}

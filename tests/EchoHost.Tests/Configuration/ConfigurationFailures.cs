@@ -1,0 +1,26 @@
+using EchoHost.Configuration;
+using EchoHost.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Tests.Configuration;
+
+/// <summary>What a user would see at start for some settings: the shape check's lines, else the validator's.</summary>
+internal static class ConfigurationFailures
+{
+    /// <summary>The failures for <paramref name="values"/>, in order; empty when they are valid.</summary>
+    public static IReadOnlyList<string> Of(IDictionary<string, string?> values)
+    {
+        var options = new EchoHostOptions();
+        try
+        {
+            ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options, null, TestProtocols.Registry);
+        }
+        catch (OptionsValidationException ex)
+        {
+            return ex.Failures.ToList();
+        }
+
+        var result = TestProtocols.Validator().Validate(null, options);
+        return result.Failed ? result.Failures!.ToList() : [];
+    }
+}

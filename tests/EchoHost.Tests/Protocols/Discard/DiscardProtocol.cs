@@ -1,0 +1,45 @@
+using EchoHost.Configuration;
+using Microsoft.AspNetCore.Connections;
+
+namespace EchoHost.Tests.Protocols.Discard;
+
+/// <summary>
+/// RFC 863 discard over TCP, registered only in a test host: ARCHITECTURE.md's "adding a protocol" followed once.
+/// A handler and one registration; nothing in src/ learns its name.
+/// </summary>
+internal static class DiscardProtocol
+{
+    public static ProtocolRegistration Registration { get; } = new("Discard", ListenerTransport.Tcp)
+    {
+        Handler = static (_, _) => new DiscardConnectionHandler(),
+    };
+
+    public static IServiceCollection AddDiscardProtocol(this IServiceCollection services) => services.AddProtocol(Registration);
+
+    /// <summary>Reads everything and drops it; closes when the client does (or the host asks).</summary>
+    private sealed class DiscardConnectionHandler : ConnectionHandler
+    {
+        public override async Task OnConnectedAsync(ConnectionContext connection)
+        {
+            var input = connection.Transport.Input;
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync(connection.ConnectionClosed);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
