@@ -6,6 +6,9 @@
 
 FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG TARGETARCH
+# The release passes the tag's version (--build-arg VERSION=1.2.3): `EchoHost --version` and the metrics' target_info
+# say which release runs; a local build keeps the project's own 1.0.0.
+ARG VERSION=1.0.0
 WORKDIR /source
 
 # Project files only: this layer and the restore below are reused until they change.
@@ -16,7 +19,7 @@ RUN dotnet restore src/EchoHost/EchoHost.csproj -a $TARGETARCH
 # Sources and the root appsettings.json, which the project links in and ships next to the binary.
 COPY appsettings.json ./
 COPY src/EchoHost/ src/EchoHost/
-RUN dotnet publish src/EchoHost/EchoHost.csproj -a $TARGETARCH --no-restore -c Release -o /app
+RUN dotnet publish src/EchoHost/EchoHost.csproj -a $TARGETARCH --no-restore -c Release -p:Version=$VERSION -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 WORKDIR /app

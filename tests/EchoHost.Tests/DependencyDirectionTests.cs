@@ -29,11 +29,14 @@ public sealed class DependencyDirectionTests
         ["Health"] = ["Configuration"],
         ["Pipeline"] = ["Configuration", "Logging", "Telemetry"],
         ["Protocols.Echo"] = ["Configuration", "Logging", "Telemetry", "Pipeline"],
-        ["Protocols.Chat"] = ["Configuration", "Logging", "Telemetry", "Pipeline"],
-        // The chat's scale-out backplane (Npgsql) sits under the chat core, which knows it only as IChatBackplane.
-        ["Protocols.Chat.Backplane"] = ["Configuration", "Logging", "Telemetry", "Protocols.Chat"],
-        // The chat's registration wires the core to the backplane: the one place that sees both.
-        ["Protocols.Chat.Registration"] = ["Configuration", "Telemetry", "Protocols.Chat", "Protocols.Chat.Backplane"],
+        ["Protocols.Chat"] = ["Configuration", "Logging", "Telemetry", "Pipeline", "Protocols.Chat.Core"],
+        // The chat core is an island every kind of chat client joins: it owns its options (ChatOptions) and sees no
+        // other folder (see The_chat_core_uses_no_transport_database_or_meter_type for the framework types it may not use).
+        ["Protocols.Chat.Core"] = [],
+        // The chat's scale-out backplane (Npgsql) sits under the chat core, which knows it only as an IChatBus.
+        ["Protocols.Chat.Backplane"] = ["Configuration", "Logging", "Telemetry", "Protocols.Chat", "Protocols.Chat.Core"],
+        // The chat's registration wires the core, the line protocol and the backplane: the one place that sees them all.
+        ["Protocols.Chat.Registration"] = ["Configuration", "Telemetry", "Protocols.Chat", "Protocols.Chat.Backplane", "Protocols.Chat.Core"],
         ["Protocols.UdpEcho"] = ["Configuration", "Logging", "Telemetry", "Health"],
         ["Hosting"] = [Any],
         [Root] = [Any],
@@ -52,6 +55,31 @@ public sealed class DependencyDirectionTests
             let allowed = _allowed.GetValueOrDefault(source.Key, [])
             where !allowed.Contains(Any) && !allowed.Contains(target.Key)
             select $"{source.Key} → {target.Key} ({target.Value})").ToList();
+
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    /// <summary>Namespaces the chat core must not use: transports, the HTTP stack, the database, the meters.</summary>
+    private static readonly string[] _chatCoreForbidden =
+        ["Microsoft.AspNetCore", "System.IO.Pipelines", "System.Net.Sockets", "Npgsql", "System.Diagnostics.Metrics"];
+
+    [Fact]
+    public void The_chat_core_uses_no_transport_database_or_meter_type()
+    {
+        // Every type of Protocols/Chat/Core (nested and generated ones included) and everything it references, however
+        // spelled; a client kind (the line protocol, IRC, WebSocket) or a bus (the PostgreSQL backplane) plugs in
+        // through the core's seams, never the other way round.
+        const string core = "EchoHost.Protocols.Chat.Core";
+        var types = typeof(Program).Assembly.GetTypes().Where(t => Outermost(t).Namespace == core).ToList();
+        Assert.Contains(types, t => t.Name == "ChatServer");
+
+        var violations = (
+            from type in types
+            from used in TypeReferences.ReferencedBy(type)
+            let ns = Outermost(used).Namespace ?? ""
+            where _chatCoreForbidden.Any(f => ns == f || ns.StartsWith(f + ".", StringComparison.Ordinal))
+                || (ns.StartsWith("EchoHost.", StringComparison.Ordinal) && ns != core)
+            select $"{NameOf(type)} uses {used.FullName}").Distinct().Order(StringComparer.Ordinal).ToList();
 
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }

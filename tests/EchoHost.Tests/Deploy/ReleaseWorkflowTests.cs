@@ -90,6 +90,8 @@ public sealed partial class ReleaseWorkflowTests
         Assert.Equal(["linux/amd64", "linux/arm64"], build.Text("with", "platforms").Split(',').Order());
         Assert.True(build.At("with", "push").GetValue<bool>());
         Assert.Equal("${{ steps.meta.outputs.tags }}", build.Text("with", "tags"));
+        // The version the Dockerfile stamps into the binary is the tag's.
+        Assert.Equal("VERSION=${{ steps.meta.outputs.version }}", build.Text("with", "build-args").Trim());
     }
 
     [ToolFact(NodeTools)]

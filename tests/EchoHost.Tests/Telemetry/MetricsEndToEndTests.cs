@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Protocols.UdpEcho;
 using EchoHost.Telemetry;
 using EchoHost.Tests.Infrastructure;

@@ -1,5 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Pipeline;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -8,20 +9,24 @@ namespace EchoHost.Protocols.Chat;
 
 /// <summary>
 /// The chat on a connection: framing and the read loop only. Decodes lines (nc or telnet), applies flood control and
-/// hands each line to the shared <see cref="ChatServer"/>. Everything sent to the user goes through its
+/// hands each line to the shared <see cref="ChatServer"/>; the chat's events come back rendered as lines
+/// (<see cref="ChatLineRenderer"/>). Everything sent to the user goes through its
 /// <see cref="ChatOutbox"/> and single writer loop, so a slow reader only ever slows itself; a reader too slow for
 /// its queue is closed through the connection's close path, like every other close.
 /// </summary>
 internal sealed partial class ChatConnectionHandler(
     ChatServer server,
+    ChatLineRenderer renderer,
     ListenerDefinition listener,
     ListenerMetrics metrics,
     TimeProvider time,
-    ILogger<ChatConnectionHandler> logger) : ConnectionHandler
+    ILoggerFactory loggers) : ConnectionHandler
 {
     private const string ServerShutdown = "server shutdown";
 
     private readonly ChatMetrics _observer = new(metrics);
+    private readonly ChatActivityLog _activity = new(listener.Name, loggers.CreateLogger(ChatActivityLog.Category));
+    private readonly ILogger _logger = loggers.CreateLogger<ChatConnectionHandler>();
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -34,11 +39,12 @@ internal sealed partial class ChatConnectionHandler(
         outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
         var writer = outbox.RunWriterAsync(connection.Transport.Output);
 
-        // The client as the pipeline saw it (after the PROXY protocol), for the log line of the user's arrival only.
-        var remote = connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint;
-        var user = await server.ConnectAsync(connection.ConnectionId, listener.Name, outbox, _observer, remote?.ToString());
+        // The client as the pipeline saw it (after the PROXY protocol): whose address may take back a held nick.
+        var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
+        var user = await server.ConnectAsync(new ChatSession(outbox, renderer, _observer, _activity), remote);
         if (user is null)
         {
+            _activity.ServerFull(connection.ConnectionId, options.MaxUsers);
             // Server full: the notice gets the close grace to reach the client, like every last line.
             outbox.Complete();
             close?.RequestClose(CloseReason.ServerClosed);
@@ -46,6 +52,7 @@ internal sealed partial class ChatConnectionHandler(
             return;
         }
 
+        _activity.Arrived(user.Nick, ChatServer.Lobby, remote ?? "-");
         var end = ChatEnd.Cancelled;
         try
         {
@@ -62,14 +69,14 @@ internal sealed partial class ChatConnectionHandler(
                 LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                 _observer.SlowReaderDisconnected();
                 // Others can cause this cut (a flood in the user's room): the nick is held so they cannot take it next.
-                server.Disconnect(user, "too slow to read", holdNick: true);
+                Left(user, "too slow to read", server.Disconnect(user, "too slow to read", holdNick: true), options);
                 // Best effort: the notice goes behind whatever the client did not read; the close grace ends it.
                 outbox.Complete(ChatMessages.Encode(ChatMessages.SlowReader));
             }
             else
             {
                 var why = end == ChatEnd.Quit ? "quit" : FarewellFor(user, close, closing);
-                server.Disconnect(user, why, announce: why != ServerShutdown);
+                Left(user, why, server.Disconnect(user, why, announce: why != ServerShutdown), options);
                 outbox.Complete();
             }
 
@@ -120,7 +127,7 @@ internal sealed partial class ChatConnectionHandler(
                 // Leaving costs no token: a flooded user can always quit.
                 if (line.Kind == ChatInputKind.Line && ChatCommands.IsQuit(line.Text!))
                 {
-                    server.Handle(user, line.Text!);
+                    await server.HandleAsync(user, line.Text!);
                     return ChatEnd.Quit;
                 }
 
@@ -131,7 +138,7 @@ internal sealed partial class ChatConnectionHandler(
                     if (!floodNoticeSent)
                     {
                         floodNoticeSent = true;
-                        user.Send(ChatMessages.Flood);
+                        Send(user, ChatMessages.Flood);
                         LogFlood(listener.Name, user.Nick, options.FloodBurst, options.FloodLinesPerSecond);
                     }
 
@@ -156,12 +163,12 @@ internal sealed partial class ChatConnectionHandler(
         switch (line.Kind)
         {
             case ChatInputKind.TooLong:
-                user.Send(ChatMessages.TooLong(options.MaxLineBytes));
+                Send(user, ChatMessages.TooLong(options.MaxLineBytes));
                 _observer.LineDropped(ChatLineDropReason.TooLong);
                 LogTooLong(listener.Name, user.Nick, options.MaxLineBytes);
                 break;
             case ChatInputKind.InvalidUtf8:
-                user.Send(ChatMessages.InvalidUtf8);
+                Send(user, ChatMessages.InvalidUtf8);
                 _observer.LineDropped(ChatLineDropReason.InvalidUtf8);
                 LogInvalidUtf8(listener.Name, user.Nick);
                 break;
@@ -196,20 +203,39 @@ internal sealed partial class ChatConnectionHandler(
         switch (close?.CloseRequestReason)
         {
             case CloseReason.IdleTimeout:
-                user.Send(ChatMessages.IdleTimeout(listener.IdleTimeout));
+                Send(user, ChatMessages.IdleTimeout(listener.IdleTimeout));
                 return "idle";
             case CloseReason.Shutdown:
-                user.Send(ChatMessages.ShuttingDown);
+                Send(user, ChatMessages.ShuttingDown);
                 return ServerShutdown;
         }
 
         if (closing.IsCancellationRequested)
         {
-            user.Send(ChatMessages.ShuttingDown);
+            Send(user, ChatMessages.ShuttingDown);
             return ServerShutdown;
         }
 
         return "connection closed";
+    }
+
+    /// <summary>A notice of the line protocol itself (not a chat event): straight into the user's outbox.</summary>
+    private static void Send(ChatUser user, string line) => user.Outbox.TryEnqueue(ChatMessages.Encode(line));
+
+    /// <summary>The log lines of a departure: the nick held after a cut, if it is, then the room left.</summary>
+    private void Left(ChatUser user, string why, ChatDeparture? departure, ChatOptions options)
+    {
+        if (departure is not { } left)
+        {
+            return;
+        }
+
+        if (left.NickHeld)
+        {
+            _activity.NickHeld(user.Nick, user.Address ?? "-", options.SlowReaderNickHold);
+        }
+
+        _activity.Left(user.Nick, left.Room, why);
     }
 
     /// <summary>The writer ends by draining or because the peer is gone (or was aborted): none of that is an error here.</summary>

@@ -1,9 +1,11 @@
 using System.Text;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Protocols.Chat;
 
 /// <summary>
-/// Every line the chat server sends, in one place: the wording is documented in docs/protocols.md and kept stable.
+/// Every line the line protocol sends (<see cref="ChatLineRenderer"/> picks one per event), in one place: the wording
+/// is documented in docs/protocols.md and kept stable.
 /// Server notices start with <c>***</c>, errors with <c>!!!</c>; every line ends with CRLF.
 /// </summary>
 internal static class ChatMessages
@@ -126,4 +128,10 @@ internal static class ChatMessages
     public static string NoSuchNick(string nick) => $"!!! No user named '{nick}'.";
 
     public static string NotKeepingUp(string nick) => $"!!! {nick} is not keeping up; message not delivered.";
+
+    public static string HelpHeader => "*** Commands:";
+
+    public static string HelpEntry(string syntax, string help) => $"***   {syntax,-16} {help}";
+
+    public static string HelpFooter => "*** Anything else is sent to everyone in your room.";
 }

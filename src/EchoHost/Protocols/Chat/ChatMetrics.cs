@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Telemetry;
 
 namespace EchoHost.Protocols.Chat;

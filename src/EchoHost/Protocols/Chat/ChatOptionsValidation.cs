@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Protocols.Chat;
 

@@ -1,3 +1,5 @@
+using EchoHost.Protocols.Chat.Core;
+
 namespace EchoHost.Protocols.Chat;
 
 /// <summary>

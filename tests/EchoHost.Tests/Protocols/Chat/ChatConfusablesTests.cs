@@ -1,4 +1,4 @@
-using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Tests.Protocols.Chat;
 

@@ -1,7 +1,7 @@
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EchoHost.Tests.Protocols.Chat;
 
@@ -9,14 +9,14 @@ namespace EchoHost.Tests.Protocols.Chat;
 public sealed class ChatHelpTests
 {
     [Fact]
-    public void Help_lists_every_command_in_the_registry_help_included()
+    public async Task Help_lists_every_command_in_the_registry_help_included()
     {
-        var server = new ChatServer(new ChatOptions(), new ManualTime(), NullLogger<ChatServer>.Instance);
+        var server = TestChat.Server(new ChatOptions(), new ManualTime());
         var outbox = new LinesOutbox();
-        var user = server.Connect("c", "Chat", outbox, new NoChatCounts())!;
+        var user = (await server.ConnectAsync(outbox, new NoChatCounts()))!;
         outbox.Lines.Clear();
 
-        server.Handle(user, "/help");
+        await server.HandleAsync(user, "/help");
 
         Assert.Contains("***   /help            list these commands", outbox.Lines);
         foreach (var command in ChatCommands.All)

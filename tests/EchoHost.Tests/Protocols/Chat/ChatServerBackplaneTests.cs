@@ -1,41 +1,40 @@
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
+using SharedRoom = EchoHost.Protocols.Chat.Core.SharedRoom;
 using EchoHost.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EchoHost.Tests.Protocols.Chat;
 
 /// <summary>
-/// The chat core over its backplane seam, with a scripted backplane: what it tells other instances, how their answers
+/// The chat core over its bus seam, with a scripted shared bus: what it tells other instances, how their answers
 /// and events come in, and how it falls back when they cannot be reached. No database (ChatScaleOutTests has one).
 /// </summary>
 public sealed class ChatServerBackplaneTests
 {
-    private readonly ScriptedBackplane _backplane = new();
+    private readonly ScriptedBus _backplane = new();
     private readonly ManualTime _time = new();
     private readonly ChatServer _server;
     private readonly NoChatCounts _counts = new();
 
-    public ChatServerBackplaneTests() => _server = new ChatServer(new ChatOptions(), _time, NullLogger<ChatServer>.Instance, _backplane);
+    public ChatServerBackplaneTests() => _server = TestChat.Server(new ChatOptions(), _time, _backplane);
 
-    private IChatBackplaneSink Sink => _backplane.Sink!;
-
-    private (ChatUser User, List<string> Lines) Join(string nick)
+    private async Task<(ChatUser User, List<string> Lines)> Join(string nick)
     {
         var outbox = new LinesOutbox();
-        var user = _server.Connect("c", "Chat", outbox, _counts)!;
-        _server.Handle(user, $"/nick {nick}");
+        var user = (await _server.ConnectAsync(outbox, _counts))!;
+        await _server.HandleAsync(user, $"/nick {nick}");
         outbox.Lines.Clear();
         return (user, outbox.Lines);
     }
 
     [Fact]
-    public void What_happens_here_is_told_to_the_backplane_in_order()
+    public async Task What_happens_here_is_told_to_the_backplane_in_order()
     {
-        var (ana, _) = Join("ana");
-        _server.Handle(ana, "hola");
-        _server.Handle(ana, "/me waves");
-        _server.Handle(ana, "/join games");
+        var (ana, _) = await Join("ana");
+        await _server.HandleAsync(ana, "hola");
+        await _server.HandleAsync(ana, "/me waves");
+        await _server.HandleAsync(ana, "/join games");
         _server.Disconnect(ana, "quit");
 
         Assert.Equal(
@@ -53,10 +52,10 @@ public sealed class ChatServerBackplaneTests
     }
 
     [Fact]
-    public void A_cut_users_nick_stays_claimed_on_every_instance_until_its_hold_ends()
+    public async Task A_cut_users_nick_stays_claimed_on_every_instance_until_its_hold_ends()
     {
-        var (ana, _) = Join("ana");
-        var (_, bob) = Join("bob");
+        var (ana, _) = await Join("ana");
+        var (_, bob) = await Join("bob");
         _backplane.Calls.Clear();
 
         _server.Disconnect(ana, "too slow to read", holdNick: true);
@@ -64,10 +63,10 @@ public sealed class ChatServerBackplaneTests
         // The room here hears it at once; the shared store keeps the nick (and other instances the member) meanwhile.
         Assert.Equal(["*** ana left lobby (too slow to read)"], bob);
         Assert.DoesNotContain(_backplane.Calls, c => c.StartsWith("released ana", StringComparison.Ordinal));
-        Assert.Contains(("ana", "lobby"), Sink.LocalUsers());
+        Assert.Equal("lobby", _backplane.Registered["ana"]);
 
         _time.Advance(new ChatOptions().SlowReaderNickHold);
-        var (eve, _) = Join("ana");
+        var (eve, _) = await Join("ana");
 
         Assert.Equal("ana", eve.Nick);
         Assert.Equal(
@@ -80,16 +79,16 @@ public sealed class ChatServerBackplaneTests
     }
 
     [Fact]
-    public void Lines_from_other_instances_go_through_the_local_fan_out_and_into_the_history()
+    public async Task Lines_from_other_instances_go_through_the_local_fan_out_and_into_the_history()
     {
-        var (_, ana) = Join("ana");
-        var (_, bob) = Join("bob");
+        var (_, ana) = await Join("ana");
+        var (_, bob) = await Join("bob");
         ana.Clear();
 
-        Sink.DeliverToRoom("LOBBY", "<zed> hi from afar", remember: true);
-        Sink.DeliverToRoom("lobby", "*** carol joined lobby", remember: false);
-        Sink.DeliverToRoom("nowhere", "<zed> nobody here", remember: true);
-        Sink.DeliverPrivate("BOB", "[msg from zed] psst");
+        _server.Deliver(new ChatDelivery.ToRoom("LOBBY", ChatEvent.Message("lobby", "zed", "hi from afar"), Remember: true));
+        _server.Deliver(new ChatDelivery.ToRoom("lobby", ChatEvent.Joined("lobby", "carol"), Remember: false));
+        _server.Deliver(new ChatDelivery.ToRoom("nowhere", ChatEvent.Verbatim("<zed> nobody here"), Remember: true));
+        _server.Deliver(new ChatDelivery.ToUser("BOB", ChatEvent.PrivateFrom("zed", "psst")));
 
         Assert.Equal(["<zed> hi from afar", "*** carol joined lobby"], ana);
         Assert.Equal(["<zed> hi from afar", "*** carol joined lobby", "[msg from zed] psst"], bob);
@@ -97,39 +96,39 @@ public sealed class ChatServerBackplaneTests
         // The database away, a newcomer gets this instance's history: the remote message, not the notice.
         _backplane.Reachable = false;
         var outbox = new LinesOutbox();
-        _server.Connect("c", "Chat", outbox, _counts);
+        await _server.ConnectAsync(outbox, _counts);
         Assert.Contains(outbox.Lines, l => l.EndsWith("] <zed> hi from afar", StringComparison.Ordinal));
         Assert.DoesNotContain(outbox.Lines, l => l.Contains("carol", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void A_nick_taken_on_another_instance_is_refused_and_without_the_database_this_instance_decides()
+    public async Task A_nick_taken_on_another_instance_is_refused_and_without_the_database_this_instance_decides()
     {
-        var (ana, lines) = Join("ana");
+        var (ana, lines) = await Join("ana");
         _backplane.TakenElsewhere.Add("zed");
 
-        _server.Handle(ana, "/nick zed");
+        await _server.HandleAsync(ana, "/nick zed");
         Assert.Equal(["!!! Cannot use nick 'zed': it is taken."], lines);
         Assert.Equal("ana", ana.Nick);
 
         lines.Clear();
         _backplane.Reachable = false;
-        _server.Handle(ana, "/nick zed");
+        await _server.HandleAsync(ana, "/nick zed");
         Assert.Equal(["*** You are now known as zed"], lines);
     }
 
     [Fact]
-    public void Who_rooms_and_private_messages_reach_the_users_of_other_instances()
+    public async Task Who_rooms_and_private_messages_reach_the_users_of_other_instances()
     {
-        var (ana, lines) = Join("ana");
-        Join("bob");
+        var (ana, lines) = await Join("ana");
+        await Join("bob");
         lines.Clear();
         _backplane.Elsewhere.AddRange(["ana", "bob", "carol"]);
 
-        _server.Handle(ana, "/who");
-        _server.Handle(ana, "/rooms");
-        _server.Handle(ana, "/msg CAROL psst");
-        _server.Handle(ana, "/msg dave psst");
+        await _server.HandleAsync(ana, "/who");
+        await _server.HandleAsync(ana, "/rooms");
+        await _server.HandleAsync(ana, "/msg CAROL psst");
+        await _server.HandleAsync(ana, "/msg dave psst");
         Assert.Equal(
         [
             "*** lobby (3): ana, bob, carol",
@@ -142,36 +141,43 @@ public sealed class ChatServerBackplaneTests
         // Unreachable: this instance's view, honestly.
         lines.Clear();
         _backplane.Reachable = false;
-        _server.Handle(ana, "/who");
-        _server.Handle(ana, "/rooms");
-        _server.Handle(ana, "/msg carol psst");
+        await _server.HandleAsync(ana, "/who");
+        await _server.HandleAsync(ana, "/rooms");
+        await _server.HandleAsync(ana, "/msg carol psst");
         Assert.Equal(["*** lobby (2): ana, bob", "*** Rooms (1): lobby (2)", "!!! No user named 'carol'."], lines);
     }
 
     [Fact]
-    public void A_nick_lost_during_an_outage_renames_the_user_and_tells_the_room()
+    public async Task A_nick_lost_during_an_outage_renames_the_user_and_tells_the_room()
     {
-        var (ana, anaLines) = Join("ana");
-        var (_, bobLines) = Join("zed");
+        var (ana, anaLines) = await Join("ana");
+        var (_, bobLines) = await Join("zed");
         anaLines.Clear();
 
-        Assert.Contains(("zed", "lobby"), Sink.LocalUsers());
-        Assert.True(Sink.ForceRename("ZED", "guest-77"));
-        Assert.False(Sink.ForceRename("nobody", "guest-78"));
+        Assert.Equal("lobby", _backplane.Registered["zed"]);
+        _backplane.Calls.Clear();
+        _server.Deliver(new ChatDelivery.NickLost("ZED", "guest-77", "lobby"));
+        _server.Deliver(new ChatDelivery.NickLost("nobody", "guest-78", "lobby"));
+
+        // The guest nick claimed for a user who is gone is given back (the bus told the other instances of the rename).
+        Assert.Equal(["released guest-78 lobby: "], _backplane.Calls);
 
         Assert.Equal(["!!! Your nick zed was taken on another server while the servers could not reach each other; you are now known as guest-77."], bobLines);
         Assert.Equal(["*** zed is now known as guest-77"], anaLines);
         Assert.Equal("ana", ana.Nick);
     }
 
-    /// <summary>Answers at once, as configured, and records every call in a readable form.</summary>
-    private sealed class ScriptedBackplane : IChatBackplane
+    /// <summary>Answers at once, as configured, and records every call in a readable form (events as the line protocol renders them).</summary>
+    private sealed class ScriptedBus : IChatBus
     {
+        private readonly ChatLineRenderer _lines = new(new ChatOptions());
+        private readonly System.Threading.Channels.Channel<ChatDelivery> _deliveries = System.Threading.Channels.Channel.CreateUnbounded<ChatDelivery>();
         private int _guests;
 
-        public IChatBackplaneSink? Sink { get; private set; }
-
         public List<string> Calls { get; } = [];
+
+        /// <summary>The users this instance has registered in the shared store, and their rooms.</summary>
+        public Dictionary<string, string> Registered { get; } = new(StringComparer.OrdinalIgnoreCase);
 
         public bool Reachable { get; set; } = true;
 
@@ -180,7 +186,7 @@ public sealed class ChatServerBackplaneTests
         /// <summary>Nicks the database lists in lobby (this instance's included); "games" has one user elsewhere.</summary>
         public List<string> Elsewhere { get; } = [];
 
-        public void Attach(IChatBackplaneSink sink) => Sink = sink;
+        public System.Threading.Channels.ChannelReader<ChatDelivery> Deliveries => _deliveries.Reader;
 
         public ValueTask<string?> ClaimGuestNickAsync(string room)
         {
@@ -188,26 +194,42 @@ public sealed class ChatServerBackplaneTests
             return ValueTask.FromResult(Reachable ? $"guest-{++_guests}" : null);
         }
 
-        public ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, string notice)
+        public ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, ChatEvent notice)
         {
-            Calls.Add($"rename {oldNick} to {newNick} in {room}: {notice}");
-            return ValueTask.FromResult(!Reachable ? NickClaim.Unavailable : TakenElsewhere.Contains(newNick) ? NickClaim.Taken : NickClaim.Claimed);
+            Calls.Add($"rename {oldNick} to {newNick} in {room}: {_lines.Text(notice)}");
+            var claim = !Reachable ? NickClaim.Unavailable : TakenElsewhere.Contains(newNick) ? NickClaim.Taken : NickClaim.Claimed;
+            if (claim == NickClaim.Claimed)
+            {
+                Registered.Remove(oldNick);
+                Registered[newNick] = room;
+            }
+
+            return ValueTask.FromResult(claim);
         }
 
-        public LineRelay Said(string room, string line, DateTimeOffset at, string sender)
+        public LineRelay Said(string room, ChatEvent message, DateTimeOffset at, string sender)
         {
-            Calls.Add($"said {room}: {line}");
+            Calls.Add($"said {room}: {_lines.Text(message)}");
             return LineRelay.Queued;
         }
 
-        public void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null) =>
-            Calls.Add(left is { } from ? $"entered {nick} {room} from {from.Room}: {from.Notice} / {notice}" : $"entered {nick} {room}: {notice}");
-
-        public void Left(string nick, string room, string? notice) => Calls.Add($"released {nick} {room}: {notice}");
-
-        public ValueTask<Shared<string?>> SendPrivateAsync(string nick, string line)
+        public void Entered(string nick, string room, ChatEvent notice, (string Room, ChatEvent Notice)? left = null)
         {
-            Calls.Add($"private {nick}: {line}");
+            Registered[nick] = room;
+            Calls.Add(left is { } from
+                ? $"entered {nick} {room} from {from.Room}: {_lines.Text(from.Notice)} / {_lines.Text(notice)}"
+                : $"entered {nick} {room}: {_lines.Text(notice)}");
+        }
+
+        public void Left(string nick, string room, ChatEvent? notice)
+        {
+            Registered.Remove(nick);
+            Calls.Add($"released {nick} {room}: {(notice is null ? "" : _lines.Text(notice))}");
+        }
+
+        public ValueTask<Shared<string?>> SendPrivateAsync(string nick, ChatEvent message)
+        {
+            Calls.Add($"private {nick}: {_lines.Text(message)}");
             var found = Elsewhere.FirstOrDefault(n => n.Equals(nick, StringComparison.OrdinalIgnoreCase));
             return ValueTask.FromResult(Reachable ? Shared<string?>.Of(found) : Shared<string?>.Unavailable);
         }

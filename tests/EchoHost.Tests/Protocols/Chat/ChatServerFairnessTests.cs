@@ -1,8 +1,8 @@
 using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EchoHost.Tests.Protocols.Chat;
 
@@ -21,22 +21,22 @@ public sealed class ChatServerFairnessTests
     {
         var options = new ChatOptions();
         configure?.Invoke(options);
-        return new ChatServer(options, _time, NullLogger<ChatServer>.Instance);
+        return TestChat.Server(options, _time);
     }
 
-    private static ChatUser Join(ChatServer server, IChatOutbox outbox, string? nick = null, string? from = null)
+    private static async Task<ChatUser> Join(ChatServer server, IChatOutbox outbox, string? nick = null, string? from = null)
     {
-        var user = server.Connect("c", "Chat", outbox, new NoChatCounts(), from)!;
+        var user = (await server.ConnectAsync(outbox, new NoChatCounts(), from))!;
         if (nick is not null)
         {
-            server.Handle(user, $"/nick {nick}");
+            await server.HandleAsync(user, $"/nick {nick}");
         }
 
         return user;
     }
 
     [Fact]
-    public void Private_messages_beyond_the_recipients_bound_are_refused_to_their_senders_and_the_recipient_stays()
+    public async Task Private_messages_beyond_the_recipients_bound_are_refused_to_their_senders_and_the_recipient_stays()
     {
         var server = Server(o =>
         {
@@ -45,19 +45,20 @@ public sealed class ChatServerFairnessTests
         });
         // Bob reads nothing at all: every line for him stays queued.
         var bobBox = new ChatOutbox(16_384);
-        Join(server, bobBox, "bob");
-        var attackers = Enumerable.Range(0, 10).Select(i =>
+        await Join(server, bobBox, "bob");
+        var attackers = new List<(Lines Box, ChatUser User)>();
+        for (var i = 0; i < 10; i++)
         {
             var box = new Lines();
-            return (Box: box, User: Join(server, box, $"eve{i}"));
-        }).ToList();
+            attackers.Add((box, await Join(server, box, $"eve{i}")));
+        }
 
         // Each within any flood allowance (20 lines), together 10 times the bound.
         for (var round = 0; round < 20; round++)
         {
             foreach (var (_, user) in attackers)
             {
-                server.Handle(user, $"/msg bob {new string('x', 200)}");
+                await server.HandleAsync(user, $"/msg bob {new string('x', 200)}");
             }
         }
 
@@ -65,83 +66,83 @@ public sealed class ChatServerFairnessTests
         Assert.InRange(bobBox.QueuedBytes, 1, 16_384 / 4);
         Assert.All(attackers, a => Assert.Contains(NotKeepingUp, a.Box.Texts));
         // Bob is still here, and his nick still his.
-        server.Handle(attackers[0].User, "/nick bob");
+        await server.HandleAsync(attackers[0].User, "/nick bob");
         Assert.Equal("!!! Cannot use nick 'bob': it is taken.", attackers[0].Box.Texts[^1]);
     }
 
     [Fact]
-    public void Once_the_recipient_catches_up_private_messages_are_delivered_again()
+    public async Task Once_the_recipient_catches_up_private_messages_are_delivered_again()
     {
         var server = Server(o => o.MaxQueuedPrivateBytes = 8448);
         var bobBox = new Lines { Queued = 8448 };
-        Join(server, bobBox, "bob");
+        await Join(server, bobBox, "bob");
         var eveBox = new Lines();
-        var eve = Join(server, eveBox, "eve");
+        var eve = await Join(server, eveBox, "eve");
 
-        server.Handle(eve, "/msg bob hello?");
+        await server.HandleAsync(eve, "/msg bob hello?");
         Assert.Equal(NotKeepingUp, eveBox.Texts[^1]);
 
         bobBox.Queued = 0;
-        server.Handle(eve, "/msg bob hello!");
+        await server.HandleAsync(eve, "/msg bob hello!");
         Assert.Equal("[msg to bob] hello!", eveBox.Texts[^1]);
         Assert.Equal("[msg from eve] hello!", bobBox.Texts[^1]);
     }
 
     [Fact]
-    public void A_cut_users_nick_is_held_from_others_and_its_own_address_may_take_it_back()
+    public async Task A_cut_users_nick_is_held_from_others_and_its_own_address_may_take_it_back()
     {
         var server = Server();
-        var alice = Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
+        var alice = await Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
         var eveBox = new Lines();
-        var eve = Join(server, eveBox, "eve", from: "203.0.113.9:50000");
+        var eve = await Join(server, eveBox, "eve", from: "203.0.113.9:50000");
 
         server.Disconnect(alice, "too slow to read", holdNick: true);
 
-        server.Handle(eve, "/nick alice");
+        await server.HandleAsync(eve, "/nick alice");
         Assert.Equal("!!! Cannot use nick 'alice': it is taken.", eveBox.Texts[^1]);
-        server.Handle(eve, "/nick A1ice");
+        await server.HandleAsync(eve, "/nick A1ice");
         Assert.Equal("!!! Cannot use nick 'A1ice': it is taken.", eveBox.Texts[^1]);
         // Nobody gets it as a guest nick either; the user who was cut, back from the same address, does.
         var backBox = new Lines();
-        var back = Join(server, backBox, from: "198.51.100.7:40001");
-        server.Handle(back, "/nick alice");
+        var back = await Join(server, backBox, from: "198.51.100.7:40001");
+        await server.HandleAsync(back, "/nick alice");
         Assert.Equal("*** You are now known as alice", backBox.Texts[^1]);
     }
 
     [Fact]
-    public void A_held_nick_is_free_for_anyone_once_the_hold_ends()
+    public async Task A_held_nick_is_free_for_anyone_once_the_hold_ends()
     {
         var server = Server(o => o.SlowReaderNickHold = TimeSpan.FromSeconds(30));
-        var alice = Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
+        var alice = await Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
         var eveBox = new Lines();
-        var eve = Join(server, eveBox, "eve", from: "203.0.113.9:50000");
+        var eve = await Join(server, eveBox, "eve", from: "203.0.113.9:50000");
         server.Disconnect(alice, "too slow to read", holdNick: true);
         _time.Advance(TimeSpan.FromSeconds(29));
-        server.Handle(eve, "/nick alice");
+        await server.HandleAsync(eve, "/nick alice");
         Assert.Equal("!!! Cannot use nick 'alice': it is taken.", eveBox.Texts[^1]);
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        server.Handle(eve, "/nick alice");
+        await server.HandleAsync(eve, "/nick alice");
 
         Assert.Equal("*** You are now known as alice", eveBox.Texts[^1]);
     }
 
     [Fact]
-    public void A_user_who_leaves_on_its_own_frees_its_nick_at_once()
+    public async Task A_user_who_leaves_on_its_own_frees_its_nick_at_once()
     {
         var server = Server();
-        var alice = Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
+        var alice = await Join(server, new Lines(), "alice", from: "198.51.100.7:40000");
         var eveBox = new Lines();
-        var eve = Join(server, eveBox, "eve", from: "203.0.113.9:50000");
+        var eve = await Join(server, eveBox, "eve", from: "203.0.113.9:50000");
 
         server.Disconnect(alice, "quit");
-        server.Handle(eve, "/nick alice");
+        await server.HandleAsync(eve, "/nick alice");
 
         Assert.Equal("*** You are now known as alice", eveBox.Texts[^1]);
     }
 
     [Fact]
-    public void A_who_answer_comes_in_pages_that_each_fit_a_line_and_together_list_everyone()
+    public async Task A_who_answer_comes_in_pages_that_each_fit_a_line_and_together_list_everyone()
     {
         // The smallest queue the validator accepts with no history, and a room whose list is larger than it.
         var server = Server(o =>
@@ -152,22 +153,22 @@ public sealed class ChatServerFairnessTests
         var nicks = Enumerable.Range(0, 400).Select(i => $"user-{i:D4}-abcdefghijklmn").ToList();
         foreach (var nick in nicks)
         {
-            Join(server, new Sink(), nick);
+            await Join(server, new Sink(), nick);
         }
 
         var askerBox = new Lines();
-        var asker = Join(server, askerBox, "asker");
+        var asker = await Join(server, askerBox, "asker");
         nicks.Add("asker");
 
-        var listed = Pages(server, asker, askerBox, "/who", "lobby");
+        var listed = await Pages(server, asker, askerBox, "/who", "lobby");
 
         Assert.Equal(nicks.Order(StringComparer.OrdinalIgnoreCase), listed);
-        Assert.Equal("!!! There is no page 99: /who has 6.", Ask(server, asker, askerBox, "/who 99"));
-        Assert.Equal("!!! Usage: /who [PAGE]", Ask(server, asker, askerBox, "/who next"));
+        Assert.Equal("!!! There is no page 99: /who has 6.", await Ask(server, asker, askerBox, "/who 99"));
+        Assert.Equal("!!! Usage: /who [PAGE]", await Ask(server, asker, askerBox, "/who next"));
     }
 
     [Fact]
-    public void A_rooms_answer_comes_in_pages_too()
+    public async Task A_rooms_answer_comes_in_pages_too()
     {
         var server = Server(o =>
         {
@@ -177,13 +178,13 @@ public sealed class ChatServerFairnessTests
         var rooms = Enumerable.Range(0, 150).Select(i => $"room-{i:D3}-abcdefghijklmno").ToList();
         foreach (var room in rooms)
         {
-            server.Handle(Join(server, new Sink()), $"/join {room}");
+            await server.HandleAsync(await Join(server, new Sink()), $"/join {room}");
         }
 
         var askerBox = new Lines();
-        var asker = Join(server, askerBox);
+        var asker = await Join(server, askerBox);
 
-        var listed = Pages(server, asker, askerBox, "/rooms", "Rooms");
+        var listed = await Pages(server, asker, askerBox, "/rooms", "Rooms");
 
         Assert.Equal(rooms.Select(r => $"{r} (1)").Append("lobby (1)").Order(StringComparer.OrdinalIgnoreCase), listed);
     }
@@ -197,14 +198,14 @@ public sealed class ChatServerFairnessTests
     [InlineData("alice", "ALICE-")]
     [InlineData("mike", "rnike")] // rn looks like m
     [InlineData("lan", "Ian")]
-    public void A_nick_that_looks_like_someone_elses_is_taken(string existing, string lookAlike)
+    public async Task A_nick_that_looks_like_someone_elses_is_taken(string existing, string lookAlike)
     {
         var server = Server();
-        Join(server, new Lines(), existing);
+        await Join(server, new Lines(), existing);
         var eveBox = new Lines();
-        var eve = Join(server, eveBox);
+        var eve = await Join(server, eveBox);
 
-        server.Handle(eve, $"/nick {lookAlike}");
+        await server.HandleAsync(eve, $"/nick {lookAlike}");
 
         Assert.Equal($"!!! Cannot use nick '{lookAlike}': it is taken.", eveBox.Texts[^1]);
     }
@@ -214,14 +215,14 @@ public sealed class ChatServerFairnessTests
     [InlineData("alice", "al.ice")]
     [InlineData("ian", "lan")] // lower-case i does not look like l
     [InlineData("bob", "bob2")]
-    public void Nicks_that_only_resemble_each_other_are_both_allowed(string existing, string other)
+    public async Task Nicks_that_only_resemble_each_other_are_both_allowed(string existing, string other)
     {
         var server = Server();
-        Join(server, new Lines(), existing);
+        await Join(server, new Lines(), existing);
         var eveBox = new Lines();
-        var eve = Join(server, eveBox);
+        var eve = await Join(server, eveBox);
 
-        server.Handle(eve, $"/nick {other}");
+        await server.HandleAsync(eve, $"/nick {other}");
 
         Assert.Equal($"*** You are now known as {other}", eveBox.Texts[^1]);
     }
@@ -240,12 +241,12 @@ public sealed class ChatServerFairnessTests
         Assert.Equal(ChatConfusables.Skeleton(like), ChatConfusables.Skeleton(text));
 
     /// <summary>Asks for every page of a listing; checks that each fits one line of the queue and returns the items.</summary>
-    private static List<string> Pages(ChatServer server, ChatUser asker, Lines box, string command, string title)
+    private static async Task<List<string>> Pages(ChatServer server, ChatUser asker, Lines box, string command, string title)
     {
         var items = new List<string>();
         for (var page = 1; ; page++)
         {
-            var line = Ask(server, asker, box, page == 1 ? command : $"{command} {page}");
+            var line = await Ask(server, asker, box, page == 1 ? command : $"{command} {page}");
             Assert.InRange(Encoding.UTF8.GetByteCount(line) + 2, 1, server.Options.MaxLineBytes + 64);
             Assert.StartsWith($"*** {title} (", line);
             var list = line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..];
@@ -260,10 +261,10 @@ public sealed class ChatServerFairnessTests
         }
     }
 
-    private static string Ask(ChatServer server, ChatUser user, Lines box, string line)
+    private static async Task<string> Ask(ChatServer server, ChatUser user, Lines box, string line)
     {
         box.Texts.Clear();
-        server.Handle(user, line);
+        await server.HandleAsync(user, line);
         return Assert.Single(box.Texts);
     }
 

@@ -1,7 +1,7 @@
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EchoHost.Tests.Protocols.Chat;
 
@@ -15,16 +15,16 @@ public sealed class ChatServerTests
     {
         var options = new ChatOptions();
         configure?.Invoke(options);
-        return new ChatServer(options, _time, NullLogger<ChatServer>.Instance);
+        return TestChat.Server(options, _time);
     }
 
-    private (ChatUser User, LinesOutbox Outbox) Join(ChatServer server, string? nick = null)
+    private async Task<(ChatUser User, LinesOutbox Outbox)> Join(ChatServer server, string? nick = null)
     {
         var outbox = new LinesOutbox();
-        var user = server.Connect("c", "Chat", outbox, _counts)!;
+        var user = (await server.ConnectAsync(outbox, _counts))!;
         if (nick is not null)
         {
-            server.Handle(user, $"/nick {nick}");
+            await server.HandleAsync(user, $"/nick {nick}");
         }
 
         outbox.Lines.Clear();
@@ -32,12 +32,12 @@ public sealed class ChatServerTests
     }
 
     [Fact]
-    public void A_new_user_is_welcomed_into_the_lobby_with_a_guest_nick()
+    public async Task A_new_user_is_welcomed_into_the_lobby_with_a_guest_nick()
     {
         var server = Server();
         var outbox = new LinesOutbox();
 
-        var user = server.Connect("c1", "Chat", outbox, _counts);
+        var user = await server.ConnectAsync(outbox, _counts);
 
         Assert.NotNull(user);
         Assert.Equal("guest-1", user.Nick);
@@ -47,17 +47,17 @@ public sealed class ChatServerTests
     }
 
     [Fact]
-    public void A_message_reaches_everyone_else_in_the_room_once_and_is_counted()
+    public async Task A_message_reaches_everyone_else_in_the_room_once_and_is_counted()
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
-        var (_, bobBox) = Join(server, "bob");
-        var (_, eveBox) = Join(server, "eve");
+        var (ana, anaBox) = await Join(server, "ana");
+        var (_, bobBox) = await Join(server, "bob");
+        var (_, eveBox) = await Join(server, "eve");
         anaBox.Lines.Clear();
         bobBox.Lines.Clear();
         eveBox.Lines.Clear();
 
-        Assert.Equal(ChatOutcome.Continue, server.Handle(ana, "hola a todos"));
+        Assert.Equal(ChatOutcome.Continue, await server.HandleAsync(ana, "hola a todos"));
 
         Assert.Empty(anaBox.Lines);
         Assert.Equal(["<ana> hola a todos"], bobBox.Lines);
@@ -70,13 +70,13 @@ public sealed class ChatServerTests
     [InlineData("%end% please", "<ana> %end% please")]
     [InlineData("/me waves", "* ana waves")]
     [InlineData("  spaced  ", "<ana>   spaced  ")]
-    public void Lines_that_are_messages(string line, string delivered)
+    public async Task Lines_that_are_messages(string line, string delivered)
     {
         var server = Server();
-        var (ana, _) = Join(server, "ana");
-        var (_, bobBox) = Join(server, "bob");
+        var (ana, _) = await Join(server, "ana");
+        var (_, bobBox) = await Join(server, "bob");
 
-        server.Handle(ana, line);
+        await server.HandleAsync(ana, line);
 
         Assert.Equal([delivered], bobBox.Lines);
     }
@@ -84,14 +84,14 @@ public sealed class ChatServerTests
     [Theory]
     [InlineData("   ")]
     [InlineData("")]
-    public void Blank_lines_go_nowhere(string line)
+    public async Task Blank_lines_go_nowhere(string line)
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
-        var (_, bobBox) = Join(server, "bob");
+        var (ana, anaBox) = await Join(server, "ana");
+        var (_, bobBox) = await Join(server, "bob");
         anaBox.Lines.Clear();
 
-        server.Handle(ana, line);
+        await server.HandleAsync(ana, line);
 
         Assert.Empty(anaBox.Lines);
         Assert.Empty(bobBox.Lines);
@@ -110,12 +110,12 @@ public sealed class ChatServerTests
     [InlineData("/nick ana!", "!!! Cannot use nick 'ana!': a nick may only contain letters, digits, '_', '-' and '.'.")]
     [InlineData("/msg nobody hi", "!!! No user named 'nobody'.")]
     [InlineData("/join lobby", "!!! You are already in lobby.")]
-    public void Wrong_commands_get_one_line_back(string line, string answer)
+    public async Task Wrong_commands_get_one_line_back(string line, string answer)
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
+        var (ana, anaBox) = await Join(server, "ana");
 
-        Assert.Equal(ChatOutcome.Continue, server.Handle(ana, line));
+        Assert.Equal(ChatOutcome.Continue, await server.HandleAsync(ana, line));
 
         Assert.Equal([answer], anaBox.Lines);
     }
@@ -125,25 +125,25 @@ public sealed class ChatServerTests
     [InlineData(" %end% ")]
     [InlineData("/quit")]
     [InlineData("/QUIT see you")]
-    public void Quitting_says_goodbye_and_ends_the_session(string line)
+    public async Task Quitting_says_goodbye_and_ends_the_session(string line)
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
+        var (ana, anaBox) = await Join(server, "ana");
 
         Assert.True(ChatCommands.IsQuit(line));
-        Assert.Equal(ChatOutcome.Quit, server.Handle(ana, line));
+        Assert.Equal(ChatOutcome.Quit, await server.HandleAsync(ana, line));
         Assert.Equal(["*** Goodbye, ana!"], anaBox.Lines);
     }
 
     [Fact]
-    public void A_nick_is_unique_in_any_case_and_a_change_is_announced()
+    public async Task A_nick_is_unique_in_any_case_and_a_change_is_announced()
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
-        var (bob, bobBox) = Join(server);
+        var (ana, anaBox) = await Join(server, "ana");
+        var (bob, bobBox) = await Join(server);
 
-        server.Handle(bob, "/nick ANA");
-        server.Handle(bob, "/nick bob");
+        await server.HandleAsync(bob, "/nick ANA");
+        await server.HandleAsync(bob, "/nick bob");
 
         Assert.Equal(["!!! Cannot use nick 'ANA': it is taken.", "*** You are now known as bob"], bobBox.Lines);
         Assert.Equal("bob", bob.Nick);
@@ -152,56 +152,56 @@ public sealed class ChatServerTests
     }
 
     [Fact]
-    public void Join_moves_to_a_new_room_which_closes_when_its_last_member_leaves()
+    public async Task Join_moves_to_a_new_room_which_closes_when_its_last_member_leaves()
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
-        var (_, bobBox) = Join(server, "bob");
+        var (ana, anaBox) = await Join(server, "ana");
+        var (_, bobBox) = await Join(server, "bob");
         anaBox.Lines.Clear();
 
-        server.Handle(ana, "/join games");
+        await server.HandleAsync(ana, "/join games");
         Assert.Equal(["*** You are now in games (1 here)"], anaBox.Lines);
         Assert.Equal(["*** ana left lobby (joined games)"], bobBox.Lines);
         Assert.Equal(2, _counts.Rooms);
 
-        server.Handle(ana, "/join lobby");
+        await server.HandleAsync(ana, "/join lobby");
         Assert.Equal(1, _counts.Rooms);
         anaBox.Lines.Clear();
-        server.Handle(ana, "/rooms");
+        await server.HandleAsync(ana, "/rooms");
         Assert.Equal(["*** Rooms (1): lobby (2)"], anaBox.Lines);
     }
 
     [Fact]
-    public void Who_lists_the_room_and_msg_reaches_one_user_anywhere()
+    public async Task Who_lists_the_room_and_msg_reaches_one_user_anywhere()
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
-        var (bob, bobBox) = Join(server, "bob");
-        server.Handle(bob, "/join games");
+        var (ana, anaBox) = await Join(server, "ana");
+        var (bob, bobBox) = await Join(server, "bob");
+        await server.HandleAsync(bob, "/join games");
         anaBox.Lines.Clear();
         bobBox.Lines.Clear();
 
-        server.Handle(ana, "/who");
-        server.Handle(ana, "/msg BOB psst  ");
+        await server.HandleAsync(ana, "/who");
+        await server.HandleAsync(ana, "/msg BOB psst  ");
 
         Assert.Equal(["*** lobby (1): ana", "[msg to bob] psst"], anaBox.Lines);
         Assert.Equal(["[msg from ana] psst"], bobBox.Lines);
     }
 
     [Fact]
-    public void Joining_a_room_replays_its_history_with_times()
+    public async Task Joining_a_room_replays_its_history_with_times()
     {
         var server = Server(o => o.HistorySize = 2);
-        var (ana, _) = Join(server, "ana");
+        var (ana, _) = await Join(server, "ana");
         foreach (var line in new[] { "one", "two", "three" })
         {
-            server.Handle(ana, line);
+            await server.HandleAsync(ana, line);
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        var (_, bobBox) = Join(server);
+        var (_, bobBox) = await Join(server);
         var replay = new LinesOutbox();
-        server.Connect("c", "Chat", replay, _counts);
+        await server.ConnectAsync(replay, _counts);
 
         Assert.Equal("*** Recent messages in lobby:", replay.Lines[1]);
         Assert.Matches(@"^\[\d\d:\d\d:\d\d\] <ana> two$", replay.Lines[2]);
@@ -209,38 +209,38 @@ public sealed class ChatServerTests
     }
 
     [Fact]
-    public void A_full_server_refuses_with_a_notice_and_no_user()
+    public async Task A_full_server_refuses_with_a_notice_and_no_user()
     {
         var server = Server(o => o.MaxUsers = 1);
-        Join(server);
+        await Join(server);
         var outbox = new LinesOutbox();
 
-        Assert.Null(server.Connect("c2", "Chat", outbox, _counts));
+        Assert.Null(await server.ConnectAsync(outbox, _counts));
         Assert.Equal(["!!! Server full (1 users); try again later."], outbox.Lines);
         Assert.Equal(1, _counts.Users);
     }
 
     [Fact]
-    public void Room_count_is_capped()
+    public async Task Room_count_is_capped()
     {
         var server = Server(o => o.MaxRooms = 2);
-        var (ana, anaBox) = Join(server, "ana");
-        var (bob, _) = Join(server, "bob");
-        server.Handle(bob, "/join one");
+        var (ana, anaBox) = await Join(server, "ana");
+        var (bob, _) = await Join(server, "bob");
+        await server.HandleAsync(bob, "/join one");
         anaBox.Lines.Clear();
 
-        server.Handle(ana, "/join two");
+        await server.HandleAsync(ana, "/join two");
 
         Assert.Equal(["!!! Cannot join 'two': there are already 2 rooms (MaxRooms)."], anaBox.Lines);
     }
 
     [Fact]
-    public void Disconnect_tells_the_room_why_unless_the_server_is_shutting_down()
+    public async Task Disconnect_tells_the_room_why_unless_the_server_is_shutting_down()
     {
         var server = Server();
-        var (ana, _) = Join(server, "ana");
-        var (bob, _) = Join(server, "bob");
-        var (_, eveBox) = Join(server, "eve");
+        var (ana, _) = await Join(server, "ana");
+        var (bob, _) = await Join(server, "bob");
+        var (_, eveBox) = await Join(server, "eve");
 
         server.Disconnect(ana, "quit");
         server.Disconnect(bob, "server shutdown", announce: false);
@@ -251,27 +251,27 @@ public sealed class ChatServerTests
     }
 
     [Fact]
-    public void A_user_whose_outbox_refuses_is_not_counted_as_a_delivery()
+    public async Task A_user_whose_outbox_refuses_is_not_counted_as_a_delivery()
     {
         var server = Server();
-        var (ana, _) = Join(server, "ana");
-        var (_, bobBox) = Join(server, "bob");
+        var (ana, _) = await Join(server, "ana");
+        var (_, bobBox) = await Join(server, "bob");
         bobBox.Refuse = true;
 
-        server.Handle(ana, "anyone?");
+        await server.HandleAsync(ana, "anyone?");
 
         Assert.Equal(0, _counts.Deliveries);
     }
 
     [Fact]
-    public void Help_is_generated_from_the_registry()
+    public async Task Help_is_generated_from_the_registry()
     {
         var server = Server();
-        var (ana, anaBox) = Join(server, "ana");
+        var (ana, anaBox) = await Join(server, "ana");
 
-        server.Handle(ana, "/help");
+        await server.HandleAsync(ana, "/help");
 
-        Assert.Equal(ChatCommands.Help, anaBox.Lines);
+        Assert.Equal(ChatCommands.Help.Select(TestChat.Renderer(server).Text), anaBox.Lines);
         Assert.Equal("*** Commands:", anaBox.Lines[0]);
         foreach (var command in ChatCommands.All)
         {
@@ -280,6 +280,29 @@ public sealed class ChatServerTests
 
         Assert.Contains("***   /nick NAME       change your nick (1-24 letters, digits, _ - .)", anaBox.Lines);
         Assert.Contains("***   /quit or %end%   leave", anaBox.Lines);
+    }
+
+    [Fact]
+    public async Task A_room_renders_an_event_once_per_client_kind_not_once_per_recipient()
+    {
+        var server = Server();
+        var lines = new CountingRenderer(TestChat.Renderer(server));
+        var other = new CountingRenderer(TestChat.Renderer(server));
+        var boxes = new List<LinesOutbox>();
+        var users = new List<ChatUser>();
+        foreach (var renderer in new[] { lines, lines, other, lines, other })
+        {
+            var box = new LinesOutbox();
+            boxes.Add(box);
+            users.Add((await server.ConnectAsync(new ChatSession(box, renderer, _counts, NoLog.Instance)))!);
+        }
+
+        var (rendered, otherRendered) = (lines.Rendered, other.Rendered);
+        await server.HandleAsync(users[0], "hola");
+
+        // Four recipients of two kinds: two renderings.
+        Assert.Equal((rendered + 1, otherRendered + 1), (lines.Rendered, other.Rendered));
+        Assert.All(boxes.Skip(1), box => Assert.Equal("<guest-1> hola", box.Lines[^1]));
     }
 
     [Theory]
@@ -298,6 +321,46 @@ public sealed class ChatServerTests
     [InlineData("Admin")]
     [InlineData("echohost")]
     public void Reserved_nicks_are_reserved_in_any_case(string nick) => Assert.True(ChatNames.IsReservedNick(nick));
+
+    private sealed class CountingRenderer(IChatRenderer inner) : IChatRenderer
+    {
+        public int Rendered { get; private set; }
+
+        public byte[] Render(ChatEvent chatEvent)
+        {
+            Rendered++;
+            return inner.Render(chatEvent);
+        }
+    }
+
+    private sealed class NoLog : IChatActivityLog
+    {
+        public static readonly NoLog Instance = new();
+
+        public void NickChanged(string oldNick, string nick)
+        {
+        }
+
+        public void Moved(string nick, string fromRoom, string room)
+        {
+        }
+
+        public void TooManyRooms(string nick, string room, int maxRooms)
+        {
+        }
+
+        public void Message(string nick, string room, string text)
+        {
+        }
+
+        public void Private(string nick, string target, string text)
+        {
+        }
+
+        public void PrivatesRefused(string nick, int limit)
+        {
+        }
+    }
 
     private sealed class Counts : IChatObserver
     {

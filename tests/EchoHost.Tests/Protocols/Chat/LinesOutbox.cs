@@ -1,5 +1,6 @@
 using System.Text;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Tests.Protocols.Chat;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat.Core;
 using Npgsql;
 
 namespace EchoHost.Protocols.Chat.Backplane;

@@ -1,19 +1,15 @@
+using System.Threading.Channels;
+using EchoHost.Protocols.Chat.Core;
 using Npgsql;
 
 namespace EchoHost.Protocols.Chat.Backplane;
 
-/// <summary>Delivers what other instances NOTIFY into the chat core (<see cref="IChatBackplaneSink"/>), in the order they said it.</summary>
-internal sealed class BackplaneDispatcher(string instanceKey, IBackplaneObserver observer)
+/// <summary>
+/// Turns what other instances NOTIFY into deliveries for the chat core (<see cref="IChatBus.Deliveries"/>), in the
+/// order they said it: the core pulls them; nothing here calls into it.
+/// </summary>
+internal sealed class BackplaneDispatcher(string instanceKey, IBackplaneObserver observer, ChannelWriter<ChatDelivery> deliveries)
 {
-    private IChatBackplaneSink? _sink;
-
-    /// <summary>The chat this backplane serves; null until it attaches.</summary>
-    public IChatBackplaneSink? Sink
-    {
-        get => Volatile.Read(ref _sink);
-        set => Volatile.Write(ref _sink, value);
-    }
-
     /// <summary>One NOTIFY: one event, or several packed, delivered in the order they were said.</summary>
     public void OnNotification(object sender, NpgsqlNotificationEventArgs e) => Dispatch(e.Payload);
 
@@ -21,7 +17,7 @@ internal sealed class BackplaneDispatcher(string instanceKey, IBackplaneObserver
     {
         // Every instance hears its own NOTIFYs too: skipped before unpacking.
         var events = new List<BackplanePayload>();
-        if (notification.StartsWith(instanceKey, StringComparison.Ordinal) || !BackplanePayload.TryUnpack(notification, events) || Sink is not { } sink)
+        if (notification.StartsWith(instanceKey, StringComparison.Ordinal) || !BackplanePayload.TryUnpack(notification, events))
         {
             return;
         }
@@ -32,10 +28,10 @@ internal sealed class BackplaneDispatcher(string instanceKey, IBackplaneObserver
             switch (payload.Kind)
             {
                 case PayloadKind.Private:
-                    sink.DeliverPrivate(payload.Target, payload.Line);
+                    deliveries.TryWrite(new ChatDelivery.ToUser(payload.Target, ChatEventCodec.Decode(payload.Line)));
                     break;
                 default:
-                    sink.DeliverToRoom(payload.Target, payload.Line, remember: payload.Kind == PayloadKind.RoomMessage);
+                    deliveries.TryWrite(new ChatDelivery.ToRoom(payload.Target, ChatEventCodec.Decode(payload.Line), Remember: payload.Kind == PayloadKind.RoomMessage));
                     break;
             }
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Protocols.Chat.Backplane;
 

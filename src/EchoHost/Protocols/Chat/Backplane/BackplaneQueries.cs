@@ -1,3 +1,4 @@
+using EchoHost.Protocols.Chat.Core;
 using Npgsql;
 
 namespace EchoHost.Protocols.Chat.Backplane;
@@ -113,10 +114,11 @@ internal sealed class BackplaneQueries(
         await reader.ReadAsync(ct);
         var name = await reader.IsDBNullAsync(0, ct) ? null : reader.GetString(0);
         await reader.NextResultAsync(ct);
-        var history = new List<(DateTimeOffset, string)>();
+        var history = new List<(DateTimeOffset, ChatEvent)>();
         while (await reader.ReadAsync(ct))
         {
-            history.Add((reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1)));
+            // Rows of an older version hold rendered lines: they decode as verbatim events.
+            history.Add((reader.GetFieldValue<DateTimeOffset>(0), ChatEventCodec.Decode(reader.GetString(1))));
         }
 
         return new SharedRoom(name, history);

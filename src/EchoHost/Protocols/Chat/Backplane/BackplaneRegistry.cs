@@ -1,4 +1,6 @@
+using System.Threading.Channels;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat.Core;
 using Npgsql;
 
 namespace EchoHost.Protocols.Chat.Backplane;
@@ -11,7 +13,7 @@ namespace EchoHost.Protocols.Chat.Backplane;
 /// </summary>
 internal sealed class BackplaneRegistry(
     ChatOptions options, BackplaneConnections connections, IBackplaneObserver observer, BackplaneTimings timings,
-    Func<IChatBackplaneSink?> sink, ILogger logger)
+    BackplaneMembers members, ChannelWriter<ChatDelivery> deliveries, ILogger logger)
 {
     /// <summary>Rooms written to since the last heartbeat (write loop only).</summary>
     private readonly HashSet<string> _roomsToTrim = new(StringComparer.Ordinal);
@@ -55,11 +57,12 @@ internal sealed class BackplaneRegistry(
     /// <summary>
     /// After (re)connecting: this instance's users, as they are now, replace whatever the database holds for it. A
     /// nick someone else took meanwhile (claimed on another instance during the outage) costs the user here that nick:
-    /// it becomes a fresh guest nick, and the user is told.
+    /// it becomes a fresh guest nick, the other instances hear of it, and the decision goes to the chat core as data
+    /// (<see cref="ChatDelivery.NickLost"/>), which renames the user and tells it (or gives the guest nick back).
     /// </summary>
     public async Task RegisterUsersAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        var users = sink()?.LocalUsers() ?? [];
+        var users = members.Snapshot();
         await connections.ExecuteAsync(connection, ct, BackplaneSql.ClearMembers, Instance);
 
         var registered = new HashSet<string>(ChatNames.Comparer);
@@ -78,15 +81,11 @@ internal sealed class BackplaneRegistry(
                 continue;
             }
 
-            if (sink()!.ForceRename(nick, guest))
-            {
-                renamed++;
-                await NotifyAsync(connection, BackplanePayload.Format(InstanceKey, PayloadKind.RoomNotice, room, ChatMessages.NickChanged(nick, guest)), ct);
-            }
-            else
-            {
-                await connections.ExecuteAsync(connection, ct, BackplaneSql.ReleaseNick, guest, Instance);
-            }
+            renamed++;
+            members.Renamed(nick, guest, room);
+            deliveries.TryWrite(new ChatDelivery.NickLost(nick, guest, room));
+            var notice = ChatEventCodec.Encode(ChatEvent.NickChanged(room, nick, guest));
+            await NotifyAsync(connection, BackplanePayload.Format(InstanceKey, PayloadKind.RoomNotice, room, notice), ct);
         }
 
         logger.LogRegistered(users.Count, renamed);

@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EchoHost.Protocols.Chat.Backplane;
@@ -6,9 +7,9 @@ namespace EchoHost.Protocols.Chat.Backplane;
 internal static class BackplaneSetup
 {
     /// <summary>
-    /// With <c>EchoHost:Chat:Postgres</c> set: the PostgreSQL backplane (an <see cref="IChatBackplane"/> for the chat
-    /// server, and a hosted service that keeps it connected) and its metrics. Otherwise nothing: the chat stays in
-    /// this process.
+    /// The chat core's <see cref="IChatBus"/>: with <c>EchoHost:Chat:Postgres</c> set, the PostgreSQL backplane (also a
+    /// hosted service that keeps it connected) and its metrics; otherwise the chat stays in this process
+    /// (<see cref="LocalChatBus"/>). Call it before <c>AddChatCore</c>, which keeps the bus registered here.
     /// </summary>
     public static void AddChatBackplane(this IServiceCollection services, Func<IServiceProvider, ChatOptions> options)
     {
@@ -18,11 +19,9 @@ internal static class BackplaneSetup
         services.AddSingleton(sp => options(sp) is { Postgres: { Length: > 0 } postgres } chat && !string.IsNullOrWhiteSpace(postgres)
             ? new ChatBackplaneHolder(ActivatorUtilities.CreateInstance<PostgresChatBackplane>(sp, chat, sp.GetRequiredService<BackplaneMetrics>()))
             : new ChatBackplaneHolder(null));
-        services.AddHostedService(sp => new BackplaneService(sp.GetRequiredService<ChatBackplaneHolder>().Backplane, sp.GetRequiredService<ChatServer>));
+        services.AddSingleton<IChatBus>(sp => sp.GetRequiredService<ChatBackplaneHolder>().Backplane ?? (IChatBus)new LocalChatBus());
+        services.AddHostedService(sp => new BackplaneService(sp.GetRequiredService<ChatBackplaneHolder>().Backplane));
     }
-
-    /// <summary>The configured backplane, if any, for the chat server.</summary>
-    public static IChatBackplane? ChatBackplane(this IServiceProvider services) => services.GetRequiredService<ChatBackplaneHolder>().Backplane;
 
     /// <summary>Holds the backplane (or none) as a singleton the container disposes.</summary>
     private sealed class ChatBackplaneHolder(PostgresChatBackplane? backplane) : IDisposable
@@ -32,19 +31,10 @@ internal static class BackplaneSetup
         public void Dispose() => Backplane?.Dispose();
     }
 
-    /// <summary>Starts and stops the backplane, if any, with the chat server created (and attached) first.</summary>
-    private sealed class BackplaneService(PostgresChatBackplane? backplane, Func<ChatServer> chat) : IHostedService
+    /// <summary>Starts and stops the backplane, if any; the chat core pulls what it delivers whenever it starts.</summary>
+    private sealed class BackplaneService(PostgresChatBackplane? backplane) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            if (backplane is null)
-            {
-                return Task.CompletedTask;
-            }
-
-            _ = chat();
-            return backplane.StartAsync(cancellationToken);
-        }
+        public Task StartAsync(CancellationToken cancellationToken) => backplane?.StartAsync(cancellationToken) ?? Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => backplane?.StopAsync(cancellationToken) ?? Task.CompletedTask;
     }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Protocols.Chat.Backplane;
 

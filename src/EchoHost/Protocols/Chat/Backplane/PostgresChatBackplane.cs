@@ -1,11 +1,14 @@
+using System.Threading.Channels;
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Protocols.Chat.Backplane;
 
 /// <summary>
 /// The chat backplane on PostgreSQL (<c>EchoHost:Chat:Postgres</c>): rooms, nicks, membership and history shared by
-/// every instance on the same database. Two connections per instance: one LISTENs and delivers what other instances
-/// NOTIFY into the chat core (<see cref="BackplaneListener"/>, <see cref="BackplaneDispatcher"/>); the other is the
+/// every instance on the same database: the chat core's shared <see cref="IChatBus"/>. Events cross as
+/// <see cref="ChatEventCodec"/> text. Two connections per instance: one LISTENs and queues what other instances NOTIFY
+/// as deliveries the core pulls (<see cref="BackplaneListener"/>, <see cref="BackplaneDispatcher"/>); the other is the
 /// instance's only writer (<see cref="BackplaneWriter"/>, <see cref="BackplaneExecutor"/>), fed by one queue in the
 /// order the core saw things happen, so each sender's lines arrive everywhere in order, many lines per round trip and
 /// per NOTIFY whatever the number of recipients. When the database cannot be reached, the chat goes on locally: one
@@ -14,7 +17,7 @@ namespace EchoHost.Protocols.Chat.Backplane;
 /// (<see cref="BackplaneRegistry"/>). Every operation has a deadline (<see cref="BackplaneConnections"/>).
 /// <para>This class only composes those parts, and is the hosted service that runs them.</para>
 /// </summary>
-internal sealed class PostgresChatBackplane : BackgroundService, IChatBackplane
+internal sealed class PostgresChatBackplane : BackgroundService, IChatBus
 {
     /// <summary>How long start waits for the first connection, so the first users get shared guest nicks.</summary>
     private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(5);
@@ -28,6 +31,8 @@ internal sealed class PostgresChatBackplane : BackgroundService, IChatBackplane
     private readonly BackplaneListener _listener;
     private readonly BackplaneExecutor _executor;
     private readonly BackplaneQueries _queries;
+    private readonly BackplaneMembers _members = new();
+    private readonly Channel<ChatDelivery> _deliveries = Channel.CreateUnbounded<ChatDelivery>(new() { SingleReader = true });
 
     public PostgresChatBackplane(ChatOptions options, IBackplaneObserver observer, TimeProvider time, BackplaneTimings timings,
         BackplaneLimits limits, ILogger<PostgresChatBackplane> logger)
@@ -36,8 +41,8 @@ internal sealed class PostgresChatBackplane : BackgroundService, IChatBackplane
         _time = time;
         _connections = new BackplaneConnections(options, time);
         var server = _connections.Server;
-        _registry = new BackplaneRegistry(options, _connections, observer, timings, () => _dispatcher!.Sink, logger);
-        _dispatcher = new BackplaneDispatcher(_registry.InstanceKey, observer);
+        _registry = new BackplaneRegistry(options, _connections, observer, timings, _members, _deliveries.Writer, logger);
+        _dispatcher = new BackplaneDispatcher(_registry.InstanceKey, observer, _deliveries.Writer);
         _writer = new BackplaneWriter(limits, observer,
             (queued, oneSender) => logger.LogRefusing(server, queued, oneSender ? "a sender has more waiting than its share" : "the queue is full",
                 limits.MaxQueuedPerSender, limits.MaxQueued, limits.MaxQueuedBytes >> 20),
@@ -47,8 +52,6 @@ internal sealed class PostgresChatBackplane : BackgroundService, IChatBackplane
         _executor = new BackplaneExecutor(_connections, _listener, _registry, statements, observer, logger);
         _queries = new BackplaneQueries(_connections, _listener, _registry, _writer, observer, time, timings);
     }
-
-    public void Attach(IChatBackplaneSink sink) => _dispatcher.Sink = sink;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -88,20 +91,47 @@ internal sealed class PostgresChatBackplane : BackgroundService, IChatBackplane
 
     // ---- What the chat core tells and asks ----------------------------------------------------------------------
 
-    public ValueTask<string?> ClaimGuestNickAsync(string room) => _queries.ClaimGuestNickAsync(room);
+    public ChannelReader<ChatDelivery> Deliveries => _deliveries.Reader;
 
-    public ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, string notice) =>
-        _queries.RenameAsync(oldNick, newNick, room, notice);
+    public async ValueTask<string?> ClaimGuestNickAsync(string room)
+    {
+        var nick = await _queries.ClaimGuestNickAsync(room);
+        if (nick is not null)
+        {
+            _members.Entered(nick, room);
+        }
 
-    public LineRelay Said(string room, string line, DateTimeOffset at, string sender) =>
-        Publish(BackplaneEvent.Said(sender, room, line, at));
+        return nick;
+    }
 
-    public void Entered(string nick, string room, string notice, (string Room, string Notice)? left = null) =>
-        Publish(BackplaneEvent.Entered(nick, room, notice, left));
+    public async ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, ChatEvent notice)
+    {
+        var claim = await _queries.RenameAsync(oldNick, newNick, room, ChatEventCodec.Encode(notice));
+        // Unreachable, the core decides on what it knows: the user is registered again under the new nick.
+        if (claim != NickClaim.Taken)
+        {
+            _members.Renamed(oldNick, newNick, room);
+        }
 
-    public void Left(string nick, string room, string? notice) => Publish(BackplaneEvent.Left(nick, room, notice));
+        return claim;
+    }
 
-    public ValueTask<Shared<string?>> SendPrivateAsync(string nick, string line) => _queries.SendPrivateAsync(nick, line);
+    public LineRelay Said(string room, ChatEvent message, DateTimeOffset at, string sender) =>
+        Publish(BackplaneEvent.Said(sender, room, ChatEventCodec.Encode(message), at));
+
+    public void Entered(string nick, string room, ChatEvent notice, (string Room, ChatEvent Notice)? left = null)
+    {
+        _members.Entered(nick, room);
+        Publish(BackplaneEvent.Entered(nick, room, ChatEventCodec.Encode(notice), left is { } from ? (from.Room, ChatEventCodec.Encode(from.Notice)) : null));
+    }
+
+    public void Left(string nick, string room, ChatEvent? notice)
+    {
+        _members.Left(nick);
+        Publish(BackplaneEvent.Left(nick, room, notice is null ? null : ChatEventCodec.Encode(notice)));
+    }
+
+    public ValueTask<Shared<string?>> SendPrivateAsync(string nick, ChatEvent message) => _queries.SendPrivateAsync(nick, ChatEventCodec.Encode(message));
 
     public ValueTask<Shared<IReadOnlyList<string>>> WhoAsync(string room) => _queries.WhoAsync(room);
 

@@ -9,7 +9,7 @@ namespace EchoHost.Protocols.Chat.Registration;
 /// The line chat over TCP as a plug-in: <c>Protocol: Chat</c>, its <c>EchoHost:Chat</c> section (checked by
 /// <see cref="ChatOptionsValidation"/>, whose <c>IdleTimeout</c> is its listeners' default), the rooms every chat
 /// listener shares, and the scale-out backplane. Its own folder: it wires the chat core to the backplane, which
-/// sits under the core, so it may use both while the core knows the backplane only as an interface.
+/// sits under the core, so it may use both while the core knows the backplane only as an <c>IChatBus</c>.
 /// </summary>
 internal static class ChatProtocol
 {
@@ -26,10 +26,10 @@ internal static class ChatProtocol
     public static IServiceCollection AddChatProtocol(this IServiceCollection services)
     {
         services.AddProtocol(Registration);
-        services.AddSingleton(sp => new ChatServer(
-            sp.GetRequiredService<ListenerSet>().Options.Chat(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ChatServer>>(), sp.ChatBackplane()));
-        // With EchoHost:Chat:Postgres, rooms span every instance on that database (Protocols/Chat/Backplane).
+        // The chat core's bus first: with EchoHost:Chat:Postgres, rooms span every instance on that database
+        // (Protocols/Chat/Backplane); AddChatCore keeps it, or makes the chat this process's alone.
         services.AddChatBackplane(sp => sp.GetRequiredService<ListenerSet>().Options.Chat());
+        services.AddChatCore(sp => sp.GetRequiredService<ListenerSet>().Options.Chat());
         return services;
     }
 }

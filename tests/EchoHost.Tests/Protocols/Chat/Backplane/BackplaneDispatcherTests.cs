@@ -1,18 +1,38 @@
+using System.Threading.Channels;
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Chat.Backplane;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;
 
-/// <summary>What the LISTEN connection hears, delivered into the chat without a database.</summary>
+/// <summary>What the LISTEN connection hears, queued as deliveries for the chat core without a database.</summary>
 public sealed class BackplaneDispatcherTests
 {
     private static readonly string Self = Guid.NewGuid().ToString("N");
     private static readonly string Other = Guid.NewGuid().ToString("N");
 
-    private readonly Sink _sink = new();
+    private readonly Channel<ChatDelivery> _deliveries = Channel.CreateUnbounded<ChatDelivery>();
     private readonly Counts _observer = new();
+    private readonly ChatLineRenderer _lines = new(new ChatOptions());
 
-    private BackplaneDispatcher Dispatcher() => new(Self, _observer) { Sink = _sink };
+    private BackplaneDispatcher Dispatcher() => new(Self, _observer, _deliveries.Writer);
+
+    /// <summary>What the core would pull now, in a readable form (events as the line protocol renders them).</summary>
+    private List<string> Delivered()
+    {
+        var calls = new List<string>();
+        while (_deliveries.Reader.TryRead(out var delivery))
+        {
+            calls.Add(delivery switch
+            {
+                ChatDelivery.ToRoom room => $"room {room.Room} {_lines.Text(room.Event)}{(room.Remember ? " remember" : "")}",
+                ChatDelivery.ToUser user => $"private {user.Nick} {_lines.Text(user.Event)}",
+                _ => delivery.ToString()!,
+            });
+        }
+
+        return calls;
+    }
 
     [Fact]
     public void Packed_events_of_another_instance_are_delivered_in_order_messages_remembered_notices_not()
@@ -27,7 +47,7 @@ public sealed class BackplaneDispatcherTests
 
         Dispatcher().Dispatch(payload);
 
-        Assert.Equal(["room lobby <ann> hi remember", "room lobby *** bob joined lobby", "private cy *ann* psst"], _sink.Calls);
+        Assert.Equal(["room lobby <ann> hi remember", "room lobby *** bob joined lobby", "private cy *ann* psst"], Delivered());
         Assert.Equal(3, _observer.Received);
     }
 
@@ -36,7 +56,29 @@ public sealed class BackplaneDispatcherTests
     {
         Dispatcher().Dispatch(BackplanePayload.Format(Other, PayloadKind.Private, "cy", "*ann* psst"));
 
-        Assert.Equal(["private cy *ann* psst"], _sink.Calls);
+        Assert.Equal(["private cy *ann* psst"], Delivered());
+    }
+
+    [Fact]
+    public void Events_arrive_as_events_and_lines_of_an_older_version_verbatim()
+    {
+        var sequence = 0L;
+        var payload = Assert.Single(BackplanePayload.Pack(Other, ref sequence,
+        [
+            (PayloadKind.RoomMessage, "lobby", ChatEventCodec.Encode(ChatEvent.Message("lobby", "ann", "hi"))),
+            (PayloadKind.RoomNotice, "lobby", ChatEventCodec.Encode(ChatEvent.Left("lobby", "bob", "quit"))),
+            (PayloadKind.RoomMessage, "lobby", "<old> a line of an older version"),
+        ]));
+
+        Dispatcher().Dispatch(payload);
+
+        var events = new List<ChatEvent>();
+        while (_deliveries.Reader.TryRead(out var delivery))
+        {
+            events.Add(((ChatDelivery.ToRoom)delivery).Event);
+        }
+
+        Assert.Equal([ChatEvent.Message("lobby", "ann", "hi"), ChatEvent.Left("lobby", "bob", "quit"), ChatEvent.Verbatim("<old> a line of an older version")], events);
     }
 
     [Theory]
@@ -46,29 +88,8 @@ public sealed class BackplaneDispatcherTests
     {
         Dispatcher().Dispatch(own ? BackplanePayload.Format(Self, PayloadKind.RoomMessage, "lobby", "<me> hi") : "not a payload");
 
-        Assert.Empty(_sink.Calls);
+        Assert.Empty(Delivered());
         Assert.Equal(0, _observer.Received);
-    }
-
-    [Fact]
-    public void Before_the_chat_attaches_nothing_is_delivered_or_counted()
-    {
-        new BackplaneDispatcher(Self, _observer).Dispatch(BackplanePayload.Format(Other, PayloadKind.RoomMessage, "lobby", "<ann> hi"));
-
-        Assert.Equal(0, _observer.Received);
-    }
-
-    private sealed class Sink : IChatBackplaneSink
-    {
-        public List<string> Calls { get; } = [];
-
-        public void DeliverToRoom(string room, string line, bool remember) => Calls.Add($"room {room} {line}{(remember ? " remember" : "")}");
-
-        public void DeliverPrivate(string nick, string line) => Calls.Add($"private {nick} {line}");
-
-        public IReadOnlyList<(string Nick, string Room)> LocalUsers() => [];
-
-        public bool ForceRename(string nick, string newNick) => false;
     }
 
     private sealed class Counts : IBackplaneObserver

@@ -2,6 +2,7 @@ using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Chat.Backplane;
+using EchoHost.Protocols.Chat.Core;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;
 

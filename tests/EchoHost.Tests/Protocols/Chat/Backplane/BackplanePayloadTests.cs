@@ -2,6 +2,7 @@ using System.Text;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Chat.Backplane;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;
@@ -46,6 +47,12 @@ public sealed class BackplanePayloadTests
             (PayloadKind.RoomMessage, room, ChatMessages.Action(nick, text)),
             (PayloadKind.Private, nick, ChatMessages.PrivateFrom(nick, text)),
             (PayloadKind.RoomNotice, room, ChatMessages.Left(nick, room, $"joined {room}")),
+            // What crosses instances now: events in their codec's text (the lines above are history of older versions).
+            (PayloadKind.RoomMessage, room, ChatEventCodec.Encode(ChatEvent.Message(room, nick, text))),
+            (PayloadKind.RoomMessage, room, ChatEventCodec.Encode(ChatEvent.Action(room, nick, text))),
+            (PayloadKind.Private, nick, ChatEventCodec.Encode(ChatEvent.PrivateFrom(nick, text))),
+            (PayloadKind.RoomNotice, room, ChatEventCodec.Encode(ChatEvent.Left(room, nick, $"joined {room}"))),
+            (PayloadKind.RoomNotice, room, ChatEventCodec.Encode(ChatEvent.NickChanged(room, nick, nick))),
         })
         {
             var payload = BackplanePayload.Format(Instance, kind, target, line);

@@ -1,5 +1,6 @@
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Chat.Backplane;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;

@@ -1,5 +1,6 @@
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
 using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Protocols.Chat.Backplane;

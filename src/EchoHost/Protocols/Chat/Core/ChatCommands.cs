@@ -1,4 +1,4 @@
-namespace EchoHost.Protocols.Chat;
+namespace EchoHost.Protocols.Chat.Core;
 
 /// <summary>What the session does after a line: go on reading, or end (the user quit).</summary>
 internal enum ChatOutcome
@@ -36,16 +36,16 @@ internal static class ChatCommands
         new("me", "/me ACTION", "* nick does ACTION",
             (server, user, args) => args.Length == 0 ? Usage(user, "/me ACTION") : Done(() => server.Act(user, args))),
         new("quit", $"/quit or {EndOfSession}", "leave", (_, user, _) => ValueTask.FromResult(Quit(user))),
-        new("help", "/help", "list these commands", (_, user, _) => Done(() => Array.ForEach(Help!, user.Send))),
+        new("help", "/help", "list these commands", (_, user, _) => Done(() => SendHelp(user))),
     ];
 
-    /// <summary><c>/help</c>'s answer, generated from the registry.</summary>
-    public static string[] Help { get; } =
+    /// <summary><c>/help</c>'s answer, generated from the registry: a header, one entry per command, a footer.</summary>
+    public static IReadOnlyList<ChatEvent> Help { get; } =
     [
-        "*** Commands:",
-        .. All.Select(c => $"***   {c.Syntax,-16} {c.Help}"),
-        $"***   {"//text",-16} send a line that starts with /",
-        "*** Anything else is sent to everyone in your room.",
+        ChatEvent.HelpHeader,
+        .. All.Select(c => ChatEvent.HelpEntry(c.Syntax, c.Help)),
+        ChatEvent.HelpEntry("//text", "send a line that starts with /"),
+        ChatEvent.HelpFooter,
     ];
 
     private static readonly Dictionary<string, ChatCommand> ByName = All.ToDictionary(c => c.Name, StringComparer.OrdinalIgnoreCase);
@@ -80,7 +80,7 @@ internal static class ChatCommands
         var (name, args) = Split(trimmed)!.Value;
         if (!ByName.TryGetValue(name, out var command))
         {
-            user.Send(ChatMessages.UnknownCommand("/" + name.ToLowerInvariant()));
+            user.Send(ChatEvent.UnknownCommand("/" + name.ToLowerInvariant()));
             return Continue;
         }
 
@@ -101,8 +101,16 @@ internal static class ChatCommands
 
     private static ChatOutcome Quit(ChatUser user)
     {
-        user.Send(ChatMessages.Goodbye(user.Nick));
+        user.Send(ChatEvent.Goodbye(user.Nick));
         return ChatOutcome.Quit;
+    }
+
+    private static void SendHelp(ChatUser user)
+    {
+        foreach (var entry in Help!)
+        {
+            user.Send(entry);
+        }
     }
 
     private static readonly ValueTask<ChatOutcome> Continue = ValueTask.FromResult(ChatOutcome.Continue);
@@ -136,7 +144,7 @@ internal static class ChatCommands
 
     private static ValueTask<ChatOutcome> Usage(ChatUser user, string usage)
     {
-        user.Send(ChatMessages.Usage(usage));
+        user.Send(ChatEvent.Usage(usage));
         return Continue;
     }
 
@@ -146,21 +154,10 @@ internal static class ChatCommands
         return Continue;
     }
 
-    /// <summary>Continue once <paramref name="pending"/> is done: at once when it already is (always without a backplane).</summary>
-    private static ValueTask<ChatOutcome> Done(ValueTask pending)
+    /// <summary>Continue once <paramref name="pending"/> is done (synchronously, with no allocation, when it already is).</summary>
+    private static async ValueTask<ChatOutcome> Done(ValueTask pending)
     {
-        if (pending.IsCompletedSuccessfully)
-        {
-            pending.GetAwaiter().GetResult();
-            return Continue;
-        }
-
-        return Awaited(pending);
-
-        static async ValueTask<ChatOutcome> Awaited(ValueTask pending)
-        {
-            await pending;
-            return ChatOutcome.Continue;
-        }
+        await pending;
+        return ChatOutcome.Continue;
     }
 }

@@ -1,4 +1,4 @@
-namespace EchoHost.Protocols.Chat;
+namespace EchoHost.Protocols.Chat.Core;
 
 /// <summary>Why the chat dropped a line: the <c>reason</c> tag of <c>echohost.chat.lines.dropped</c>.</summary>
 internal enum ChatLineDropReason

@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 
-namespace EchoHost.Protocols.Chat;
+namespace EchoHost.Protocols.Chat.Core;
 
 /// <summary>
 /// The confusable skeleton of Unicode Technical Standard #39 (section 4, "Confusable Detection"): two strings that

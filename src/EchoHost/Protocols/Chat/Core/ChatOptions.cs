@@ -1,4 +1,4 @@
-namespace EchoHost.Protocols.Chat;
+namespace EchoHost.Protocols.Chat.Core;
 
 /// <summary><c>EchoHost:Chat</c>: the limits of the chat protocol, shared by every chat listener.</summary>
 public sealed class ChatOptions

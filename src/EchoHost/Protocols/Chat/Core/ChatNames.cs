@@ -1,4 +1,4 @@
-namespace EchoHost.Protocols.Chat;
+namespace EchoHost.Protocols.Chat.Core;
 
 /// <summary>
 /// The rules shared by nicks and room names: 1–24 letters, digits, '_', '-', '.'; compared case-insensitively. Nicks

@@ -1,0 +1,104 @@
+namespace EchoHost.Protocols.Chat.Core;
+
+/// <summary>Questions whose answers merge what this instance knows with what the bus knows: /who, /rooms, /msg.</summary>
+internal sealed partial class ChatServer
+{
+    public async ValueTask WhoAsync(ChatUser user, int page = 1)
+    {
+        string room;
+        lock (_lock)
+        {
+            room = user.Room!.Name;
+        }
+
+        var everywhere = await _bus.WhoAsync(room);
+        lock (_lock)
+        {
+            // Users here are always listed as they are now; the shared list adds those on other instances.
+            var nicks = new HashSet<string>(user.Room!.Members.Select(m => m.Nick), ChatNames.Comparer);
+            if (everywhere.Available && ChatNames.Comparer.Equals(room, user.Room.Name))
+            {
+                nicks.UnionWith(everywhere.Value.Where(nick => !_users.ContainsKey(nick)));
+            }
+
+            user.Send(ChatEvent.Who(user.Room.Name, nicks.Order(ChatNames.Comparer), page));
+        }
+    }
+
+    public async ValueTask ListRoomsAsync(ChatUser user, int page = 1)
+    {
+        var everywhere = await _bus.RoomsAsync();
+        lock (_lock)
+        {
+            // The shared counts include this instance's users; rooms only known here (or all, when unavailable) come from here.
+            var rooms = new Dictionary<string, int>(ChatNames.Comparer);
+            foreach (var (name, members) in everywhere.Available ? everywhere.Value : [])
+            {
+                rooms[name] = members;
+            }
+
+            foreach (var room in _rooms.Values)
+            {
+                rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
+            }
+
+            user.Send(ChatEvent.Rooms(rooms.Select(r => (r.Key, r.Value)).OrderBy(r => r.Key, ChatNames.Comparer), page));
+        }
+    }
+
+    public async ValueTask PrivateMessageAsync(ChatUser user, string nick, string text)
+    {
+        ChatUser? target;
+        var refusing = false;
+        lock (_lock)
+        {
+            if (_users.TryGetValue(nick, out target))
+            {
+                if (DeliverPrivate(target, ChatEvent.PrivateFrom(user.Nick, text), ref refusing))
+                {
+                    user.Observer.Delivered(1);
+                    user.Send(ChatEvent.PrivateTo(target.Nick, text));
+                }
+                else
+                {
+                    user.Observer.LineDropped(ChatLineDropReason.RecipientBehind);
+                    user.Send(ChatEvent.NotKeepingUp(target.Nick));
+                }
+            }
+        }
+
+        if (target is not null)
+        {
+            if (refusing)
+            {
+                target.Log.PrivatesRefused(target.Nick, _options.PrivateQueueLimit);
+            }
+
+            user.Log.Private(user.Nick, nick, text);
+            return;
+        }
+
+        // Not here: on another instance, if anywhere. The instance that has the user counts the delivery.
+        var remote = await _bus.SendPrivateAsync(nick, ChatEvent.PrivateFrom(user.Nick, text));
+        user.Send(remote.Value is { } found ? ChatEvent.PrivateTo(found, text) : ChatEvent.NoSuchNick(nick));
+        user.Log.Private(user.Nick, nick, text);
+    }
+
+    /// <summary>
+    /// A private message for <paramref name="target"/>, queued only while the target's queue holds less than
+    /// <see cref="ChatOptions.PrivateQueueLimit"/>: beyond it, the sender is refused, not the target cut.
+    /// </summary>
+    /// <param name="refusing">Set when this starts an episode of refusals for the target (logged once, after the lock).</param>
+    private bool DeliverPrivate(ChatUser target, ChatEvent message, ref bool refusing)
+    {
+        if (target.Outbox.TryEnqueueWithin(target.Renderer.Render(message), _options.PrivateQueueLimit))
+        {
+            target.PrivatesRefused = false;
+            return true;
+        }
+
+        refusing = !target.PrivatesRefused;
+        target.PrivatesRefused = true;
+        return false;
+    }
+}
