@@ -59,6 +59,8 @@ internal static class BenchmarkCommand
             {
                 // The shipped EchoTls listener, off by default: on, on its own port, with the run's certificate.
                 echoHostEnvironment["EchoHost__Listeners__EchoTls__Enabled"] = "true";
+                // Named in full, so the run does not depend on the appsettings.json beside the binary defining it.
+                echoHostEnvironment["EchoHost__Listeners__EchoTls__Protocol"] = "Echo";
                 echoHostEnvironment["EchoHost__Listeners__EchoTls__Port"] = $"{echoTls}";
                 echoHostEnvironment["EchoHost__Listeners__EchoTls__MaxConnectionsPerIp"] = "1000000";
                 echoHostEnvironment["EchoHost__Listeners__EchoTls__Tls__CertificatePath"] = certificate;

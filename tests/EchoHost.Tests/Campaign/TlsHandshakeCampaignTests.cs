@@ -32,6 +32,7 @@ public sealed class TlsHandshakeCampaignTests(ITestOutputHelper output) : IDispo
         var settings = new Dictionary<string, string>
         {
             ["EchoHost__Listeners__EchoTls__Enabled"] = "true",
+            ["EchoHost__Listeners__EchoTls__Protocol"] = "Echo",
             ["EchoHost__Listeners__EchoTls__Port"] = "0",
             ["EchoHost__Listeners__EchoTls__Tls__CertificatePath"] = _certificates.CertificatePath,
             ["EchoHost__Listeners__EchoTls__Tls__KeyPath"] = _certificates.KeyPath,
