@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark in one command: builds EchoHost, the bare baseline and the load client in Release, then runs
 # `echohost-load benchmark` with the arguments given (see `echohost-load --help`), for example:
-#   src/EchoHost.Load/benchmark.sh                 # 3 rounds, 10 s per load: the README's table
+#   src/EchoHost.Load/benchmark.sh                 # 3 rounds, 10 s per load: docs/performance.md's table
 #   src/EchoHost.Load/benchmark.sh --quick         # a smoke test of every row, a few seconds each
 # --prebuilt DIR (first argument) skips the build and runs the binaries in DIR (EchoHost.dll, EchoHost.Baseline.dll
 # and echohost-load.dll side by side, as a test build's output folder has them).

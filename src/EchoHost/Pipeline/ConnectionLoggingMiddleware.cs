@@ -9,8 +9,8 @@ namespace EchoHost.Pipeline;
 /// <summary>
 /// The access log: one line per connection at Information, written when it has ended — who, why, how long, how many
 /// bytes — as HAProxy and nginx log a connection or request once it is done. The line when a connection is admitted
-/// is Debug: a second line per connection at Information cost a sixth of a short connection's CPU (see the README's
-/// Performance section), and what is open now is on <c>/connections</c> and in the metrics. The closing line is
+/// is Debug: a second line per connection at Information cost a sixth of a short connection's CPU (docs/performance.md,
+/// What was tried), and what is open now is on <c>/connections</c> and in the metrics. The closing line is
 /// written once Kestrel reports the connection complete, so every other middleware (limits, metrics,
 /// <c>/connections</c>) has finished with it by the time the line appears.
 /// </summary>

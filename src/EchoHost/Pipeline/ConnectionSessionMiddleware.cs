@@ -10,8 +10,8 @@ namespace EchoHost.Pipeline;
 /// share as a feature, opens the logging scope, and turns Kestrel's shutdown notice into a close request.
 /// </summary>
 /// <remarks>
-/// No async frame, which every idle connection would hold for its whole life (136 bytes, see the README's Performance
-/// section). The scope is never disposed: it lives in the execution context that flows from here into the rest of the
+/// No async frame, which every idle connection would hold for its whole life (136 bytes, see docs/performance.md).
+/// The scope is never disposed: it lives in the execution context that flows from here into the rest of the
 /// pipeline, and Kestrel calls this from an async method of its own, which restores its context when it returns. The
 /// shutdown registration lives as long as Kestrel's per-connection token it is on.
 /// </remarks>

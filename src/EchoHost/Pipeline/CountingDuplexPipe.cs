@@ -19,7 +19,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
     /// <summary>
     /// Counts what each read brings. A read that has to wait is awaited without an async frame: the reader is its own
     /// <see cref="IValueTaskSource{TResult}"/> (a <see cref="PipeReader"/> has one read at a time), so an idle
-    /// connection's pending read costs no state-machine box (256 bytes each, see the README's Performance section).
+    /// connection's pending read costs no state-machine box (256 bytes each, see docs/performance.md, What was tried).
     /// </summary>
     private sealed class CountingPipeReader : PipeReader, IValueTaskSource<ReadResult>
     {

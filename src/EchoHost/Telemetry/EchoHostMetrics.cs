@@ -31,7 +31,7 @@ internal sealed class EchoHostMetrics
 
         // Connection, byte and datagram counts move on every connection, read, write and datagram: each listener adds
         // them to a field of its own, and the SDK reads the fields when it collects. An Add per event cost a tag lookup
-        // each time: several per UDP datagram, three per connection (see the README's Performance section).
+        // each time: several per UDP datagram, three per connection (docs/performance.md, What was tried).
         meter.CreateObservableUpDownCounter("echohost.connections.active", () => Observe(static l => l.ConnectionsActive), "{connection}", "TCP connections open now.");
         meter.CreateObservableCounter("echohost.connections.opened", () => Observe(static l => l.ConnectionsOpened), "{connection}", "TCP connections accepted (after the connection limits).");
         meter.CreateObservableCounter("echohost.io.received", () => Observe(static l => l.TcpBytesReceived), "By", "Bytes received from TCP clients.");

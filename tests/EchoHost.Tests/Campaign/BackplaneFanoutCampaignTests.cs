@@ -11,7 +11,7 @@ namespace EchoHost.Tests.Campaign;
 /// The fan-out attack on two instances sharing one real PostgreSQL: one address with many users (999 in the
 /// long run), all within flood control, sends a burst of 20 lines each at once, or lines at the flood rate for a
 /// while (10 s in the long run), while a bystander says ten lines. The
-/// README's promise, "a message reaches every other user once", is checked for users on the other instance: every
+/// promise of docs/scaling-out.md, "a message reaches every other user once", is checked for users on the other instance: every
 /// line arrives there, once, in each sender's order, and nothing is left unpublished.
 /// </summary>
 [Trait("Category", CampaignRun.Category)]

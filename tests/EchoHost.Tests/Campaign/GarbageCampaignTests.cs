@@ -29,7 +29,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
 {
     private const byte Iac = 255, Sb = 250, Se = 240;
 
-    /// <summary>The README's default <c>MaxLineBytes</c>, which the campaign's host keeps.</summary>
+    /// <summary>The documented default <c>MaxLineBytes</c> (docs/configuration.md), which the campaign's host keeps.</summary>
     private const int MaxLineBytes = 2048;
 
     private const string TooLong = "!!! Line too long (max 2048 bytes); discarded.";
@@ -60,7 +60,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
             ["EchoHost:Listeners:Chat:Port"] = "0",
             // Flood control counts every line, empty and invalid ones included, at a rate that depends on time; these
             // sessions send thousands of lines and expect an exact answer to each, so it is out of the way here (its own
-            // tests cover it). Every other chat limit keeps the README's default.
+            // tests cover it). Every other chat limit keeps its documented default.
             ["EchoHost:Chat:FloodBurst"] = "1000000",
             ["EchoHost:Chat:FloodLinesPerSecond"] = "1000000",
         });
@@ -366,7 +366,7 @@ public sealed partial class GarbageCampaignTests(ITestOutputHelper output)
 
     /// <summary>
     /// A payload and, for chat in a room of the session's own, exactly the lines the server must send back for it (the
-    /// README's rules applied by hand). <see cref="Unstick"/> brings the telnet decoder back to plain data before the
+    /// rules of docs/protocols.md applied by hand). <see cref="Unstick"/> brings the telnet decoder back to plain data before the
     /// session's next command.
     /// </summary>
     private sealed record Garbage(byte[] Payload, IReadOnlyList<string> Expected, byte[] Unstick, string? Nick = null);

@@ -14,7 +14,7 @@ namespace EchoHost.Tests.Campaign;
 /// <summary>
 /// The "UDP flood" item of the reliability campaign: one source sends as fast as it can, far above its
 /// <c>PerSourceDatagramsPerSecond</c>, while another source sends at a modest rate. The flooder is rate limited; the
-/// modest source keeps getting its answers (README: the limit "keeps one flooding source from starving the others").
+/// modest source keeps getting its answers (docs/protocols.md: the limit "keeps one flooding source from starving the others").
 /// </summary>
 [Trait("Category", CampaignRun.Category)]
 [Collection(nameof(UdpFloodCampaignTests))]

@@ -88,7 +88,7 @@ public sealed class ComposeAndPrometheusTests
     [Fact]
     public void The_readmes_docker_run_keeps_the_http_port_private_and_waits_for_the_shutdown()
     {
-        var run = Assert.Single(File.ReadAllLines(Repository.Path("README.md")), l => l.StartsWith("docker run ", StringComparison.Ordinal) && l.EndsWith(" echohost", StringComparison.Ordinal));
+        var run = Assert.Single(File.ReadAllLines(Repository.Path("docs/deploy.md")), l => l.StartsWith("docker run ", StringComparison.Ordinal) && l.EndsWith(" echohost", StringComparison.Ordinal));
         var words = run.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
         var published = words.Zip(words.Skip(1)).Where(p => p.First == "-p").Select(p => ParsePort(p.Second)).ToList();

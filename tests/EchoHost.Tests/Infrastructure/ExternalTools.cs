@@ -23,7 +23,7 @@ internal static class ExternalTools
     /// <summary>The OpenSSL command line (<c>s_client</c>, <c>req</c>), for the TLS tests.</summary>
     public const string Openssl = "openssl";
 
-    /// <summary>Nmap's ncat, whose <c>--ssl</c> is the TLS client the README shows.</summary>
+    /// <summary>Nmap's ncat, whose <c>--ssl</c> is the TLS client docs/tls-and-proxy.md shows.</summary>
     public const string Ncat = "ncat";
 
     /// <summary>Node.js with the packages of .ci/node installed (kubernetes-models, yaml, dockerfile-utils).</summary>

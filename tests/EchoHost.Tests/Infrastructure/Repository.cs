@@ -19,4 +19,10 @@ internal static class Repository
 
     /// <summary>A path under the root, written with forward slashes: <c>Path("deploy/kubernetes")</c>.</summary>
     public static string Path(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(Root, relative));
+
+    /// <summary>
+    /// The text of a documentation page, such as <c>Doc("docs/observability.md")</c>: tests that check a page against
+    /// the code read it here, so a page that moves is repointed in one place per test.
+    /// </summary>
+    public static string Doc(string relative) => File.ReadAllText(Path(relative));
 }

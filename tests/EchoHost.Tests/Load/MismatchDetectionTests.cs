@@ -73,7 +73,7 @@ public sealed class MismatchDetectionTests
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("mismatches   1", run.Output);
-        Assert.Contains("connection 0: echoed byte at offset 40 is 0x11, sent 0xee", run.Output); // as the README shows
+        Assert.Contains("connection 0: echoed byte at offset 40 is 0x11, sent 0xee", run.Output); // as docs/performance.md shows
         Assert.Contains("result       FAILED", run.Output);
     }
 

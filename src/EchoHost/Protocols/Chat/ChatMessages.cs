@@ -4,7 +4,8 @@ using EchoHost.Protocols.Chat.Core;
 namespace EchoHost.Protocols.Chat;
 
 /// <summary>
-/// Every line the line protocol sends (<see cref="ChatLineRenderer"/> picks one per event), in one place: the wording is documented in the README and kept stable.
+/// Every line the line protocol sends (<see cref="ChatLineRenderer"/> picks one per event), in one place: the wording
+/// is documented in docs/protocols.md and kept stable.
 /// Server notices start with <c>***</c>, errors with <c>!!!</c>; every line ends with CRLF.
 /// </summary>
 internal static class ChatMessages

@@ -9,7 +9,7 @@ namespace EchoHost.Protocols.Chat;
 /// <para>
 /// A line for a user whose connection is keeping up — nothing queued, no flush pending — is written and flushed by
 /// the sender at once, on its own thread: no hand-over to a writer task, whose thread-pool hop per recipient was the
-/// largest part of a delivery's cost in a 500-user room (see the README's Performance section). Only when a flush
+/// largest part of a delivery's cost in a 500-user room (docs/performance.md, What was tried). Only when a flush
 /// does not complete at once (the client reads slower than the room talks) does a drain take over: it waits for the
 /// flush, then writes everything that queued meanwhile in one go, and hands back once the queue is empty.
 /// </para>

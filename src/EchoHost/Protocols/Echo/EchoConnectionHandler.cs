@@ -29,8 +29,8 @@ internal sealed class EchoConnectionHandler : ConnectionHandler
         var output = connection.Transport.Output;
 
         // A close request cancels the pending read or flush once, rather than each read and flush registering with
-        // the token: less work per message, though no difference showed above the benchmark's noise (README,
-        // Performance, What was tried).
+        // the token: less work per message, though no difference showed above the benchmark's noise
+        // (docs/performance.md, What was tried).
         using var cancelOnClose = closing.UnsafeRegister(static state =>
         {
             var transport = (IDuplexPipe)state!;

@@ -13,7 +13,7 @@ namespace EchoHost.Protocols.UdpEcho;
 /// It runs on a thread of its own with blocking receives and sends, as a plain socket loop does: one
 /// <c>recvfrom</c> and one <c>sendto</c> a datagram. Asynchronous receives cost a failed <c>recvfrom</c>, an epoll
 /// wake-up and a thread-pool hop per datagram on an idle-then-busy socket: 2.8 times the CPU of a plain loop per
-/// datagram in the benchmark (see the README's Performance section). A thread a socket is cheap: a listener has one
+/// datagram in the benchmark (docs/performance.md, What was tried). A thread a socket is cheap: a listener has one
 /// socket, two for <c>localhost</c> or <c>*</c>.
 /// </para>
 /// </summary>

@@ -129,8 +129,8 @@ public sealed class ChatScaleOutTests(PostgresServer postgres)
         Assert.Empty(await bob.SyncAsync());
 
         var samples = await a.ScrapeAsync();
-        // The README's metrics reference documents exactly the backplane's series.
-        var documented = Regex.Matches(File.ReadAllText(Repository.Path("README.md")), @"^\| `(?<name>echohost_chat_backplane_[a-z_]+)` \|", RegexOptions.Multiline)
+        // The metrics reference (docs/observability.md) documents exactly the backplane's series.
+        var documented = Regex.Matches(Repository.Doc("docs/observability.md"), @"^\| `(?<name>echohost_chat_backplane_[a-z_]+)` \|", RegexOptions.Multiline)
             .Select(m => m.Groups["name"].Value);
         Assert.Equal(documented.Order(), samples.All.Select(s => s.Name).Where(n => n.StartsWith("echohost_chat_backplane_", StringComparison.Ordinal)).Distinct().Order());
         Assert.Equal(1, samples.Value("echohost_chat_backplane_connected"));
