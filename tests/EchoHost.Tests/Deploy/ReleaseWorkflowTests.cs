@@ -105,9 +105,25 @@ public sealed partial class ReleaseWorkflowTests
         Assert.Contains("cp appsettings.json", publish);
         Assert.Contains("tar -czf", publish);
 
-        // The release appears only once the image is pushed and both binaries are built.
-        Assert.Equal(["binaries", "image"], Strings(workflow.At("jobs", "release", "needs")).Order());
-        Assert.Equal("echohost-*.tar.gz", Uses(Steps(workflow, "release"), "softprops/action-gh-release").Text("with", "files"));
+        // The release appears only once the image is pushed, both binaries are built and the manifest is rendered.
+        Assert.Equal(["binaries", "image", "manifest"], Strings(workflow.At("jobs", "release", "needs")).Order());
+        Assert.Contains("echohost-*.tar.gz", Lines(Uses(Steps(workflow, "release"), "softprops/action-gh-release").Text("with", "files")));
+    }
+
+    [ToolFact(NodeTools, Kubectl)]
+    public async Task The_kubernetes_manifest_of_a_release_runs_the_image_it_pushed_and_becomes_a_release_asset()
+    {
+        var workflow = await ReadYamlAsync(ReleaseWorkflow);
+        var render = Assert.Single(Steps(workflow, "manifest"), step => step["name"]?.GetValue<string>() == "Render").Text("run");
+        Assert.Contains("deploy/kubernetes/release-manifest.sh \"ghcr.io/${GITHUB_REPOSITORY_OWNER,,}/echohost\" \"$version\" > \"echohost-${version}.yaml\"", render);
+        Assert.Contains("echohost-*.yaml", Lines(Uses(Steps(workflow, "release"), "softprops/action-gh-release").Text("with", "files")));
+
+        // The script as the workflow runs it: exactly the base, with the published image in place of the local name.
+        var released = (await RunAsync("bash", [Repository.Path("deploy/kubernetes/release-manifest.sh"), "ghcr.io/owner/echohost", "1.2.3"])).EnsureSuccess();
+        var local = (await RunAsync("kubectl", ["kustomize", Repository.Path(Manifests.Base)])).EnsureSuccess();
+
+        Assert.Contains("image: echohost\n", local);
+        Assert.Equal(local.Replace("image: echohost\n", "image: ghcr.io/owner/echohost:1.2.3\n", StringComparison.Ordinal), released);
     }
 
     [ToolFact(NodeTools)]
