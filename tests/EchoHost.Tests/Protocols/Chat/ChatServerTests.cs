@@ -294,7 +294,7 @@ public sealed class ChatServerTests
         {
             var box = new LinesOutbox();
             boxes.Add(box);
-            users.Add((await server.ConnectAsync(new ChatSession(box, renderer, _counts, NoLog.Instance)))!);
+            users.Add((await server.ConnectAsync(new ChatSession(box, renderer, _counts, TestChat.NoChatLog.Instance)))!);
         }
 
         var (rendered, otherRendered) = (lines.Rendered, other.Rendered);
@@ -330,35 +330,6 @@ public sealed class ChatServerTests
         {
             Rendered++;
             return inner.Render(chatEvent);
-        }
-    }
-
-    private sealed class NoLog : IChatActivityLog
-    {
-        public static readonly NoLog Instance = new();
-
-        public void NickChanged(string oldNick, string nick)
-        {
-        }
-
-        public void Moved(string nick, string fromRoom, string room)
-        {
-        }
-
-        public void TooManyRooms(string nick, string room, int maxRooms)
-        {
-        }
-
-        public void Message(string nick, string room, string text)
-        {
-        }
-
-        public void Private(string nick, string target, string text)
-        {
-        }
-
-        public void PrivatesRefused(string nick, int limit)
-        {
         }
     }
 

@@ -22,7 +22,7 @@ internal static class TestChat
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ChatOptions, ChatLineRenderer> Renderers = [];
 
     /// <summary>An activity log for tests that do not look at log lines.</summary>
-    private sealed class NoChatLog : IChatActivityLog
+    internal sealed class NoChatLog : IChatActivityLog
     {
         public static readonly NoChatLog Instance = new();
 
