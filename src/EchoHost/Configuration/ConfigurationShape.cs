@@ -28,6 +28,7 @@ internal static class ConfigurationShape
         }
 
         section.Bind(options);
+        ListenerShape.Bind(section.GetSection(nameof(EchoHostOptions.Listeners)), options, protocols);
         foreach (var protocolSection in protocols.Sections)
         {
             var bound = Activator.CreateInstance(protocolSection.OptionsType)!;
@@ -59,8 +60,10 @@ internal static class ConfigurationShape
     /// </summary>
     private static void Check(IConfigurationSection section, Type type, Sources sources, List<string> failures)
     {
-        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        // A listener's keys are the shared ones plus its protocol's own.
+        var properties = type == typeof(ListenerOptions)
+            ? ListenerShape.Properties(section, sources.Protocols)
+            : type.GetProperties(BindingFlags.Public | BindingFlags.Instance).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         foreach (var child in section.GetChildren())
         {
             if (!properties.TryGetValue(child.Key, out var property))
@@ -180,21 +183,10 @@ internal static class ConfigurationShape
     }
 
     /// <summary>The keys to offer: a listener whose protocol is known is offered only its own transport's keys, and no other protocol's own.</summary>
-    private static IReadOnlyList<string> KnownKeys(IConfigurationSection section, Type type, IEnumerable<string> keys, ProtocolRegistry protocols)
-    {
-        if (type == typeof(EchoHostOptions))
-        {
-            return [.. keys, .. protocols.Sections.Select(s => s.Key)];
-        }
-
-        if (type == typeof(ListenerOptions) && protocols.TryFind(section[nameof(ListenerOptions.Protocol)], out var protocol))
-        {
-            var other = ListenerOptions.KeysNotFor(protocol.Transport).Concat(protocols.ListenerKeysNotFor(protocol).Select(o => o.Key)).ToList();
-            return keys.Where(k => !other.Contains(k)).ToList();
-        }
-
-        return keys.ToList();
-    }
+    private static IReadOnlyList<string> KnownKeys(IConfigurationSection section, Type type, IEnumerable<string> keys, ProtocolRegistry protocols) =>
+        type == typeof(EchoHostOptions) ? [.. keys, .. protocols.Sections.Select(s => s.Key)]
+        : type == typeof(ListenerOptions) ? ListenerShape.Offered(section, protocols)
+        : keys.ToList();
 
     /// <summary>
     /// The known key a typo most likely meant: the only one the key begins (Prot → Protocol), else the nearest within

@@ -150,16 +150,17 @@ internal sealed class EchoHostOptionsValidator(ProtocolRegistry protocols, IConf
 
             foreach (var (key, owners) in protocols.ListenerKeysNotFor(protocol))
             {
-                if (typeof(ListenerOptions).GetProperty(key)!.GetValue(listener) is not null)
+                if (listener.Written.Contains(key, StringComparer.OrdinalIgnoreCase))
                 {
                     failures.Add($"{path}:{key}: applies to {owners} listeners only; remove it from this {protocol} listener");
                 }
             }
-        }
 
-        if (listener.Greeting is { } greeting && !Enum.IsDefined(greeting))
-        {
-            failures.Add($"{path}:Greeting: use one of {string.Join(", ", Enum.GetNames<GreetingMode>())}");
+            // The protocol checks the values of its own keys.
+            if (protocol.ValidateListener is { } validate && (listener.Own ?? protocol.NewListenerOptions()) is { } own)
+            {
+                validate(path, own, failures);
+            }
         }
 
         ValidateTcpLimits(path, listener, failures);

@@ -22,8 +22,11 @@ internal sealed record ListenerDefinition(
 
     public TimeSpan ProxyProtocolTimeout { get; init; } = ListenerOptions.DefaultProxyProtocolTimeout;
 
-    /// <summary>Chat listeners: what a user who joins is sent first.</summary>
-    public GreetingMode Greeting { get; init; } = GreetingMode.Full;
+    /// <summary>
+    /// The listener's own keys, bound to its protocol's <see cref="ProtocolRegistration.ListenerOptions"/>; null when
+    /// the protocol has none. Read it with <see cref="Own{T}"/>.
+    /// </summary>
+    public object? OwnOptions { get; init; }
 
     /// <summary>TCP listeners: the TLS certificate settings; null for plain TCP.</summary>
     public TlsOptions? Tls { get; init; }
@@ -40,6 +43,15 @@ internal sealed record ListenerDefinition(
     public string ProtocolName => Protocol.TagValue;
 
     public ListenerTransport Transport => Protocol.Transport;
+
+    /// <summary>The listener's own keys as its protocol's options class; the class's defaults when none were bound.</summary>
+    public T Own<T>()
+        where T : class, new() => OwnOptions switch
+        {
+            null => new T(),
+            T own => own,
+            var other => throw new InvalidOperationException($"Listener '{Name}' has {other.GetType().Name} options, not {typeof(T).Name}."),
+        };
 
     /// <summary><c>tcp</c> or <c>udp</c>, as endpoints are written in logs.</summary>
     public string TransportName => Transport == ListenerTransport.Udp ? "udp" : "tcp";

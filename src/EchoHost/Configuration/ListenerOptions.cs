@@ -34,6 +34,21 @@ public sealed class ListenerOptions
     /// <summary>The keys of the other transport, which a listener of <paramref name="transport"/> must not set.</summary>
     internal static IReadOnlyList<string> KeysNotFor(ListenerTransport transport) => transport == ListenerTransport.Udp ? TcpOnlyKeys : UdpOnlyKeys;
 
+    /// <summary>
+    /// Where a protocol's own keys (<see cref="ProtocolRegistration.ListenerOptions"/>) come in the keys offered for a
+    /// listener: after what greets a connection, before TLS and PROXY.
+    /// </summary>
+    internal const string ProtocolKeysAfter = nameof(Banner);
+
+    /// <summary>
+    /// The listener's own keys bound to its protocol's <see cref="ProtocolRegistration.ListenerOptions"/> by
+    /// <see cref="ConfigurationShape"/>; null when its protocol has none or is unknown.
+    /// </summary>
+    internal object? Own { get; set; }
+
+    /// <summary>The keys this listener's section sets (with a value), as the shape check saw them: lets the validator refuse another protocol's own keys, which bind to nothing here.</summary>
+    internal IReadOnlyList<string> Written { get; set; } = [];
+
     /// <summary>The name of a registered protocol (see <see cref="ProtocolRegistry"/>), in any case.</summary>
     public string? Protocol { get; set; }
 
@@ -58,12 +73,6 @@ public sealed class ListenerOptions
     /// <c>{pod}</c>, <c>{namespace}</c>, <c>{node}</c> (see <see cref="BannerPlaceholders"/>). Unset means no banner.
     /// </summary>
     public string? Banner { get; set; }
-
-    /// <summary>
-    /// Chat: what a user who joins is sent first; unset means <see cref="GreetingMode.Full"/>. A key of chat listeners
-    /// alone (<see cref="ProtocolRegistration.ListenerKeys"/>).
-    /// </summary>
-    public GreetingMode? Greeting { get; set; }
 
     /// <summary>TCP: serve TLS with this certificate; unset means plain TCP.</summary>
     public TlsOptions? Tls { get; set; }

@@ -74,7 +74,7 @@ internal sealed class ListenerSet
                 TrustedProxies = TrustedProxies.Parse(listener.TrustedProxies),
                 ProxyProtocolTimeout = listener.ProxyProtocolTimeout ?? ListenerOptions.DefaultProxyProtocolTimeout,
                 Tls = listener.Tls,
-                Greeting = listener.Greeting ?? GreetingMode.Full,
+                OwnOptions = listener.Own ?? protocol.NewListenerOptions(),
             });
         }
 

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Connections;
 
 namespace EchoHost.Configuration;
@@ -12,6 +13,8 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
     /// <summary>The idle timeout of a TCP listener that does not set its own, unless the protocol has another.</summary>
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(5);
 
+    private IReadOnlyList<string>? _listenerKeys;
+
     /// <summary>As written in <c>Protocol</c> and in messages; matched case-insensitively.</summary>
     public string Name { get; } = name;
 
@@ -21,10 +24,22 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
     public bool SendsBanner { get; init; }
 
     /// <summary>
-    /// Listener keys for this protocol's listeners alone (Chat: <c>Greeting</c>): refused on other protocols' listeners
-    /// and left out of the known keys offered there.
+    /// The protocol's own listener keys, as the public properties of an options class of the
+    /// protocol's: a listener of this protocol is offered them beside the shared <see cref="Configuration.ListenerOptions"/>
+    /// keys and gets them bound to an instance (<see cref="ListenerDefinition.Own{T}"/>); other protocols' listeners
+    /// are refused them and not offered them. Null when the protocol has none.
     /// </summary>
-    public IReadOnlyList<string> ListenerKeys { get; init; } = [];
+    public Type? ListenerOptions { get; init; }
+
+    /// <summary>
+    /// Checks one listener's own keys: the key path of the listener (<c>EchoHost:Listeners:Name</c>) and its
+    /// <see cref="ListenerOptions"/> instance, with the configured values or the class's defaults.
+    /// </summary>
+    public Action<string, object, List<string>>? ValidateListener { get; init; }
+
+    /// <summary>The names of the protocol's own listener keys, in declaration order.</summary>
+    public IReadOnlyList<string> ListenerKeys =>
+        _listenerKeys ??= ListenerOptions?.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToList() ?? [];
 
     /// <summary>The protocol's own section of <c>EchoHost</c>, if it has one: its keys are checked and bound with the rest.</summary>
     public ProtocolSection? Section { get; init; }
@@ -40,6 +55,9 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
 
     /// <summary><c>echo</c>: the <c>echohost.protocol</c> tag and the lower-case name in logs.</summary>
     public string TagValue => Name.ToLowerInvariant();
+
+    /// <summary>A <see cref="ListenerOptions"/> instance with the class's defaults; null when the protocol has none.</summary>
+    public object? NewListenerOptions() => ListenerOptions is { } type ? Activator.CreateInstance(type) : null;
 
     public override string ToString() => Name;
 }

@@ -20,6 +20,11 @@ internal sealed class ProtocolRegistry
                 throw new InvalidOperationException($"Two protocols are registered as '{protocol.Name}'.");
             }
 
+            if (protocol.ListenerKeys.FirstOrDefault(key => typeof(ListenerOptions).GetProperties().Any(p => p.Name.Equals(key, StringComparison.OrdinalIgnoreCase))) is { } shared)
+            {
+                throw new InvalidOperationException($"The protocol '{protocol.Name}' declares its own listener key '{shared}', a key every listener has.");
+            }
+
             // A TCP listener is a Kestrel endpoint that ends in the protocol's handler: without one it could not run.
             if (protocol.Transport == ListenerTransport.Tcp && protocol.Handler is null)
             {

@@ -8,19 +8,21 @@ namespace EchoHost.Tests.Configuration;
 internal static class ConfigurationFailures
 {
     /// <summary>The failures for <paramref name="values"/>, in order; empty when they are valid.</summary>
-    public static IReadOnlyList<string> Of(IDictionary<string, string?> values)
+    /// <param name="protocols">The registered protocols; the host's unless given.</param>
+    public static IReadOnlyList<string> Of(IDictionary<string, string?> values, ProtocolRegistry? protocols = null)
     {
+        protocols ??= TestProtocols.Registry;
         var options = new EchoHostOptions();
         try
         {
-            ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options, null, TestProtocols.Registry);
+            ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options, null, protocols);
         }
         catch (OptionsValidationException ex)
         {
             return ex.Failures.ToList();
         }
 
-        var result = TestProtocols.Validator().Validate(null, options);
+        var result = new EchoHostOptionsValidator(protocols).Validate(null, options);
         return result.Failed ? result.Failures!.ToList() : [];
     }
 }

@@ -1,4 +1,5 @@
 using EchoHost.Configuration;
+using EchoHost.Protocols.Chat;
 using EchoHost.Tests.Infrastructure;
 
 namespace EchoHost.Tests.Configuration;
@@ -37,12 +38,12 @@ public sealed class ListenerGreetingValidationTests
     [Fact]
     public void A_chat_listener_greets_in_full_unless_it_says_minimal()
     {
-        Assert.Equal(GreetingMode.Full, Chat(Valid()).Greeting);
+        Assert.Equal(GreetingMode.Full, Chat(Valid()).Own<ChatListenerOptions>().Greeting);
 
         var values = Valid();
         values["EchoHost:Listeners:Chat:Greeting"] = "minimal";
         Assert.Empty(ConfigurationFailures.Of(values));
-        Assert.Equal(GreetingMode.Minimal, Chat(values).Greeting);
+        Assert.Equal(GreetingMode.Minimal, Chat(values).Own<ChatListenerOptions>().Greeting);
     }
 
     [Theory]

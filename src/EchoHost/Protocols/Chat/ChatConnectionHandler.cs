@@ -28,6 +28,7 @@ internal sealed partial class ChatConnectionHandler(
     private readonly ChatMetrics _observer = new(metrics);
     private readonly ChatActivityLog _activity = new(listener.Name, loggers.CreateLogger(ChatActivityLog.Category));
     private readonly ILogger _logger = loggers.CreateLogger<ChatConnectionHandler>();
+    private readonly GreetingMode _greeting = listener.Own<ChatListenerOptions>().Greeting;
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -45,7 +46,7 @@ internal sealed partial class ChatConnectionHandler(
         // The greeting (or the refusal and the end marker) leaves in one write.
         outbox.Hold();
         var user = await server.ConnectAsync(
-            new ChatSession(outbox, renderer, _observer, _activity), remote, welcomeOnly: listener.Greeting == GreetingMode.Minimal);
+            new ChatSession(outbox, renderer, _observer, _activity), remote, welcomeOnly: _greeting == GreetingMode.Minimal);
         if (user is null)
         {
             _activity.ServerFull(connection.ConnectionId, options.MaxUsers);

@@ -28,7 +28,9 @@ public sealed class ChatConnectionHandlerTests
     private ChatConnectionHandler Handler(GreetingMode greeting = GreetingMode.Full) => new(
         _server.Value,
         TestChat.Renderer(_server.Value),
-        new ListenerDefinition("Chat", ChatProtocol.Registration, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null) { Greeting = greeting },
+        new ListenerDefinition("Chat", ChatProtocol.Registration, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null) {
+            OwnOptions = new ChatListenerOptions { Greeting = greeting },
+        },
         TestMetrics.Listener("Chat", "chat"),
         _time,
         NullLoggerFactory.Instance);

@@ -12,6 +12,16 @@ internal static class DiscardProtocol
     public static ProtocolRegistration Registration { get; } = new("Discard", ListenerTransport.Tcp)
     {
         Handler = static (_, _) => new DiscardConnectionHandler(),
+        // A key of Discard listeners alone, to show a plug-in's own listener keys are checked, bound and refused
+        // elsewhere with nothing central naming them.
+        ListenerOptions = typeof(DiscardListenerOptions),
+        ValidateListener = static (path, own, failures) =>
+        {
+            if (((DiscardListenerOptions)own).CloseAfterBytes < 0)
+            {
+                failures.Add($"{path}:{nameof(DiscardListenerOptions.CloseAfterBytes)}: must not be negative; use 0 for no limit");
+            }
+        },
     };
 
     public static IServiceCollection AddDiscardProtocol(this IServiceCollection services) => services.AddProtocol(Registration);

@@ -20,7 +20,8 @@ internal static class ChatProtocol
         ValidateOptions = static (options, failures) => ChatOptionsValidation.Validate(options.Chat(), failures),
         // The chat greets with its own welcome line, never a Banner (SendsBanner is false: the key is refused); how much
         // it says first is the chat listener's own Greeting key.
-        ListenerKeys = [nameof(ListenerOptions.Greeting)],
+        ListenerOptions = typeof(ChatListenerOptions),
+        ValidateListener = ChatListenerOptions.Validate,
         Handler = static (services, listener) => ActivatorUtilities.CreateInstance<ChatConnectionHandler>(
             services, listener, services.GetRequiredService<EchoHostMetrics>().ForListener(listener.Name, listener.ProtocolName)),
     };

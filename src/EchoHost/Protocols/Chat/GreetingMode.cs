@@ -1,4 +1,4 @@
-namespace EchoHost.Configuration;
+namespace EchoHost.Protocols.Chat;
 
 /// <summary>What a chat listener sends a user who joins, before the user says anything (the listener's <c>Greeting</c>).</summary>
 public enum GreetingMode
