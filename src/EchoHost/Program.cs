@@ -119,7 +119,7 @@ public partial class Program
 
         // Telemetry: the EchoHost meter and the OpenTelemetry SDK (started first) that exports it with Kestrel's and
         // the runtime's meters (Telemetry/). Health: where each listener is bound, and readiness (Health/).
-        builder.Services.AddEchoHostTelemetry();
+        builder.AddEchoHostTelemetry();
         builder.Services.AddEchoHostHealth();
 
         // Protocols: each is a folder of Protocols/ that adds itself to the registry with one line in AddProtocols

@@ -20,18 +20,70 @@ internal static class TelemetrySetup
     /// <summary>Either of these turns on OTLP export as in any OpenTelemetry SDK; <c>EchoHost:Otlp:Endpoint</c>, when set, wins.</summary>
     private static readonly string[] OtlpEndpointVariables = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"];
 
+    /// <summary>OTLP options of <c>EchoHost:Otlp</c>: named, so they never mix with the standard variables' defaults.</summary>
+    private const string EchoHostOtlp = "EchoHost:Otlp";
+
     /// <summary>
     /// The EchoHost meter and the OpenTelemetry SDK that reads it (with Kestrel's and the runtime's) for
-    /// <c>/metrics</c> and optionally OTLP.
+    /// <c>/metrics</c> and optionally OTLP, wired by <c>AddOpenTelemetry()</c>: metrics only, no traces or logs.
     /// </summary>
-    public static void AddEchoHostTelemetry(this IServiceCollection services)
+    public static void AddEchoHostTelemetry(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSingleton<EchoHostMetrics>();
         services.AddSingleton<PrometheusScraper>();
-        // A singleton from a factory: the container disposes it, which stops the meter listener and pushes a last OTLP export.
-        services.AddSingleton(CreateSdk);
+        var version = typeof(TelemetrySetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+
+        // The SDK's MeterProvider is a singleton of the container, which disposes it: that stops the meter listener
+        // and pushes a last OTLP export.
+        services.AddOpenTelemetry()
+            // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read last, win over the defaults, as the specification says.
+            .ConfigureResource(resource => resource
+                .AddService(ServiceName, serviceVersion: version, autoGenerateServiceInstanceId: true)
+                .AddEnvironmentVariableDetector())
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(EchoHostMetrics.MeterName, KestrelMeterName, RuntimeMeterName);
+                // Deferred until the container exists: the view needs this host's IMeterFactory.
+                ((IDeferredMeterProviderBuilder)metrics).Configure((sp, built) => built.AddView(ThisHostOnly(sp.GetRequiredService<IMeterFactory>())));
+                metrics.AddReader(sp => sp.GetRequiredService<PrometheusScraper>().Reader);
+                AddOtlpWhenConfigured(builder.Configuration, metrics);
+            });
+
         // First of all hosted services, so the SDK listens before any listener is bound or anything is measured.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, TelemetryStartup>());
+    }
+
+    /// <summary>
+    /// Meters are matched by name process-wide; keep only this host's (its IMeterFactory's) and the process-wide
+    /// runtime meter, so two hosts in one process (as in tests) never mix their figures. Kestrel's connection duration
+    /// is EchoHost's, tagged per listener: it gets buckets for long sessions.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> ThisHostOnly(IMeterFactory meterFactory) => instrument =>
+        instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop
+        : instrument is { Name: KestrelConnectionDuration, Meter.Name: KestrelMeterName } ? new ExplicitBucketHistogramConfiguration { Boundaries = EchoHostMetrics.ConnectionDurationBuckets }
+        : null;
+
+    /// <summary>
+    /// An OTLP exporter only when an endpoint is configured, never one dialling the default address: decided here,
+    /// as the exporter is added before the container exists; its settings are read when the SDK is built.
+    /// </summary>
+    private static void AddOtlpWhenConfigured(IConfiguration configuration, MeterProviderBuilder metrics)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration[$"{EchoHostOptions.SectionName}:Otlp:{nameof(OtlpOptions.Endpoint)}"]))
+        {
+            metrics.AddOtlpExporter(EchoHostOtlp, configure: null);
+            metrics.ConfigureServices(services =>
+            {
+                services.AddOptions<OtlpExporterOptions>(EchoHostOtlp).Configure<IOptions<EchoHostOptions>>((exporter, echo) => ConfigureOtlp(echo.Value.Otlp, exporter));
+                services.AddOptions<MetricReaderOptions>(EchoHostOtlp).Configure<IOptions<EchoHostOptions>>((reader, echo) => ConfigureOtlp(echo.Value.Otlp, reader));
+            });
+        }
+        else if (OtlpEndpointVariables.Any(v => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(v))))
+        {
+            // The standard variables alone: the exporter reads endpoint, protocol, headers and interval from them.
+            metrics.AddOtlpExporter((_, reader) => reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative);
+        }
     }
 
     /// <summary>
@@ -67,55 +119,25 @@ internal static class TelemetrySetup
         });
     }
 
-    private static OpenTelemetrySdk CreateSdk(IServiceProvider services)
-    {
-        var scraper = services.GetRequiredService<PrometheusScraper>();
-        var meterFactory = services.GetRequiredService<IMeterFactory>();
-        var otlp = services.GetRequiredService<IOptions<EchoHostOptions>>().Value.Otlp;
-        var version = typeof(TelemetrySetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-
-        return OpenTelemetrySdk.Create(otel => otel
-            // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read last, win over the defaults, as the specification says.
-            .ConfigureResource(resource => resource
-                .AddService(ServiceName, serviceVersion: version, autoGenerateServiceInstanceId: true)
-                .AddEnvironmentVariableDetector())
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter(EchoHostMetrics.MeterName, KestrelMeterName, RuntimeMeterName)
-                    // Meters are matched by name process-wide; keep only this host's (its IMeterFactory's) and the
-                    // process-wide runtime meter, so two hosts in one process (as in tests) never mix their figures.
-                    // Kestrel's connection duration is EchoHost's, tagged per listener: it gets buckets for long sessions.
-                    .AddView(instrument => instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop
-                        : instrument is { Name: KestrelConnectionDuration, Meter.Name: KestrelMeterName } ? new ExplicitBucketHistogramConfiguration { Boundaries = EchoHostMetrics.ConnectionDurationBuckets }
-                        : null)
-                    .AddReader(scraper.Reader);
-                if (!string.IsNullOrWhiteSpace(otlp.Endpoint))
-                {
-                    metrics.AddOtlpExporter((exporter, reader) => ConfigureOtlp(otlp, exporter, reader));
-                }
-                else if (OtlpEndpointVariables.Any(v => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(v))))
-                {
-                    // The standard variables alone: the exporter reads endpoint, protocol, headers and interval from them.
-                    metrics.AddOtlpExporter((_, reader) => reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative);
-                }
-            }));
-    }
-
-    private static void ConfigureOtlp(OtlpOptions otlp, OtlpExporterOptions exporter, MetricReaderOptions reader)
+    private static void ConfigureOtlp(OtlpOptions otlp, OtlpExporterOptions exporter)
     {
         var endpoint = new Uri(otlp.Endpoint!);
         exporter.Protocol = otlp.Protocol == OtlpProtocol.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
         // Over HTTP the exporter posts to the URL as given: add the standard path to a bare collector address.
         exporter.Endpoint = otlp.Protocol == OtlpProtocol.HttpProtobuf && endpoint.AbsolutePath == "/" ? new Uri(endpoint, "v1/metrics") : endpoint;
+    }
+
+    private static void ConfigureOtlp(OtlpOptions otlp, MetricReaderOptions reader)
+    {
         reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
         reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)Math.Min(int.MaxValue, otlp.ExportInterval.TotalMilliseconds);
     }
 
     /// <summary>
-    /// The first hosted service: taking the SDK creates it before any listener is bound, and every series declared
+    /// The first hosted service: taking the MeterProvider creates it before any listener is bound, and every series declared
     /// so far (Kestrel's endpoints are configured when the app is built) starts at zero before anything accepts.
     /// </summary>
-    private sealed class TelemetryStartup(OpenTelemetrySdk sdk, EchoHostMetrics metrics) : IHostedService
+    private sealed class TelemetryStartup(MeterProvider sdk, EchoHostMetrics metrics) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
