@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Reflection;
 using EchoHost.Configuration;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
