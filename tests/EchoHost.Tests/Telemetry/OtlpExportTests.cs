@@ -33,6 +33,28 @@ public sealed class OtlpExportTests
     }
 
     [Fact]
+    public async Task Stopping_the_host_pushes_a_last_export()
+    {
+        await using var collector = await FakeCollector.StartAsync();
+        var host = await TestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["EchoHost:Otlp:Endpoint"] = collector.BaseAddress,
+            ["EchoHost:Otlp:Protocol"] = "HttpProtobuf",
+            // Far beyond the test: only the flush on shutdown can deliver the export.
+            ["EchoHost:Otlp:ExportInterval"] = "01:00:00",
+        });
+        using (var socket = await SocketExtensions.ConnectAsync(host.EndPoint()))
+        {
+            await socket.AssertEchoesAsync();
+        }
+
+        await host.DisposeAsync();
+
+        var export = await collector.WaitForAsync(body => body.Contains("echohost.io.received"));
+        Assert.Equal("/v1/metrics", export.Path);
+    }
+
+    [Fact]
     public async Task The_standard_opentelemetry_variables_alone_enable_and_shape_the_export()
     {
         // A process of its own: the variables are process-wide, and other tests' hosts must not see them.
