@@ -153,7 +153,7 @@ internal static class LoggingSetup
 
     /// <summary>
     /// The <c>Serilog</c> section with <c>Using</c> (where sinks are looked for) and one sink, as entry 0; a Console sink
-    /// with neither a theme nor a formatter of its own gets <see cref="BufferedTheme"/>.
+    /// with neither a theme nor a formatter of its own, there or inside it, gets <see cref="BufferedTheme"/>.
     /// </summary>
     private static IConfiguration OnlySink(IConfiguration root, IConfigurationSection entry)
     {
@@ -164,6 +164,13 @@ internal static class LoggingSetup
             && entry["Args:theme"] is null && entry["Args:formatter"] is null)
         {
             sink.Add(KeyValuePair.Create($"{WriteTo}:0:Args:theme", (string?)BufferedTheme));
+        }
+
+        // The same for a Console sink inside a wrapping sink (short-form nested entries have no Args to add to).
+        foreach (var nested in NestedSinks(entry).Where(n => string.Equals(n["Name"], "Console", StringComparison.OrdinalIgnoreCase)
+                     && n["Args:theme"] is null && n["Args:formatter"] is null))
+        {
+            sink.Add(KeyValuePair.Create($"{WriteTo}:0{nested.Path[entry.Path.Length..]}:Args:theme", (string?)BufferedTheme));
         }
 
         return new ConfigurationBuilder()
