@@ -3,8 +3,8 @@ using Serilog;
 using Serilog.Configuration;
 using Serilog.Core;
 using Serilog.Events;
-using Serilog.Extensions.Logging;
 using Serilog.Sinks.SystemConsole.Themes;
+using Serilog.Templates;
 
 namespace EchoHost.Logging;
 
@@ -27,6 +27,13 @@ internal static class LoggingSetup
     private const string DefaultTextTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}]{Connection} {Message:lj}{NewLine}{Exception}";
 
     /// <summary>
+    /// <c>EchoHost:Logging:Format=Json</c>: one JSON object per line, a Serilog.Expressions template. <c>Exception</c>
+    /// only when there is one; <c>Properties</c> holds those of the event and of its scopes. Where it differs from
+    /// Serilog's own JSON is written in docs/operations.md ("Logging") and tested in Logging/JsonLogTests.
+    /// </summary>
+    internal const string JsonTemplate = "{ {Timestamp: @t, Level: @l, MessageTemplate: @mt, Message: @m, Exception: @x, Properties: @p} }\n";
+
+    /// <summary>
     /// Serilog, configured by the <c>Serilog</c> section, behind Microsoft.Extensions.Logging. Serilog's levels decide
     /// what is written, so Microsoft's own filter lets everything through to it. <c>EchoHost:Logging:Format=Json</c>
     /// replaces the section's sinks with one JSON object per line on the console — timestamp, level, message
@@ -42,7 +49,7 @@ internal static class LoggingSetup
             .Filter.With(startupPhase);
         if (json)
         {
-            configuration.WriteTo.Console(new JsonLineFormatter());
+            configuration.WriteTo.Console(new ExpressionTemplate(JsonTemplate));
         }
         else if (!builder.Configuration.GetSection(WriteTo).Exists())
         {
@@ -56,8 +63,11 @@ internal static class LoggingSetup
             AddConfiguredSinks(configuration, builder.Configuration);
         }
 
+        // Serilog.AspNetCore's provider form, not Services.AddSerilog: that replaces the logger factory, and every
+        // other provider (a test's log capture, a customized host's own) would then see only what Serilog's levels let
+        // through, reshaped by Serilog, instead of every entry with its state and scope.
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
-        builder.Logging.AddProvider(new SerilogLoggerProvider(configuration.CreateLogger(), dispose: true));
+        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
     }
 
     /// <summary>The <c>Serilog</c> section without its sinks: levels, overrides and enrichers still apply.</summary>
@@ -69,26 +79,23 @@ internal static class LoggingSetup
     /// <summary>
     /// The section's sinks, one <c>WriteTo</c> entry at a time, each required to yield a sink: Serilog skips a name it
     /// cannot find (a typo such as <c>Consol</c>, a sink whose package is not installed) without a word, and the
-    /// server would go on serving with its log gone. Each entry is read inside <see cref="LoggerSinkConfiguration.Wrap"/>
-    /// next to a placeholder sink: when the placeholder comes back alone, the entry added nothing.
+    /// server would go on serving with its log gone. A sink that wraps others (<c>Logger</c>'s
+    /// <c>configureLogger: { WriteTo: [...] }</c>, an <c>Async</c> sink's <c>configure: [...]</c>) yields a sink even
+    /// when every sink inside it is misspelled, so each nested entry is probed the same way, on a logger of its own
+    /// that is disposed at once.
     /// </summary>
     private static void AddConfiguredSinks(LoggerConfiguration configuration, IConfiguration root)
     {
         var failures = new List<string>();
         foreach (var entry in root.GetSection(WriteTo).GetChildren())
         {
-            var placeholder = new Placeholder();
-            configuration.WriteTo.Sink(LoggerSinkConfiguration.Wrap(
-                sinks =>
-                {
-                    if (ReferenceEquals(sinks, placeholder))
-                    {
-                        failures.Add(UnknownSink(entry));
-                    }
-
-                    return sinks;
-                },
-                capturing => capturing.Sink(placeholder).ReadFrom.Configuration(OnlySink(root, entry))));
+            ReadSink(configuration.WriteTo, root, entry, failures);
+            foreach (var nested in NestedSinks(entry))
+            {
+                var probe = new LoggerConfiguration();
+                ReadSink(probe.WriteTo, root, nested, failures);
+                probe.CreateLogger().Dispose();
+            }
         }
 
         if (failures.Count > 0)
@@ -98,8 +105,55 @@ internal static class LoggingSetup
     }
 
     /// <summary>
+    /// One entry, read inside <see cref="LoggerSinkConfiguration.Wrap"/> next to a placeholder sink: when the
+    /// placeholder comes back alone, the entry added nothing.
+    /// </summary>
+    private static void ReadSink(LoggerSinkConfiguration writeTo, IConfiguration root, IConfigurationSection entry, List<string> failures)
+    {
+        var placeholder = new Placeholder();
+        writeTo.Sink(LoggerSinkConfiguration.Wrap(
+            sinks =>
+            {
+                if (ReferenceEquals(sinks, placeholder))
+                {
+                    failures.Add(UnknownSink(entry));
+                }
+
+                return sinks;
+            },
+            capturing => capturing.Sink(placeholder).ReadFrom.Configuration(OnlySink(root, entry))));
+    }
+
+    /// <summary>
+    /// The sink entries inside an entry's arguments, at any depth: the items of a list argument that name a sink
+    /// (<c>configure: [{ Name: ... }]</c>) and of a <c>WriteTo</c> or <c>AuditTo</c> list in a logger argument, where
+    /// the short form <c>["Console"]</c> counts too. Other lists (enrichers, filters) are no sinks.
+    /// </summary>
+    private static IEnumerable<IConfigurationSection> NestedSinks(IConfigurationSection entry)
+    {
+        foreach (var argument in entry.GetSection("Args").GetChildren())
+        {
+            (IConfigurationSection List, bool ShortForm)[] lists = [(argument, false), (argument.GetSection("WriteTo"), true), (argument.GetSection("AuditTo"), true)];
+            foreach (var (list, shortForm) in lists)
+            {
+                foreach (var item in list.GetChildren().Where(i => int.TryParse(i.Key, out _)))
+                {
+                    if (item["Name"] is not null || (shortForm && item.Value is not null))
+                    {
+                        yield return item;
+                        foreach (var deeper in NestedSinks(item))
+                        {
+                            yield return deeper;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// The <c>Serilog</c> section with <c>Using</c> (where sinks are looked for) and one sink, as entry 0; a Console sink
-    /// with neither a theme nor a formatter of its own gets <see cref="BufferedTheme"/>.
+    /// with neither a theme nor a formatter of its own, there or inside it, gets <see cref="BufferedTheme"/>.
     /// </summary>
     private static IConfiguration OnlySink(IConfiguration root, IConfigurationSection entry)
     {
@@ -110,6 +164,13 @@ internal static class LoggingSetup
             && entry["Args:theme"] is null && entry["Args:formatter"] is null)
         {
             sink.Add(KeyValuePair.Create($"{WriteTo}:0:Args:theme", (string?)BufferedTheme));
+        }
+
+        // The same for a Console sink inside a wrapping sink (short-form nested entries have no Args to add to).
+        foreach (var nested in NestedSinks(entry).Where(n => string.Equals(n["Name"], "Console", StringComparison.OrdinalIgnoreCase)
+                     && n["Args:theme"] is null && n["Args:formatter"] is null))
+        {
+            sink.Add(KeyValuePair.Create($"{WriteTo}:0{nested.Path[entry.Path.Length..]}:Args:theme", (string?)BufferedTheme));
         }
 
         return new ConfigurationBuilder()

@@ -24,6 +24,25 @@ public sealed partial class ConsoleColourTests
         Assert.Matches(ColouredLevel(), started);
     }
 
+    /// <summary>The same for a Console sink inside a wrapping sink (a Logger sub-logger), next to the shipped one.</summary>
+    [ToolFact(ExternalTools.Script)]
+    public async Task In_a_terminal_a_console_inside_a_wrapping_sink_colours_its_lines_too()
+    {
+        string[] nested =
+        [
+            "--Serilog:WriteTo:1:Name=Logger",
+            "--Serilog:WriteTo:1:Args:configureLogger:WriteTo:0:Name=Console",
+            "--Serilog:WriteTo:1:Args:configureLogger:WriteTo:0:Args:outputTemplate=nested {Level:u3} {Message:lj}{NewLine}",
+        ];
+        var command = string.Join(' ', new[] { "dotnet", HostProcess.HostDll }.Concat(HostProcess.LoopbackPortZero).Concat(nested).Select(a => $"'{a}'"));
+        await using var terminal = InteractiveTool.Start("script", "-qfec", command, "/dev/null");
+        static bool NestedStarted(string line) => line.Contains("nested") && line.Contains("EchoHost started");
+        var output = Encoding.UTF8.GetString(await terminal.WaitForOutputAsync(o => Encoding.UTF8.GetString(o).Split('\n').Any(NestedStarted)));
+
+        var started = output.Split('\n').First(NestedStarted);
+        Assert.Matches(ColouredLevel(), started);
+    }
+
     /// <summary>The level, in a colour of its own: an escape sequence right before INF.</summary>
     [GeneratedRegex(@"\u001b\[[0-9;]*mINF")]
     private static partial Regex ColouredLevel();
