@@ -3,6 +3,7 @@ using Serilog;
 using Serilog.Configuration;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Extensions.Logging;
 using Serilog.Sinks.SystemConsole.Themes;
 using Serilog.Templates;
 
@@ -63,11 +64,13 @@ internal static class LoggingSetup
             AddConfiguredSinks(configuration, builder.Configuration);
         }
 
-        // Serilog.AspNetCore's provider form, not Services.AddSerilog: that replaces the logger factory, and every
+        // Serilog's provider beside the others, not Services.AddSerilog: that replaces the logger factory, and every
         // other provider (a test's log capture, a customized host's own) would then see only what Serilog's levels let
-        // through, reshaped by Serilog, instead of every entry with its state and scope.
+        // through, reshaped by Serilog, instead of every entry with its state and scope. Nor Logging.AddSerilog: it
+        // adds a Trace rule for Serilog's provider that outranks every category rule, such as the health checks'
+        // silenced error per unhealthy probe (Health/HealthSetup), which then reached the log during a shutdown drain.
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
-        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
+        builder.Logging.AddProvider(new SerilogLoggerProvider(configuration.CreateLogger(), dispose: true));
     }
 
     /// <summary>The <c>Serilog</c> section without its sinks: levels, overrides and enrichers still apply.</summary>
