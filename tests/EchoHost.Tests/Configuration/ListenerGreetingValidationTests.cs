@@ -10,16 +10,7 @@ namespace EchoHost.Tests.Configuration;
 /// </summary>
 public sealed class ListenerGreetingValidationTests
 {
-    private static Dictionary<string, string?> Valid() => new()
-    {
-        ["EchoHost:Address"] = "127.0.0.1",
-        ["EchoHost:Listeners:Echo:Protocol"] = "Echo",
-        ["EchoHost:Listeners:Echo:Port"] = "65432",
-        ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
-        ["EchoHost:Listeners:Chat:Port"] = "65433",
-        ["EchoHost:Listeners:Udp:Protocol"] = "UdpEcho",
-        ["EchoHost:Listeners:Udp:Port"] = "65400",
-    };
+    private static Dictionary<string, string?> Valid() => ConfigurationFailures.OneListenerEach();
 
     private static IReadOnlyList<string> Failures(string key, string value)
     {
@@ -28,12 +19,8 @@ public sealed class ListenerGreetingValidationTests
         return ConfigurationFailures.Of(values);
     }
 
-    private static ListenerDefinition Chat(Dictionary<string, string?> values)
-    {
-        var options = new EchoHostOptions();
-        ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options, null, TestProtocols.Registry);
-        return Assert.Single(ListenerSet.Of(options, TestProtocols.Registry).All, l => l.Name == "Chat");
-    }
+    private static ListenerDefinition Chat(Dictionary<string, string?> values) =>
+        Assert.Single(ConfigurationFailures.Listeners(values).All, l => l.Name == "Chat");
 
     [Fact]
     public void A_chat_listener_greets_in_full_unless_it_says_minimal()

@@ -14,15 +14,8 @@ public sealed class ProtocolListenerKeysTests
 {
     private static readonly ProtocolRegistry Protocols = new([.. TestProtocols.Registry.All, DiscardProtocol.Registration]);
 
-    private static Dictionary<string, string?> Valid() => new()
+    private static Dictionary<string, string?> Valid() => new(ConfigurationFailures.OneListenerEach())
     {
-        ["EchoHost:Address"] = "127.0.0.1",
-        ["EchoHost:Listeners:Echo:Protocol"] = "Echo",
-        ["EchoHost:Listeners:Echo:Port"] = "65432",
-        ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
-        ["EchoHost:Listeners:Chat:Port"] = "65433",
-        ["EchoHost:Listeners:Udp:Protocol"] = "UdpEcho",
-        ["EchoHost:Listeners:Udp:Port"] = "65400",
         ["EchoHost:Listeners:Sink:Protocol"] = "Discard",
         ["EchoHost:Listeners:Sink:Port"] = "65409",
     };
@@ -34,12 +27,7 @@ public sealed class ProtocolListenerKeysTests
         return ConfigurationFailures.Of(values, Protocols);
     }
 
-    private static ListenerSet Listeners(Dictionary<string, string?> values)
-    {
-        var options = new EchoHostOptions();
-        ConfigurationShape.Bind(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("EchoHost"), options, null, Protocols);
-        return ListenerSet.Of(options, Protocols);
-    }
+    private static ListenerSet Listeners(Dictionary<string, string?> values) => ConfigurationFailures.Listeners(values, Protocols);
 
     [Fact]
     public void A_listener_gets_its_own_keys_bound_and_the_defaults_when_unset()
