@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.IO.Compression;
 using System.Reflection;
 using EchoHost.Configuration;
 using Microsoft.Extensions.Options;
@@ -30,7 +29,6 @@ internal static class TelemetrySetup
     {
         var services = builder.Services;
         services.AddSingleton<EchoHostMetrics>();
-        services.AddSingleton<PrometheusScraper>();
         var version = typeof(TelemetrySetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
 
         // The SDK's MeterProvider is a singleton of the container, which disposes it: that stops the meter listener
@@ -45,7 +43,10 @@ internal static class TelemetrySetup
                 metrics.AddMeter(EchoHostMetrics.MeterName, KestrelMeterName, RuntimeMeterName);
                 // Deferred until the container exists: the view needs this host's IMeterFactory.
                 ((IDeferredMeterProviderBuilder)metrics).Configure((sp, built) => built.AddView(ThisHostOnly(sp.GetRequiredService<IMeterFactory>())));
-                metrics.AddReader(sp => sp.GetRequiredService<PrometheusScraper>().Reader);
+                // The OpenTelemetry project's own exporter (a beta, pinned: docs/observability.md says why). A scrape
+                // always collects afresh: its default 300 ms response cache would hand a scraper that asks right after
+                // traffic the figures from before it.
+                metrics.AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
                 AddOtlpWhenConfigured(builder.Configuration, metrics);
             });
 
@@ -56,12 +57,25 @@ internal static class TelemetrySetup
     /// <summary>
     /// Meters are matched by name process-wide; keep only this host's (its IMeterFactory's) and the process-wide
     /// runtime meter, so two hosts in one process (as in tests) never mix their figures. Kestrel's connection duration
-    /// is EchoHost's, tagged per listener: it gets buckets for long sessions.
+    /// is EchoHost's, tagged per listener: it gets buckets for long sessions. A gauge whose Prometheus name would end in
+    /// <c>_count</c>, <c>_sum</c> or <c>_bucket</c> (suffixes Prometheus reserves for histograms, which promtool
+    /// rejects on a gauge: the runtime's <c>dotnet.assembly.count</c>) is renamed with <c>.current</c>.
+    /// One function, as every view that matches an instrument adds a stream of its own.
     /// </summary>
     private static Func<Instrument, MetricStreamConfiguration?> ThisHostOnly(IMeterFactory meterFactory) => instrument =>
         instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, meterFactory) ? MetricStreamConfiguration.Drop
         : instrument is { Name: KestrelConnectionDuration, Meter.Name: KestrelMeterName } ? new ExplicitBucketHistogramConfiguration { Boundaries = EchoHostMetrics.ConnectionDurationBuckets }
+        : IsGauge(instrument) && HistogramSuffixes.Any(instrument.Name.EndsWith) ? new MetricStreamConfiguration { Name = instrument.Name + ".current" }
         : null;
+
+    private static readonly string[] HistogramSuffixes = [".count", "_count", ".sum", "_sum", ".bucket", "_bucket"];
+
+    /// <summary>What Prometheus shows as a gauge: gauges and up-down counters (non-monotonic sums).</summary>
+    private static bool IsGauge(Instrument instrument) =>
+        instrument.GetType() is { IsGenericType: true } type
+        && type.GetGenericTypeDefinition() is var definition
+        && (definition == typeof(Gauge<>) || definition == typeof(ObservableGauge<>)
+            || definition == typeof(UpDownCounter<>) || definition == typeof(ObservableUpDownCounter<>));
 
     /// <summary>
     /// An OTLP exporter only when an endpoint is configured, never one dialling the default address: decided here,
@@ -86,37 +100,18 @@ internal static class TelemetrySetup
     }
 
     /// <summary>
-    /// <c>GET /metrics</c>: OpenMetrics 1.0 or Prometheus text 0.0.4 as the scraper's <c>Accept</c> prefers
-    /// (<see cref="MetricsNegotiation"/>), gzip-compressed when its <c>Accept-Encoding</c> allows.
+    /// <c>GET /metrics</c>, served by the official exporter: OpenMetrics 1.0 when the scraper's <c>Accept</c> prefers
+    /// it (Prometheus asks for it first), the Prometheus text format 0.0.4 otherwise, gzip when its
+    /// <c>Accept-Encoding</c> names gzip. Every answer is fresh, so no cache on the way may keep one.
     /// </summary>
-    public static void MapMetrics(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapGet("/metrics", async (HttpContext context, PrometheusScraper scraper) =>
+    public static void MapMetrics(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: metrics => metrics.Use((context, next) =>
         {
-            var request = context.Request.GetTypedHeaders();
-            var openMetrics = MetricsNegotiation.PrefersOpenMetrics(request.Accept);
-            var text = await scraper.ScrapeAsync(context.RequestAborted, openMetrics);
-            if (text is null)
-            {
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                return;
-            }
-
-            var response = context.Response;
-            response.ContentType = openMetrics ? PrometheusTextWriter.OpenMetricsContentType : PrometheusTextWriter.ContentType;
-            response.Headers.CacheControl = "no-store";
-            response.Headers.Vary = "Accept, Accept-Encoding";
-            if (!MetricsNegotiation.AcceptsGzip(request.AcceptEncoding))
-            {
-                await response.Body.WriteAsync(text, context.RequestAborted);
-                return;
-            }
-
-            response.Headers.ContentEncoding = "gzip";
-            await using var gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
-            await gzip.WriteAsync(text, context.RequestAborted);
-        });
-    }
+            context.Response.Headers.CacheControl = "no-store";
+            // The exporter adds Accept-Encoding itself.
+            context.Response.Headers.Vary = "Accept";
+            return next(context);
+        }), optionsName: null);
 
     private static void ConfigureOtlp(OtlpOptions otlp, OtlpExporterOptions exporter)
     {
