@@ -60,6 +60,8 @@ public sealed class MetricsNegotiationTests
     [Theory]
     [InlineData("gzip", true)]
     [InlineData("gzip, deflate, br", true)]
+    // A bare wildcard is not taken as gzip (the exporter compresses only when gzip is named).
+    [InlineData("*", false)]
     [InlineData("identity", false)]
     [InlineData("gzip;q=0", false)]
     [InlineData("", false)]
