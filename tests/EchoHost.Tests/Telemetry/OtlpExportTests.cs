@@ -54,6 +54,37 @@ public sealed class OtlpExportTests
         Assert.Equal("/v1/metrics", export.Path);
     }
 
+    /// <summary>
+    /// With no endpoint configured there is no OTLP exporter at all: nothing dials the SDK's default collector
+    /// addresses (gRPC 4317, HTTP 4318), not even the last export when the host stops, and no log is exported.
+    /// </summary>
+    [Fact]
+    public async Task Without_an_endpoint_nothing_dials_the_default_collector_addresses_and_no_log_is_exported()
+    {
+        Assert.All(new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" }, v => Assert.Null(Environment.GetEnvironmentVariable(v)));
+        using var grpc = ListenOnDefault(4317);
+        using var http = ListenOnDefault(4318);
+        var host = await TestHost.StartAsync();
+        Assert.DoesNotContain(host.Services.GetServices<ILoggerProvider>(), p => p.GetType().FullName!.StartsWith("OpenTelemetry", StringComparison.Ordinal));
+        using (var socket = await SocketExtensions.ConnectAsync(host.EndPoint()))
+        {
+            await socket.AssertEchoesAsync();
+        }
+
+        // Stopping flushes every exporter there is, synchronously: a connection attempt would be queued by now.
+        await host.DisposeAsync();
+
+        Assert.False(grpc.Pending(), "something dialled 127.0.0.1:4317");
+        Assert.False(http.Pending(), "something dialled 127.0.0.1:4318");
+    }
+
+    private static System.Net.Sockets.TcpListener ListenOnDefault(int port)
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        return listener;
+    }
+
     [Fact]
     public async Task The_standard_opentelemetry_variables_alone_enable_and_shape_the_export()
     {
