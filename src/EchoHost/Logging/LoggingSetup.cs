@@ -156,7 +156,8 @@ internal static class LoggingSetup
 
     /// <summary>
     /// The <c>Serilog</c> section with <c>Using</c> (where sinks are looked for) and one sink, as entry 0; a Console sink
-    /// with neither a theme nor a formatter of its own, there or inside it, gets <see cref="BufferedTheme"/>.
+    /// with neither a theme nor a formatter of its own (a value, or an object such as <c>{ type, template }</c>), there or
+    /// inside it, gets <see cref="BufferedTheme"/>: with both, Serilog would take the theme's overload and drop the formatter.
     /// </summary>
     private static IConfiguration OnlySink(IConfiguration root, IConfigurationSection entry)
     {
@@ -164,14 +165,14 @@ internal static class LoggingSetup
             ? [KeyValuePair.Create($"{WriteTo}:0:Name", (string?)shortForm)]
             : entry.AsEnumerable().Select(e => KeyValuePair.Create($"{WriteTo}:0{e.Key[entry.Path.Length..]}", e.Value)).ToList();
         if (string.Equals(entry.Value ?? entry["Name"], "Console", StringComparison.OrdinalIgnoreCase)
-            && entry["Args:theme"] is null && entry["Args:formatter"] is null)
+            && !entry.GetSection("Args:theme").Exists() && !entry.GetSection("Args:formatter").Exists())
         {
             sink.Add(KeyValuePair.Create($"{WriteTo}:0:Args:theme", (string?)BufferedTheme));
         }
 
         // The same for a Console sink inside a wrapping sink (short-form nested entries have no Args to add to).
         foreach (var nested in NestedSinks(entry).Where(n => string.Equals(n["Name"], "Console", StringComparison.OrdinalIgnoreCase)
-                     && n["Args:theme"] is null && n["Args:formatter"] is null))
+                     && !n.GetSection("Args:theme").Exists() && !n.GetSection("Args:formatter").Exists()))
         {
             sink.Add(KeyValuePair.Create($"{WriteTo}:0{nested.Path[entry.Path.Length..]}:Args:theme", (string?)BufferedTheme));
         }

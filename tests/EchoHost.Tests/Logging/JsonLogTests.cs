@@ -7,6 +7,40 @@ namespace EchoHost.Tests.Logging;
 /// <summary>Structured logs by one environment variable, as a container would set it; every line parses.</summary>
 public sealed class JsonLogTests
 {
+    /// <summary>
+    /// A JSON shape of one's own is configuration too, no code: a Console sink whose formatter is a Serilog.Expressions
+    /// template (docs/operations.md shows it), here a second console beside the text one.
+    /// </summary>
+    [Fact]
+    public async Task A_serilog_expressions_template_in_the_serilog_section_shapes_the_lines()
+    {
+        await using var process = HostProcess.Start([], new Dictionary<string, string>
+        {
+            ["EchoHost__Address"] = "127.0.0.1",
+            ["EchoHost__Listeners__Echo__Port"] = "0",
+            ["EchoHost__Listeners__Chat__Port"] = "0",
+            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
+            ["EchoHost__Http__Port"] = "0",
+            ["Serilog__WriteTo__1__Name"] = "Console",
+            ["Serilog__WriteTo__1__Args__formatter__type"] = "Serilog.Templates.ExpressionTemplate, Serilog.Expressions",
+            ["Serilog__WriteTo__1__Args__formatter__template"] = "{ {time: @t, level: @l, text: @m, listener: Listener, connection: ConnectionId} }\n",
+        });
+        var port = int.Parse((await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"""text"":""Listener Echo \(echo\) listening on 127\.0\.0\.1:(?<port>\d+)/tcp"",""listener"":""Echo"""))).Groups["port"].Value);
+        using (var client = await SocketExtensions.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            await client.AssertEchoesAsync();
+        }
+
+        var closed = await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"^\{""time"".*closed \(closed by client\).*$", System.Text.RegularExpressions.RegexOptions.Multiline));
+        var line = JsonDocument.Parse(closed.Value).RootElement;
+        Assert.Equal(["time", "level", "text", "listener", "connection"], line.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Information", line.GetProperty("level").GetString());
+        Assert.Equal("Echo", line.GetProperty("listener").GetString());
+        Assert.StartsWith($"Echo connection {line.GetProperty("connection").GetString()} from 127.0.0.1:", line.GetProperty("text").GetString());
+        // The text console beside it still writes its own lines.
+        Assert.Matches(@"(?m)^\[\d{4}-\d\d-\d\d [\d:.]+ INF\]\S* Echo connection \S+ from 127\.0\.0\.1:\d+ closed \(closed by client\)", process.StandardOutput);
+    }
+
     [Fact]
     public async Task One_variable_makes_every_line_a_json_object_with_the_message_its_template_and_every_property()
     {
