@@ -14,22 +14,13 @@ public sealed class JsonLogTests
     [Fact]
     public async Task A_serilog_expressions_template_in_the_serilog_section_shapes_the_lines()
     {
-        await using var process = HostProcess.Start([], new Dictionary<string, string>
+        await using var process = HostProcess.Start(HostProcess.LoopbackPortZero, new Dictionary<string, string>
         {
-            ["EchoHost__Address"] = "127.0.0.1",
-            ["EchoHost__Listeners__Echo__Port"] = "0",
-            ["EchoHost__Listeners__Chat__Port"] = "0",
-            ["EchoHost__Listeners__UdpEcho__Port"] = "0",
-            ["EchoHost__Http__Port"] = "0",
             ["Serilog__WriteTo__1__Name"] = "Console",
             ["Serilog__WriteTo__1__Args__formatter__type"] = "Serilog.Templates.ExpressionTemplate, Serilog.Expressions",
             ["Serilog__WriteTo__1__Args__formatter__template"] = "{ {time: @t, level: @l, text: @m, listener: Listener, connection: ConnectionId} }\n",
         });
-        var port = int.Parse((await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"""text"":""Listener Echo \(echo\) listening on 127\.0\.0\.1:(?<port>\d+)/tcp"",""listener"":""Echo"""))).Groups["port"].Value);
-        using (var client = await SocketExtensions.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)))
-        {
-            await client.AssertEchoesAsync();
-        }
+        await EchoOnceAsync(process, @"""text"":""Listener Echo \(echo\) listening on 127\.0\.0\.1:(?<port>\d+)/tcp"",""listener"":""Echo""");
 
         var closed = await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"^\{""time"".*closed \(closed by client\).*$", System.Text.RegularExpressions.RegexOptions.Multiline));
         var line = JsonDocument.Parse(closed.Value).RootElement;
@@ -55,11 +46,7 @@ public sealed class JsonLogTests
             // Payload lines for the echo listener only: their template names none of the connection's properties.
             ["Serilog__MinimumLevel__Override__EchoHost.Echo"] = "Verbose",
         });
-        var port = int.Parse((await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"""Listener"":""Echo"",.*""EndPoint"":""127\.0\.0\.1:(?<port>\d+)"""))).Groups["port"].Value);
-        using (var client = await SocketExtensions.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port)))
-        {
-            await client.AssertEchoesAsync();
-        }
+        await EchoOnceAsync(process, @"""Listener"":""Echo"",.*""EndPoint"":""127\.0\.0\.1:(?<port>\d+)""");
 
         await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(@"closed \(closed by client\)"));
         process.Signal(HostProcess.SIGTERM);
@@ -96,5 +83,13 @@ public sealed class JsonLogTests
         Assert.Equal("Echo", Scoped("Listener"));
         Assert.Equal(id, Scoped("ConnectionId"));
         Assert.Equal(properties.GetProperty("RemoteEndPoint").GetString(), Scoped("RemoteEndPoint"));
+    }
+
+    /// <summary>One echo on the listener whose port the line matching <paramref name="portLine"/> (group <c>port</c>) names.</summary>
+    private static async Task EchoOnceAsync(HostProcess process, string portLine)
+    {
+        var port = int.Parse((await process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex(portLine))).Groups["port"].Value);
+        using var client = await SocketExtensions.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        await client.AssertEchoesAsync();
     }
 }
