@@ -93,6 +93,7 @@ public sealed class HostProcessTests
             ["EchoHost__Address"] = "127.0.0.1",
             ["EchoHost__Listeners__Echo__Port"] = "0",
             ["EchoHost__Listeners__Chat__Port"] = "0",
+            ["EchoHost__Listeners__Irc__Port"] = "0",
             ["EchoHost__Listeners__UdpEcho__Port"] = "0",
             ["EchoHost__Http__Port"] = "0",
             // Far above what a prompt shutdown needs: hitting it would abort connections and log a warning.
