@@ -28,11 +28,9 @@ internal sealed partial class IrcConnectionHandler(
     private readonly ChatMetrics _observer = new(metrics);
     private readonly ChatActivityLog _activity = new(listener.Name, loggers.CreateLogger(ChatActivityLog.Category));
     private readonly IrcListenerOptions _own = listener.Own<IrcListenerOptions>();
-    private readonly IrcCommands _commands = new(server);
     private readonly ILogger _logger = loggers.CreateLogger<IrcConnectionHandler>();
-    private IrcRenderers? _renderers;
-
-    private IrcRenderers Renderers => _renderers ??= NewRenderers();
+    private readonly IrcRenderers _renderers = NewRenderers(listener.Own<IrcListenerOptions>().ServerName);
+    private IrcCommands Commands => field ??= new IrcCommands(server, _renderers.Welcome);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -45,7 +43,7 @@ internal sealed partial class IrcConnectionHandler(
         outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
         var writer = outbox.RunWriterAsync(connection.Transport.Output);
         var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
-        var client = new IrcClient(outbox, Renderers.Lines, remote, time.GetTimestamp());
+        var client = new IrcClient(outbox, _renderers.Lines, remote, time.GetTimestamp());
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing);
         var keepAlive = KeepAliveAsync(client, close, stop.Token);
@@ -179,7 +177,7 @@ internal sealed partial class IrcConnectionHandler(
 
         if (client.User is not null)
         {
-            return await _commands.RunAsync(client, message);
+            return await Commands.RunAsync(client, message);
         }
 
         var step = IrcRegistration.Handle(server, client, message);
@@ -202,7 +200,7 @@ internal sealed partial class IrcConnectionHandler(
             return;
         }
 
-        client.Renderer = Renderers.For(client);
+        client.Renderer = _renderers.For(client);
         var user = await server.ConnectAsync(new ChatSession(client.Outbox, client.Renderer, _observer, _activity), client.RemoteEndPoint, nick: requested);
         if (user is null)
         {
@@ -296,9 +294,9 @@ internal sealed partial class IrcConnectionHandler(
         }
     }
 
-    private IrcRenderers NewRenderers()
+    private static IrcRenderers NewRenderers(string serverName)
     {
-        var lines = new IrcLines(_own.ServerName);
+        var lines = new IrcLines(serverName);
         var version = typeof(IrcConnectionHandler).Assembly.GetName().Version?.ToString(3) ?? "0";
         return new IrcRenderers(lines, new IrcWelcome(lines, $"EchoHost-{version}"));
     }
