@@ -22,7 +22,7 @@ internal sealed partial class IrcConnectionHandler(
     TimeProvider time,
     ILoggerFactory loggers) : ConnectionHandler
 {
-    /// <summary>How long a client may take to register.</summary>
+    /// <summary>How long a client may take to register, at most (a shorter idle timeout is shorter still).</summary>
     public static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ChatMetrics _observer = new(metrics);
@@ -225,13 +225,14 @@ internal sealed partial class IrcConnectionHandler(
         var idle = listener.IdleTimeout;
         // Checked four times per timeout: the PING goes out well before the pipeline's own idle close (no byte either
         // way for the timeout), and the drop comes at most a quarter late.
+        var registration = idle > TimeSpan.Zero ? Min(idle, RegistrationTimeout) : RegistrationTimeout;
         var tick = idle > TimeSpan.Zero ? Min(idle / 4, RegistrationTimeout) : RegistrationTimeout;
         try
         {
             while (true)
             {
                 await Task.Delay(tick, time, cancellationToken);
-                if (client.User is null && client.Refused is false && time.GetElapsedTime(client.ConnectedAt) >= RegistrationTimeout)
+                if (client.User is null && client.Refused is false && time.GetElapsedTime(client.ConnectedAt) >= registration)
                 {
                     client.Timeout = "registration timeout";
                     close?.RequestClose(CloseReason.IdleTimeout);

@@ -150,6 +150,30 @@ public sealed class IrcLimitsTests
     }
 
     [Fact]
+    public async Task A_client_that_never_registers_is_dropped_even_if_it_keeps_talking()
+    {
+        await using var host = await IrcHost.StartAsync(new() { ["EchoHost:Listeners:Irc:IdleTimeout"] = "00:00:02" });
+        using var client = await IrcHost.OpenAsync(host);
+
+        await client.SendAsync("NICK ana");
+        // Answering every PING keeps an idle client, but not one that never finishes registering.
+        while (true)
+        {
+            var line = await client.ReadLineAsync();
+            if (line.StartsWith("ERROR ", StringComparison.Ordinal))
+            {
+                Assert.Equal("ERROR :Closing link: ana (registration timeout)", line);
+                break;
+            }
+
+            await client.SendAsync("PONG :echohost");
+        }
+
+        Assert.Empty(await client.ReadToEndAsync());
+        AssertNoErrorsLogged(host);
+    }
+
+    [Fact]
     public async Task A_full_chat_refuses_an_irc_client_with_error()
     {
         await using var host = await IrcHost.StartAsync(new() { ["EchoHost:Chat:MaxUsers"] = "1" });
