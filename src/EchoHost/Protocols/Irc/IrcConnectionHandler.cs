@@ -43,7 +43,7 @@ internal sealed partial class IrcConnectionHandler(
         outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
         var writer = outbox.RunWriterAsync(connection.Transport.Output);
         var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
-        var client = new IrcClient(outbox, _renderers.Lines, remote, time.GetTimestamp());
+        var client = new IrcClient(connection.ConnectionId, outbox, _renderers.Lines, remote, time.GetTimestamp());
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing);
         var keepAlive = KeepAliveAsync(client, close, stop.Token);
@@ -163,10 +163,12 @@ internal sealed partial class IrcConnectionHandler(
             case ChatInputKind.TooLong:
                 client.Numeric("417", "Input line was too long");
                 _observer.LineDropped(ChatLineDropReason.TooLong);
+                LogTooLong(listener.Name, client.Me, _own.MaxLineBytes);
                 return IrcStep.Continue;
             case ChatInputKind.InvalidUtf8:
                 client.Notice("Line is not valid UTF-8; discarded.");
                 _observer.LineDropped(ChatLineDropReason.InvalidUtf8);
+                LogInvalidUtf8(listener.Name, client.Me);
                 return IrcStep.Continue;
         }
 
@@ -204,7 +206,7 @@ internal sealed partial class IrcConnectionHandler(
         var user = await server.ConnectAsync(new ChatSession(client.Outbox, client.Renderer, _observer, _activity), client.RemoteEndPoint, nick: requested);
         if (user is null)
         {
-            _activity.ServerFull(client.RemoteEndPoint ?? "-", server.Options.MaxUsers);
+            _activity.ServerFull(client.ConnectionId, server.Options.MaxUsers);
             client.Refused = true;
             return;
         }
@@ -322,4 +324,10 @@ internal sealed partial class IrcConnectionHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: flood control dropping lines from {Nick} (FloodBurst = {Burst}, FloodLinesPerSecond = {PerSecond})")]
     private partial void LogFlood(string listener, string nick, int burst, double perSecond);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: discarded a line from {Nick} longer than MaxLineBytes = {MaxLineBytes}")]
+    private partial void LogTooLong(string listener, string nick, int maxLineBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: discarded a line from {Nick} that is not valid UTF-8")]
+    private partial void LogInvalidUtf8(string listener, string nick);
 }
