@@ -64,6 +64,8 @@ internal sealed partial class IrcConnectionHandler(
             {
                 if (outbox.HasOverflowed)
                 {
+                    var (queued, refused) = outbox.AtOverflow;
+                    LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                     _observer.SlowReaderDisconnected();
                     Left(user, server.Disconnect(user, why, holdNick: true), why);
                 }
@@ -330,4 +332,7 @@ internal sealed partial class IrcConnectionHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: discarded a line from {Nick} that is not valid UTF-8")]
     private partial void LogInvalidUtf8(string listener, string nick);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued and a {LineBytes}-byte line that did not fit, MaxQueuedBytes = {MaxQueuedBytes})")]
+    private partial void LogSlowReader(string listener, string nick, long queuedBytes, int lineBytes, int maxQueuedBytes);
 }
