@@ -70,6 +70,9 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
                 break;
             case "PONG":
                 break;
+            // Client-only tags (typing notifications) have nowhere to go: line users could not show them.
+            case "TAGMSG":
+                break;
             case "CAP":
                 IrcRegistration.Cap(client, message);
                 break;
