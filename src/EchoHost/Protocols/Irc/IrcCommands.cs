@@ -194,7 +194,7 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
         }
 
         // A private /me reads the same to both kinds: "* nick does".
-        await server.PrivateMessageAsync(user, target, ctcp is not null ? $"* {user.Nick} {text}" : text);
+        await server.PrivateMessageAsync(user, target, ctcp is not null ? $"* {user.Nick} {text}" : text, quietly: notice);
     }
 
     /// <summary>CTCP other than ACTION: VERSION and PING to a user are answered here, for it; the rest is ignored.</summary>
