@@ -167,9 +167,9 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
             return;
         }
 
-        if (IrcText.Room(target) is not null)
+        if (IrcText.Room(target) is { } room)
         {
-            if (!InRoom(client, user, target))
+            if (notice ? !IrcText.Same(room, user.Room!.Name) : !InRoom(client, user, target))
             {
                 return;
             }
