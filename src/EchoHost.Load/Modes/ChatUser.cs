@@ -263,6 +263,8 @@ internal sealed class ChatUser
                 case 366:
                     _joined.TrySetResult();
                     break;
+                case 422:
+                    break; // ERR_NOMOTD: a server without a message of the day says so, and clients go on
                 case >= 400 and < 600:
                     Fail($"{Who}: the server said: {Encoding.UTF8.GetString(line)}");
                     break;
