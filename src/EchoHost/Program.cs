@@ -5,6 +5,7 @@ using EchoHost.Logging;
 using EchoHost.Pipeline;
 using EchoHost.Protocols.Chat.Registration;
 using EchoHost.Protocols.Echo;
+using EchoHost.Protocols.Irc;
 using EchoHost.Protocols.UdpEcho;
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -157,6 +158,7 @@ public partial class Program
     internal static IServiceCollection AddProtocols(IServiceCollection services) => services
         .AddEchoProtocol()          // RFC 862 over TCP (Protocols/Echo)
         .AddChatProtocol()          // rooms every chat listener shares, across instances with EchoHost:Chat:Postgres (Protocols/Chat)
+        .AddIrcProtocol()           // IRC clients in the same chat rooms as line users (Protocols/Irc)
         .AddUdpEchoProtocol();      // RFC 862 over UDP on sockets of its own, every datagram checked first (Protocols/UdpEcho)
 
     /// <summary>The registry of <see cref="AddProtocols"/>, for what reads the configuration without a host (the health probe).</summary>

@@ -37,6 +37,9 @@ public sealed class DependencyDirectionTests
         ["Protocols.Chat.Backplane"] = ["Configuration", "Logging", "Telemetry", "Protocols.Chat", "Protocols.Chat.Core"],
         // The chat's registration wires the core, the line protocol and the backplane: the one place that sees them all.
         ["Protocols.Chat.Registration"] = ["Configuration", "Telemetry", "Protocols.Chat", "Protocols.Chat.Backplane", "Protocols.Chat.Core"],
+        // IRC is a second chat client kind: it joins the chat core and shares the line chat's outbox, flood control,
+        // decoder rules and chat metrics, so its users have the same limits and counts as line users.
+        ["Protocols.Irc"] = ["Configuration", "Logging", "Telemetry", "Pipeline", "Protocols.Chat", "Protocols.Chat.Core"],
         ["Protocols.UdpEcho"] = ["Configuration", "Logging", "Telemetry", "Health"],
         ["Hosting"] = [Any],
         [Root] = [Any],

@@ -175,7 +175,7 @@ internal sealed class ChatLineDecoder(int maxLineBytes)
     /// invisible tags — which reorder a terminal line or make one name look like another, and the line and paragraph
     /// separators U+2028 and U+2029, which break a line in some terminals and web views as a newline would.
     /// </summary>
-    private static string Sanitize(string text)
+    internal static string Sanitize(string text)
     {
         if (!text.EnumerateRunes().Any(IsUnsafe))
         {

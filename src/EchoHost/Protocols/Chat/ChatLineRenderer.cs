@@ -16,7 +16,8 @@ internal sealed class ChatLineRenderer(int answerLineBytes) : IChatRenderer
     {
     }
 
-    public byte[] Render(ChatEvent chatEvent) => ChatMessages.Encode(Text(chatEvent));
+    // Entering a room says nothing on this kind: "You are now in" comes after the history (YouJoined).
+    public byte[] Render(ChatEvent chatEvent) => chatEvent.Kind == ChatEventKind.Entering ? [] : ChatMessages.Encode(Text(chatEvent));
 
     /// <summary>The event's line, without its line ending.</summary>
     public string Text(ChatEvent e) => e.Kind switch
@@ -28,6 +29,8 @@ internal sealed class ChatLineRenderer(int answerLineBytes) : IChatRenderer
         ChatEventKind.Left => ChatMessages.Left(e.Nick, e.Room, e.Text),
         ChatEventKind.NickChanged => ChatMessages.NickChanged(e.Nick, e.Other),
         ChatEventKind.PrivateFrom => ChatMessages.PrivateFrom(e.Nick, e.Text),
+        ChatEventKind.TopicChanged => ChatMessages.TopicChanged(e.Nick, e.Room, e.Text),
+        ChatEventKind.Topic => ChatMessages.Topic(e.Room, e.RoomTopic?.Text, e.RoomTopic?.By),
         ChatEventKind.Welcome => ChatMessages.Welcome(e.Nick),
         ChatEventKind.YouJoined => ChatMessages.YouJoined(e.Room, e.Number),
         ChatEventKind.YouAreNow => ChatMessages.YouAreNow(e.Nick),

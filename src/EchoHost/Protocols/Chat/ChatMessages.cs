@@ -37,6 +37,12 @@ internal static class ChatMessages
 
     public static string PrivateFrom(string nick, string text) => $"[msg from {nick}] {text}";
 
+    public static string TopicChanged(string nick, string room, string topic) =>
+        topic.Length == 0 ? $"*** {nick} cleared the topic of {room}" : $"*** {nick} set the topic of {room}: {topic}";
+
+    public static string Topic(string room, string? topic, string? by) =>
+        topic is null ? $"*** {room} has no topic; /topic TEXT sets one." : $"*** Topic of {room}: {topic} (set by {by})";
+
     public static string PrivateTo(string nick, string text) => $"[msg to {nick}] {text}";
 
     /// <summary>

@@ -32,6 +32,18 @@ internal static class ChatCommands
             (server, user, args) => Page(user, args, "/who [PAGE]", page => server.WhoAsync(user, page))),
         new("rooms", "/rooms [PAGE]", "list rooms",
             (server, user, args) => Page(user, args, "/rooms [PAGE]", page => server.ListRoomsAsync(user, page))),
+        new("topic", "/topic [TEXT]", "show or set this room's topic",
+            (server, user, args) => Done(() =>
+            {
+                if (args.Length == 0)
+                {
+                    server.ShowTopic(user);
+                }
+                else
+                {
+                    server.SetTopic(user, args);
+                }
+            })),
         new("msg", "/msg NICK TEXT", "private message", (server, user, args) => PrivateMessage(server, user, args)),
         new("me", "/me ACTION", "* nick does ACTION",
             (server, user, args) => args.Length == 0 ? Usage(user, "/me ACTION") : Done(() => server.Act(user, args))),

@@ -13,9 +13,13 @@ internal enum ChatEventKind
     Left,
     NickChanged,
     PrivateFrom,
+    TopicChanged,
 
     // What the chat tells one user.
     Welcome,
+    /// <summary>The user is entering a room, before its history: a client kind that shows rooms (IRC) opens it here.</summary>
+    Entering,
+    Topic,
     YouJoined,
     YouAreNow,
     NickLost,
@@ -54,6 +58,9 @@ internal sealed record ChatEvent(ChatEventKind Kind, string Room = "", string Ni
     /// <summary><see cref="ChatEventKind.History"/>: the remembered event.</summary>
     public ChatEvent? Inner { get; init; }
 
+    /// <summary><see cref="ChatEventKind.Entering"/> and <see cref="ChatEventKind.Topic"/>: the room's topic, if it has one.</summary>
+    public ChatTopic? RoomTopic { get; init; }
+
     /// <summary><see cref="ChatEventKind.Who"/>: the nicks; <see cref="ChatEventKind.Rooms"/>: the rooms and their member counts.</summary>
     public IReadOnlyList<(string Name, int Members)> Items { get; init; } = [];
 
@@ -69,9 +76,21 @@ internal sealed record ChatEvent(ChatEventKind Kind, string Room = "", string Ni
 
     public static ChatEvent NickChanged(string room, string oldNick, string newNick) => new(ChatEventKind.NickChanged, room, oldNick, Other: newNick);
 
-    public static ChatEvent PrivateFrom(string nick, string text) => new(ChatEventKind.PrivateFrom, Nick: nick, Text: text);
+    /// <summary>A private message from <paramref name="nick"/>; <paramref name="to"/> is the recipient as it is known where it is delivered.</summary>
+    public static ChatEvent PrivateFrom(string nick, string text, string to = "") => new(ChatEventKind.PrivateFrom, Nick: nick, Text: text, Other: to);
 
-    public static ChatEvent PrivateTo(string nick, string text) => new(ChatEventKind.PrivateTo, Nick: nick, Text: text);
+    /// <summary>What the sender <paramref name="from"/> is told of its private message to <paramref name="nick"/>.</summary>
+    public static ChatEvent PrivateTo(string nick, string text, string from = "") => new(ChatEventKind.PrivateTo, Nick: nick, Text: text, Other: from);
+
+    /// <summary><paramref name="nick"/> set the room's topic to <paramref name="topic"/> (empty: cleared).</summary>
+    public static ChatEvent TopicChanged(string room, string nick, string topic) => new(ChatEventKind.TopicChanged, room, nick, topic);
+
+    /// <summary>The answer to a user who asked for the room's topic.</summary>
+    public static ChatEvent Topic(string room, ChatTopic? topic) => new(ChatEventKind.Topic, room) { RoomTopic = topic };
+
+    /// <summary><paramref name="nick"/> is entering <paramref name="room"/>, coming from <paramref name="from"/> (empty when just arrived).</summary>
+    public static ChatEvent Entering(string room, string nick, string from, ChatTopic? topic) =>
+        new(ChatEventKind.Entering, room, nick, Other: from) { RoomTopic = topic };
 
     public static ChatEvent Welcome(string nick) => new(ChatEventKind.Welcome, Nick: nick);
 
@@ -120,3 +139,6 @@ internal sealed record ChatEvent(ChatEventKind Kind, string Room = "", string Ni
 
     public static ChatEvent ServerFull(int maxUsers) => new(ChatEventKind.ServerFull, Number: maxUsers);
 }
+
+/// <summary>A room's topic: its text, who set it and when.</summary>
+internal sealed record ChatTopic(string Text, string By, DateTimeOffset At);

@@ -23,12 +23,13 @@ internal static class ChatEventCodec
         (ChatEventKind.Left, "left"),
         (ChatEventKind.NickChanged, "nick"),
         (ChatEventKind.PrivateFrom, "pm"),
+        (ChatEventKind.TopicChanged, "topic"),
     ];
 
     public static string Encode(ChatEvent e) => e.Kind switch
     {
         ChatEventKind.Verbatim => e.Text,
-        ChatEventKind.Message or ChatEventKind.Action or ChatEventKind.Left => Join(e.Kind, e.Room, e.Nick, e.Text),
+        ChatEventKind.Message or ChatEventKind.Action or ChatEventKind.Left or ChatEventKind.TopicChanged => Join(e.Kind, e.Room, e.Nick, e.Text),
         ChatEventKind.Joined => Join(e.Kind, e.Room, e.Nick),
         ChatEventKind.NickChanged => Join(e.Kind, e.Room, e.Nick, e.Other),
         ChatEventKind.PrivateFrom => Join(e.Kind, e.Nick, e.Text),
@@ -52,6 +53,7 @@ internal static class ChatEventCodec
             (ChatEventKind.Left, 4) => ChatEvent.Left(fields[1], fields[2], fields[3]),
             (ChatEventKind.Joined, 3) => ChatEvent.Joined(fields[1], fields[2]),
             (ChatEventKind.NickChanged, 4) => ChatEvent.NickChanged(fields[1], fields[2], fields[3]),
+            (ChatEventKind.TopicChanged, 4) => ChatEvent.TopicChanged(fields[1], fields[2], fields[3]),
             (ChatEventKind.PrivateFrom, 3) => ChatEvent.PrivateFrom(fields[1], fields[2]),
             _ => ChatEvent.Verbatim(text),
         };

@@ -15,6 +15,9 @@ internal sealed class ChatRoom(string name, int historySize)
 
     public IEnumerable<(DateTimeOffset At, ChatEvent Event)> History => _history;
 
+    /// <summary>The room's topic, if it has one: set here, by another instance, or found in the shared history.</summary>
+    public ChatTopic? Topic { get; set; }
+
     public void Add(ChatUser user) => Members = [.. Members, user];
 
     public void Remove(ChatUser user) => Members = Members.Where(m => m != user).ToArray();

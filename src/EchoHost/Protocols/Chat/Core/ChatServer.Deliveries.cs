@@ -44,6 +44,11 @@ internal sealed partial class ChatServer
                     room.Remember(_time.GetUtcNow(), chatEvent);
                 }
 
+                if (chatEvent.Kind == ChatEventKind.TopicChanged)
+                {
+                    room.Topic = chatEvent.Text.Length == 0 ? null : new ChatTopic(chatEvent.Text, chatEvent.Nick, _time.GetUtcNow());
+                }
+
                 _roomCounts.Delivered(room.Name, room.Broadcast(chatEvent, except: null));
             }
         }

@@ -76,6 +76,24 @@ internal sealed partial class ChatServer
         return null;
     }
 
+    /// <summary>
+    /// Why a client at <paramref name="remoteEndPoint"/> could not take <paramref name="nick"/> on arrival here (not a
+    /// valid nick, reserved, taken or held), or null: what a client kind that chooses its nick before it joins (IRC)
+    /// asks first. Another instance may still have it.
+    /// </summary>
+    public string? NickRefusal(string nick, string? remoteEndPoint)
+    {
+        lock (_lock)
+        {
+            return NickRefusalAt(nick, ClientAddress(remoteEndPoint));
+        }
+    }
+
+    private string? NickRefusalAt(string nick, string? address) =>
+        ChatNames.Problem(nick, "nick")
+        ?? (ChatNames.IsReservedNick(nick) ? "that name is reserved" : null)
+        ?? (IsTaken(nick, user: null, address) ? "it is taken" : null);
+
     private string? NickProblem(ChatUser user, string requested) =>
         ChatNames.Problem(requested, "nick")
         ?? (ChatNames.IsReservedNick(requested) ? "that name is reserved" : null)
@@ -85,7 +103,7 @@ internal sealed partial class ChatServer
     /// Whether someone else has <paramref name="nick"/>, one that looks like it, or holds it after a cut. A hold is
     /// no obstacle to a connection from the same client address: most likely the user who was cut, back.
     /// </summary>
-    private bool IsTaken(string nick, ChatUser? user)
+    private bool IsTaken(string nick, ChatUser? user, string? address = null)
     {
         // Computed once: a skeleton walks the confusables table.
         var keys = ChatNames.NickKeys(nick);
@@ -97,7 +115,8 @@ internal sealed partial class ChatServer
             }
         }
 
-        return HeldNick(keys) is { } hold && (user?.Address is null || user.Address != hold.Address);
+        var from = user?.Address ?? address;
+        return HeldNick(keys) is { } hold && (from is null || from != hold.Address);
     }
 
     private bool IsInUse(string nick) => IsTaken(nick, user: null);

@@ -25,6 +25,58 @@ internal sealed partial class ChatServer
         }
     }
 
+    /// <summary>
+    /// The nicks in <paramref name="roomName"/> on every instance (as <c>/who</c> lists them), and the room's name as
+    /// spelled here; null when nobody is in it anywhere.
+    /// </summary>
+    public async ValueTask<(string Room, IReadOnlyList<string> Nicks)?> NicksAsync(string roomName)
+    {
+        var everywhere = await _bus.WhoAsync(roomName);
+        lock (_lock)
+        {
+            var nicks = new HashSet<string>(ChatNames.Comparer);
+            var room = _rooms.GetValueOrDefault(roomName);
+            nicks.UnionWith(room?.Members.Select(m => m.Nick) ?? []);
+            if (everywhere.Available)
+            {
+                nicks.UnionWith(everywhere.Value.Where(nick => !_users.ContainsKey(nick)));
+            }
+
+            return nicks.Count == 0 && room is null ? null : (room?.Name ?? roomName, nicks.Order(ChatNames.Comparer).ToList());
+        }
+    }
+
+    /// <summary>Every room with members here or elsewhere, its member count and its topic as known here.</summary>
+    public async ValueTask<IReadOnlyList<(string Name, int Members, ChatTopic? Topic)>> RoomsAsync()
+    {
+        var everywhere = await _bus.RoomsAsync();
+        lock (_lock)
+        {
+            var rooms = new Dictionary<string, int>(ChatNames.Comparer);
+            foreach (var (name, members) in everywhere.Available ? everywhere.Value : [])
+            {
+                rooms[name] = members;
+            }
+
+            foreach (var room in _rooms.Values)
+            {
+                rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
+            }
+
+            return rooms.OrderBy(r => r.Key, ChatNames.Comparer)
+                .Select(r => (r.Key, r.Value, _rooms.GetValueOrDefault(r.Key)?.Topic)).ToList();
+        }
+    }
+
+    /// <summary>The user here with <paramref name="nick"/> (as it spells it, and its room), or null: a WHOIS.</summary>
+    public (string Nick, string? Room)? FindHere(string nick)
+    {
+        lock (_lock)
+        {
+            return _users.TryGetValue(nick, out var user) ? (user.Nick, user.Room?.Name) : null;
+        }
+    }
+
     public async ValueTask ListRoomsAsync(ChatUser user, int page = 1)
     {
         var everywhere = await _bus.RoomsAsync();
@@ -57,7 +109,7 @@ internal sealed partial class ChatServer
                 if (DeliverPrivate(target, ChatEvent.PrivateFrom(user.Nick, text), ref refusing))
                 {
                     user.Observer.Delivered(1);
-                    user.Send(ChatEvent.PrivateTo(target.Nick, text));
+                    user.Send(ChatEvent.PrivateTo(target.Nick, text, from: user.Nick));
                 }
                 else
                 {
@@ -80,7 +132,7 @@ internal sealed partial class ChatServer
 
         // Not here: on another instance, if anywhere. The instance that has the user counts the delivery.
         var remote = await _bus.SendPrivateAsync(nick, ChatEvent.PrivateFrom(user.Nick, text));
-        user.Send(remote.Value is { } found ? ChatEvent.PrivateTo(found, text) : ChatEvent.NoSuchNick(nick));
+        user.Send(remote.Value is { } found ? ChatEvent.PrivateTo(found, text, from: user.Nick) : ChatEvent.NoSuchNick(nick));
         user.Log.Private(user.Nick, nick, text);
     }
 
@@ -91,7 +143,8 @@ internal sealed partial class ChatServer
     /// <param name="refusing">Set when this starts an episode of refusals for the target (logged once, after the lock).</param>
     private bool DeliverPrivate(ChatUser target, ChatEvent message, ref bool refusing)
     {
-        if (target.Outbox.TryEnqueueWithin(target.Renderer.Render(message), _options.PrivateQueueLimit))
+        // Addressed to the target as it is known here (a kind that names the recipient, IRC, shows it).
+        if (target.Outbox.TryEnqueueWithin(target.Renderer.Render(message with { Other = target.Nick }), _options.PrivateQueueLimit))
         {
             target.PrivatesRefused = false;
             return true;

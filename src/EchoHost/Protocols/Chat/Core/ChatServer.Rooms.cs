@@ -69,6 +69,42 @@ internal sealed partial class ChatServer
         }
     }
 
+    /// <summary>Tells the user the topic of its room.</summary>
+    public void ShowTopic(ChatUser user)
+    {
+        lock (_lock)
+        {
+            user.Send(ChatEvent.Topic(user.Room!.Name, user.Room.Topic));
+        }
+    }
+
+    /// <summary>Sets the topic of the user's room (empty clears it): everyone in it hears, the sender too, here and elsewhere.</summary>
+    public void SetTopic(ChatUser user, string topic)
+    {
+        lock (_lock)
+        {
+            var at = _time.GetUtcNow();
+            var room = user.Room!;
+            var changed = ChatEvent.TopicChanged(room.Name, user.Nick, topic);
+            room.Topic = topic.Length == 0 ? null : new ChatTopic(topic, user.Nick, at);
+            room.Remember(at, changed);
+            user.Observer.Delivered(room.Broadcast(changed, except: null));
+            if (_bus.Said(room.Name, changed, at, user.Nick) == LineRelay.Refused)
+            {
+                user.Send(ChatEvent.NotShared);
+            }
+        }
+
+        user.Log.Message(user.Nick, user.Room?.Name ?? Lobby, "/topic " + topic);
+    }
+
+    /// <summary>The last topic set in <paramref name="history"/>, if any.</summary>
+    private static ChatTopic? TopicIn(IEnumerable<(DateTimeOffset At, ChatEvent Event)> history)
+    {
+        var last = history.LastOrDefault(h => h.Event.Kind == ChatEventKind.TopicChanged);
+        return last.Event is { } set && set.Text.Length > 0 ? new ChatTopic(set.Text, set.Nick, last.At) : null;
+    }
+
     /// <summary>Whether the user cannot join <paramref name="roomName"/> (and was told why).</summary>
     private static bool JoinProblem(ChatUser user, string roomName)
     {
@@ -93,6 +129,13 @@ internal sealed partial class ChatServer
     private void EnterRoom(ChatUser user, ChatRoom room, Shared<SharedRoom> shared, (string Room, ChatEvent Notice)? left = null, bool quietly = false)
     {
         var history = shared.Available ? shared.Value.History : room.History;
+        // A room new here learns its topic from the shared history, if its last setting is still there.
+        room.Topic ??= TopicIn(history);
+        if (!quietly)
+        {
+            user.Send(ChatEvent.Entering(room.Name, user.Nick, left?.Room ?? "", room.Topic));
+        }
+
         if (!quietly && history.Any())
         {
             user.Send(ChatEvent.HistoryHeader(room.Name));

@@ -42,7 +42,11 @@ internal sealed partial class ChatServer
     /// user's nick after a cut. With <paramref name="welcomeOnly"/>, the user is sent the welcome line alone (no
     /// history, no "you are now in"), for a lock-step client; the room hears the join as always.
     /// </summary>
-    public async ValueTask<ChatUser?> ConnectAsync(ChatSession session, string? remoteEndPoint = null, bool welcomeOnly = false)
+    /// <param name="nick">
+    /// The nick the client asked for before it joined (IRC's registration), instead of a guest nick: kept if still
+    /// free here and on every instance, a guest nick otherwise (the client learns its nick from the welcome).
+    /// </param>
+    public async ValueTask<ChatUser?> ConnectAsync(ChatSession session, string? remoteEndPoint = null, bool welcomeOnly = false, string? nick = null)
     {
         lock (_lock)
         {
@@ -53,6 +57,16 @@ internal sealed partial class ChatServer
         }
 
         var claimed = await ClaimGuestNickAsync();
+        if (nick is not null && claimed is not null
+            && await _bus.RenameAsync(claimed, nick, Lobby, ChatEvent.NickChanged(Lobby, claimed, nick)) != NickClaim.Taken)
+        {
+            claimed = nick;
+        }
+        else if (nick is not null && claimed is null)
+        {
+            claimed = nick;
+        }
+
         var shared = await _bus.RoomAsync(Lobby, _options.HistorySize);
 
         lock (_lock)
@@ -67,17 +81,18 @@ internal sealed partial class ChatServer
                 return null;
             }
 
-            var nick = claimed;
-            while (nick is null || IsInUse(nick))
+            var address = ClientAddress(remoteEndPoint);
+            var chosen = claimed;
+            while (chosen is null || NickRefusalAt(chosen, address) is not null)
             {
-                nick = $"guest-{++_nextGuest}";
+                chosen = $"guest-{++_nextGuest}";
             }
 
-            var user = new ChatUser(nick, session, ClientAddress(remoteEndPoint));
-            _users.Add(nick, user);
+            var user = new ChatUser(chosen, session, address);
+            _users.Add(chosen, user);
             AddKeys(user);
             session.Observer.UserJoined();
-            user.Send(ChatEvent.Welcome(nick));
+            user.Send(ChatEvent.Welcome(chosen));
             EnterRoom(user, GetOrCreateRoom(Lobby, user)!, shared, quietly: welcomeOnly);
             return user;
         }

@@ -24,5 +24,13 @@ internal sealed class ChatUser(string nick, ChatSession session, string? address
     /// <summary>Private messages to this user are being refused (its queue is past the bound): logged once per episode.</summary>
     public bool PrivatesRefused { get; set; }
 
-    public void Send(ChatEvent chatEvent) => Outbox.TryEnqueue(Renderer.Render(chatEvent));
+    /// <summary>Queues the event as the user's kind renders it; an event the kind does not show renders as nothing.</summary>
+    public void Send(ChatEvent chatEvent)
+    {
+        var bytes = Renderer.Render(chatEvent);
+        if (bytes.Length > 0)
+        {
+            Outbox.TryEnqueue(bytes);
+        }
+    }
 }

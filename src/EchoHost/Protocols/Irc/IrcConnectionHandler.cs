@@ -1,0 +1,323 @@
+using EchoHost.Configuration;
+using EchoHost.Pipeline;
+using EchoHost.Protocols.Chat;
+using EchoHost.Protocols.Chat.Core;
+using EchoHost.Telemetry;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace EchoHost.Protocols.Irc;
+
+/// <summary>
+/// IRC on a connection: framing, registration and the read loop. A registered client joins the same
+/// <see cref="ChatServer"/> as line users, rendered by an <see cref="IrcRenderer"/>; its lines are limited as theirs
+/// are (length, UTF-8, flood control with one notice per burst of drops, a bounded queue that cuts a slow reader).
+/// An idle client is sent PING at half the listener's idle timeout and dropped when it has said nothing for the
+/// whole of it; a client that never registers is dropped after <see cref="RegistrationTimeout"/>.
+/// </summary>
+internal sealed partial class IrcConnectionHandler(
+    ChatServer server,
+    ListenerDefinition listener,
+    ListenerMetrics metrics,
+    TimeProvider time,
+    ILoggerFactory loggers) : ConnectionHandler
+{
+    /// <summary>How long a client may take to register.</summary>
+    public static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly ChatMetrics _observer = new(metrics);
+    private readonly ChatActivityLog _activity = new(listener.Name, loggers.CreateLogger(ChatActivityLog.Category));
+    private readonly IrcListenerOptions _own = listener.Own<IrcListenerOptions>();
+    private readonly IrcCommands _commands = new(server);
+    private readonly ILogger _logger = loggers.CreateLogger<IrcConnectionHandler>();
+    private IrcRenderers? _renderers;
+
+    private IrcRenderers Renderers => _renderers ??= NewRenderers();
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var options = server.Options;
+        var close = connection.Features.Get<IConnectionCloseFeature>();
+        var details = connection.Features.Get<IConnectionDetailsFeature>();
+        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+
+        var outbox = new ChatOutbox(options.MaxQueuedBytes);
+        outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
+        var writer = outbox.RunWriterAsync(connection.Transport.Output);
+        var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
+        var client = new IrcClient(outbox, Renderers.Lines, remote, time.GetTimestamp());
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing);
+        var keepAlive = KeepAliveAsync(client, close, stop.Token);
+        var end = IrcEnd.Cancelled;
+        try
+        {
+            end = await ReadLinesAsync(client, connection.Transport.Input, options, details, close, closing);
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await keepAlive;
+            var why = Farewell(end, client, close, closing);
+            if (client.User is { } user)
+            {
+                if (outbox.HasOverflowed)
+                {
+                    _observer.SlowReaderDisconnected();
+                    Left(user, server.Disconnect(user, why, holdNick: true), why);
+                }
+                else
+                {
+                    Left(user, server.Disconnect(user, why, announce: why != "server shutdown"), why);
+                }
+            }
+
+            outbox.Complete(IrcLines.Encode($"ERROR :Closing link: {client.Me} ({why})"));
+            if (end != IrcEnd.Cancelled)
+            {
+                close?.RequestClose(end == IrcEnd.Quit ? CloseReason.ServerClosed : CloseReason.ClientClosed);
+            }
+
+            await WhenWriterEndsAsync(writer);
+        }
+    }
+
+    private async Task<IrcEnd> ReadLinesAsync(
+        IrcClient client, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, IConnectionCloseFeature? close, CancellationToken cancellationToken)
+    {
+        var decoder = new IrcLineDecoder(_own.MaxLineBytes);
+        var flood = new TokenBucket(options.FloodBurst, options.FloodLinesPerSecond, time);
+        var floodNoticeSent = false;
+        var lines = new List<ChatInput>();
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            try
+            {
+                foreach (var segment in buffer)
+                {
+                    decoder.Decode(segment.Span, lines);
+                }
+
+                if (result.IsCompleted)
+                {
+                    decoder.Complete(lines);
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.End);
+            }
+
+            foreach (var line in lines)
+            {
+                client.LastInput = time.GetTimestamp();
+                var message = line.Kind == ChatInputKind.Line ? IrcMessage.Parse(line.Text!) : null;
+                // Leaving costs no token: a flooded user can always quit.
+                if (message?.Command == "QUIT")
+                {
+                    client.QuitMessage = message.Count > 0 ? IrcText.ToChat(message[0]).Trim() : "";
+                    return IrcEnd.Quit;
+                }
+
+                if (!flood.TryTake())
+                {
+                    _observer.LineDropped(ChatLineDropReason.Flood);
+                    if (!floodNoticeSent)
+                    {
+                        floodNoticeSent = true;
+                        client.Notice("Flood control: slow down; lines are being dropped.");
+                        LogFlood(listener.Name, client.Me, options.FloodBurst, options.FloodLinesPerSecond);
+                    }
+
+                    continue;
+                }
+
+                floodNoticeSent = false;
+                if (await HandleAsync(client, line, message) == IrcStep.Quit)
+                {
+                    return IrcEnd.Quit;
+                }
+
+                if (client.User is null && close?.CloseRequestReason is not null)
+                {
+                    return IrcEnd.Cancelled;
+                }
+            }
+
+            lines.Clear();
+            ShowDetails(details, client);
+            if (result.IsCompleted)
+            {
+                return IrcEnd.InputEnded;
+            }
+        }
+    }
+
+    private async ValueTask<IrcStep> HandleAsync(IrcClient client, ChatInput line, IrcMessage? message)
+    {
+        switch (line.Kind)
+        {
+            case ChatInputKind.TooLong:
+                client.Numeric("417", "Input line was too long");
+                _observer.LineDropped(ChatLineDropReason.TooLong);
+                return IrcStep.Continue;
+            case ChatInputKind.InvalidUtf8:
+                client.Notice("Line is not valid UTF-8; discarded.");
+                _observer.LineDropped(ChatLineDropReason.InvalidUtf8);
+                return IrcStep.Continue;
+        }
+
+        if (message is null)
+        {
+            return IrcStep.Continue;
+        }
+
+        if (client.User is not null)
+        {
+            return await _commands.RunAsync(client, message);
+        }
+
+        var step = IrcRegistration.Handle(server, client, message);
+        if (step == IrcStep.Register)
+        {
+            await RegisterAsync(client);
+        }
+
+        return step;
+    }
+
+    /// <summary>The client joins the chat: its welcome burst, #lobby's JOIN, topic and history (from the core), then its names.</summary>
+    private async ValueTask RegisterAsync(IrcClient client)
+    {
+        var requested = client.RequestedNick!;
+        if (!IrcRegistration.NickAnswer(server, client, requested))
+        {
+            client.RequestedNick = null;
+            return;
+        }
+
+        client.Renderer = Renderers.For(client);
+        var user = await server.ConnectAsync(new ChatSession(client.Outbox, client.Renderer, _observer, _activity), client.RemoteEndPoint, nick: requested);
+        if (user is null)
+        {
+            _activity.ServerFull(client.RemoteEndPoint ?? "-", server.Options.MaxUsers);
+            client.Refused = true;
+            return;
+        }
+
+        client.User = user;
+        _activity.Arrived(user.Nick, ChatServer.Lobby, client.RemoteEndPoint ?? "-");
+        if (user.Nick != requested)
+        {
+            client.Notice($"The nick {requested} was taken on another server meanwhile: you are {user.Nick}. /nick changes it.");
+        }
+
+        await IrcQueries.NamesAsync(server, client, IrcText.Channel(user.Room!.Name));
+    }
+
+    /// <summary>PING after half the idle timeout of silence; the close after all of it, or when registration takes too long.</summary>
+    private async Task KeepAliveAsync(IrcClient client, IConnectionCloseFeature? close, CancellationToken cancellationToken)
+    {
+        var idle = listener.IdleTimeout;
+        var tick = idle > TimeSpan.Zero ? Min(idle / 2, RegistrationTimeout) : RegistrationTimeout;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(tick, time, cancellationToken);
+                if (client.User is null && client.Refused is false && time.GetElapsedTime(client.ConnectedAt) >= RegistrationTimeout)
+                {
+                    client.Timeout = "registration timeout";
+                    close?.RequestClose(CloseReason.IdleTimeout);
+                    return;
+                }
+
+                var quiet = time.GetElapsedTime(client.LastInput);
+                if (idle > TimeSpan.Zero && quiet >= idle)
+                {
+                    client.Timeout = $"Ping timeout: {(int)quiet.TotalSeconds} seconds";
+                    close?.RequestClose(CloseReason.IdleTimeout);
+                    return;
+                }
+
+                if (idle > TimeSpan.Zero && quiet >= idle / 2)
+                {
+                    client.Send($"PING :{client.Lines.ServerName}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>Why the session ends, as the room hears it (a QUIT on IRC, "left" for line users).</summary>
+    private static string Farewell(IrcEnd end, IrcClient client, IConnectionCloseFeature? close, CancellationToken closing) =>
+        end == IrcEnd.Quit ? (string.IsNullOrEmpty(client.QuitMessage) ? "quit" : $"quit: {client.QuitMessage}")
+        : client.Refused ? "server full"
+        : close?.CloseRequestReason switch
+        {
+            CloseReason.SlowReader => "too slow to read",
+            CloseReason.IdleTimeout => client.Timeout ?? "idle",
+            CloseReason.Shutdown => "server shutdown",
+            _ when closing.IsCancellationRequested => "server shutdown",
+            _ => "connection closed",
+        };
+
+    private void Left(ChatUser user, ChatDeparture? departure, string why)
+    {
+        if (departure is { } left)
+        {
+            if (left.NickHeld)
+            {
+                _activity.NickHeld(user.Nick, user.Address ?? "-", server.Options.SlowReaderNickHold);
+            }
+
+            _activity.Left(user.Nick, left.Room, why);
+        }
+    }
+
+    private static void ShowDetails(IConnectionDetailsFeature? details, IrcClient client)
+    {
+        if (details is not null && client.User is { } user)
+        {
+            details.SetDetail("nick", user.Nick);
+            details.SetDetail("room", user.Room?.Name);
+        }
+    }
+
+    private IrcRenderers NewRenderers()
+    {
+        var lines = new IrcLines(_own.ServerName);
+        var version = typeof(IrcConnectionHandler).Assembly.GetName().Version?.ToString(3) ?? "0";
+        return new IrcRenderers(lines, new IrcWelcome(lines, $"EchoHost-{version}"));
+    }
+
+    private static async Task WhenWriterEndsAsync(Task writer)
+    {
+        try
+        {
+            await writer;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
+        {
+        }
+    }
+
+    private enum IrcEnd
+    {
+        Cancelled,
+        Quit,
+        InputEnded,
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: flood control dropping lines from {Nick} (FloodBurst = {Burst}, FloodLinesPerSecond = {PerSecond})")]
+    private partial void LogFlood(string listener, string nick, int burst, double perSecond);
+}
