@@ -39,20 +39,46 @@ internal sealed class IrssiClient : IIrcClient
         var home = Directory.CreateTempSubdirectory("echohost-irssi-").FullName;
         var port = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // `-c address -p port` picks the server entry with that address and port, and with it the network's autojoin.
-        // No autosave (the test's home is thrown away), UTF-8 whatever the test's locale, no nick mode column padding.
-        await File.WriteAllTextAsync(Path.Combine(home, "config"), $$"""
+        await WriteConfigurationAsync(home, home, nick, $$"""
             servers = ( { address = "{{server.Address}}"; port = "{{port}}"; chatnet = "test"; } );
             chatnets = { test = { type = "IRC"; }; };
             channels = ( { name = "{{channel}}"; chatnet = "test"; autojoin = "yes"; } );
+            """);
+        return await StartAsync(home, ["irssi", $"--home={home}", "-n", nick, "-c", server.Address.ToString(), "-p", port]);
+    }
+
+    /// <summary>
+    /// Runs a shell command line that starts irssi, as written (the README's): HOME is the client's temporary home, so
+    /// the ~/.irssi it reads (a configuration naming <paramref name="nick"/>) and writes is there, never the user's.
+    /// </summary>
+    public static async Task<IrssiClient> StartCommandAsync(string commandLine, string nick)
+    {
+        var home = Directory.CreateTempSubdirectory("echohost-irssi-").FullName;
+        await WriteConfigurationAsync(home, Directory.CreateDirectory(Path.Combine(home, ".irssi")).FullName, nick, "");
+        return await StartAsync(home, ["-e", $"HOME={home}", "bash", "-c", commandLine]);
+    }
+
+    /// <summary>
+    /// irssi's configuration and startup commands in <paramref name="folder"/>: no autosave (the home is thrown away),
+    /// UTF-8 whatever the test's locale, no nick mode column, and a log of every window in the home.
+    /// </summary>
+    private static async Task WriteConfigurationAsync(string home, string folder, string nick, string servers)
+    {
+        await File.WriteAllTextAsync(Path.Combine(folder, "config"), $$"""
+            {{servers}}
             settings = {
               core = { real_name = "EchoHost test"; user_name = "{{nick}}"; nick = "{{nick}}"; settings_autosave = "no"; };
               "fe-common/core" = { term_charset = "UTF-8"; show_nickmode_empty = "no"; };
             };
             """);
-        await File.WriteAllTextAsync(Path.Combine(home, "startup"), $"/log open {Path.Combine(home, "all.log")} ALL\n");
+        await File.WriteAllTextAsync(Path.Combine(folder, "startup"), $"/log open {Path.Combine(home, "all.log")} ALL\n");
+    }
+
+    /// <summary>A tmux session of its own running <paramref name="command"/>; returns once irssi's log is open.</summary>
+    private static async Task<IrssiClient> StartAsync(string home, string[] command)
+    {
         var client = new IrssiClient(home);
-        await client.TmuxAsync("new-session", "-d", "-s", Session, "-x", "200", "-y", "50", "-e", "LANG=C.UTF-8",
-            "irssi", $"--home={home}", "-n", nick, "-c", server.Address.ToString(), "-p", port);
+        await client.TmuxAsync(["new-session", "-d", "-s", Session, "-x", "200", "-y", "50", "-e", "LANG=C.UTF-8", .. command]);
         await client.Log.WaitForTextAsync("Log file");
         return client;
     }
