@@ -7,7 +7,7 @@ namespace EchoHost.Tests.Configuration;
 /// <summary>What a user would see at start for some settings: the shape check's lines, else the validator's.</summary>
 internal static class ConfigurationFailures
 {
-    /// <summary>A valid configuration with one listener of each shipped protocol: Echo, Chat and Udp (UdpEcho).</summary>
+    /// <summary>A valid configuration with one listener of each shipped protocol: Echo, Chat, Irc and Udp (UdpEcho).</summary>
     public static Dictionary<string, string?> OneListenerEach() => new()
     {
         ["EchoHost:Address"] = "127.0.0.1",
@@ -15,6 +15,8 @@ internal static class ConfigurationFailures
         ["EchoHost:Listeners:Echo:Port"] = "65432",
         ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
         ["EchoHost:Listeners:Chat:Port"] = "65433",
+        ["EchoHost:Listeners:Irc:Protocol"] = "Irc",
+        ["EchoHost:Listeners:Irc:Port"] = "6667",
         ["EchoHost:Listeners:Udp:Protocol"] = "UdpEcho",
         ["EchoHost:Listeners:Udp:Port"] = "65400",
     };

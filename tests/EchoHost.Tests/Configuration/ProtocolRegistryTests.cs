@@ -9,7 +9,7 @@ public sealed class ProtocolRegistryTests
 
     [Fact]
     public void The_host_registers_echo_chat_and_udp_echo_in_that_order() =>
-        Assert.Equal("Echo, Chat, UdpEcho", TestProtocols.Registry.Names);
+        Assert.Equal("Echo, Chat, Irc, UdpEcho", TestProtocols.Registry.Names);
 
     [Theory]
     [InlineData("echo", "Echo")]

@@ -263,6 +263,14 @@ public sealed class ContainerSmokeTests
                 }
 
                 break;
+            case "Irc":
+                var (irc, burst) = await IrcTestClient.ConnectAsync(endPoint, "smoke");
+                using (irc)
+                {
+                    Assert.Contains(":smoke!~chat@echohost JOIN #lobby", burst);
+                }
+
+                break;
             case "UdpEcho":
                 using (var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
                 {

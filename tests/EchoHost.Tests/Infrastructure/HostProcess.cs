@@ -36,6 +36,7 @@ internal sealed class HostProcess : IAsyncDisposable
         "--EchoHost:Address=127.0.0.1",
         "--EchoHost:Listeners:Echo:Port=0",
         "--EchoHost:Listeners:Chat:Port=0",
+        "--EchoHost:Listeners:Irc:Port=0",
         "--EchoHost:Listeners:UdpEcho:Port=0",
         "--EchoHost:Http:Port=0",
     ];

@@ -89,7 +89,7 @@ internal sealed class IrcCommands(ChatServer server)
             case "QUIT":
                 return IrcStep.Quit;
             default:
-                client.Numeric("421", message.Command, "Unknown command");
+                client.Numeric("421", IrcText.ToChat(message.Command), "Unknown command");
                 break;
         }
 

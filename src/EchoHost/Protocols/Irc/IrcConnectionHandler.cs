@@ -12,8 +12,8 @@ namespace EchoHost.Protocols.Irc;
 /// IRC on a connection: framing, registration and the read loop. A registered client joins the same
 /// <see cref="ChatServer"/> as line users, rendered by an <see cref="IrcRenderer"/>; its lines are limited as theirs
 /// are (length, UTF-8, flood control with one notice per burst of drops, a bounded queue that cuts a slow reader).
-/// An idle client is sent PING at half the listener's idle timeout and dropped when it has said nothing for the
-/// whole of it; a client that never registers is dropped after <see cref="RegistrationTimeout"/>.
+/// An idle client is sent PING once it has said nothing for half the listener's idle timeout, and dropped once it has
+/// said nothing for all of it; a client that never registers is dropped after <see cref="RegistrationTimeout"/>.
 /// </summary>
 internal sealed partial class IrcConnectionHandler(
     ChatServer server,
@@ -188,7 +188,8 @@ internal sealed partial class IrcConnectionHandler(
             await RegisterAsync(client);
         }
 
-        return step;
+        // Refused (the chat is full): the client was told, the session ends.
+        return client.Refused ? IrcStep.Quit : step;
     }
 
     /// <summary>The client joins the chat: its welcome burst, #lobby's JOIN, topic and history (from the core), then its names.</summary>
@@ -220,11 +221,13 @@ internal sealed partial class IrcConnectionHandler(
         await IrcQueries.NamesAsync(server, client, IrcText.Channel(user.Room!.Name));
     }
 
-    /// <summary>PING after half the idle timeout of silence; the close after all of it, or when registration takes too long.</summary>
+    /// <summary>PING after half the idle timeout of silence from the client; the close after all of it, or when registration takes too long.</summary>
     private async Task KeepAliveAsync(IrcClient client, IConnectionCloseFeature? close, CancellationToken cancellationToken)
     {
         var idle = listener.IdleTimeout;
-        var tick = idle > TimeSpan.Zero ? Min(idle / 2, RegistrationTimeout) : RegistrationTimeout;
+        // Checked four times per timeout: the PING goes out well before the pipeline's own idle close (no byte either
+        // way for the timeout), and the drop comes at most a quarter late.
+        var tick = idle > TimeSpan.Zero ? Min(idle / 4, RegistrationTimeout) : RegistrationTimeout;
         try
         {
             while (true)
@@ -260,8 +263,8 @@ internal sealed partial class IrcConnectionHandler(
 
     /// <summary>Why the session ends, as the room hears it (a QUIT on IRC, "left" for line users).</summary>
     private static string Farewell(IrcEnd end, IrcClient client, IConnectionCloseFeature? close, CancellationToken closing) =>
-        end == IrcEnd.Quit ? (string.IsNullOrEmpty(client.QuitMessage) ? "quit" : $"quit: {client.QuitMessage}")
-        : client.Refused ? "server full"
+        client.Refused ? "server full"
+        : end == IrcEnd.Quit ? (string.IsNullOrEmpty(client.QuitMessage) ? "quit" : $"quit: {client.QuitMessage}")
         : close?.CloseRequestReason switch
         {
             CloseReason.SlowReader => "too slow to read",

@@ -49,7 +49,7 @@ internal static class IrcRegistration
             case "QUIT":
                 return IrcStep.Quit;
             default:
-                client.Numeric("451", message.Command, "You have not registered");
+                client.Numeric("451", IrcText.ToChat(message.Command), "You have not registered");
                 break;
         }
 
@@ -126,7 +126,7 @@ internal static class IrcRegistration
                 client.Negotiating = false;
                 break;
             default:
-                client.Numeric("410", sub, "Invalid CAP command");
+                client.Numeric("410", IrcText.ToChat(sub), "Invalid CAP command");
                 break;
         }
     }
