@@ -46,6 +46,9 @@ internal abstract class IrcClientLines
 
     public abstract Regex YouAreNow(string nick);
 
+    /// <summary>Someone else set a channel's topic.</summary>
+    public abstract Regex TopicChanged(string nick, string channel, string topic);
+
     /// <summary>The names list of a channel, on joining it, naming <paramref name="nick"/>.</summary>
     public abstract Regex InNames(string channel, string nick);
 

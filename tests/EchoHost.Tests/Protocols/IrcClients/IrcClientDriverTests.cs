@@ -28,6 +28,12 @@ public sealed class IrcClientDriverTests
         await weechat.ActAsync("#lobby", "nods");
         await irssi.Log.WaitForAsync(irssi.Shows.Action("bob", "nods"));
 
+        // (No topic here: the benchmark's InspIRCd makes nobody an operator, and its channels are +t.)
+        await weechat.CommandAsync("/msg ann psst");
+        await irssi.Log.WaitForAsync(irssi.Shows.Message("bob", "psst"));
+        await irssi.CommandAsync("/msg bob psst back");
+        await weechat.Log.WaitForAsync(weechat.Shows.Message("ann", "psst back"));
+
         await irssi.CommandAsync("/nick ann2");
         await irssi.Log.WaitForAsync(irssi.Shows.YouAreNow("ann2"));
         await weechat.Log.WaitForAsync(weechat.Shows.NickChanged("ann", "ann2"));

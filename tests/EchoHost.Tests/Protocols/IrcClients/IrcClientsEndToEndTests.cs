@@ -5,8 +5,8 @@ namespace EchoHost.Tests.Protocols.IrcClients;
 
 /// <summary>
 /// Real IRC clients on EchoHost's Irc listener, in the same lobby as line users (nc, telnet; here raw sockets on the
-/// Chat listener): the client joins #lobby and shows its history and names list, messages and /me go both ways, both
-/// kinds change nick, the IRC client shows the line user moving rooms and back and leaving with %end%, and the line
+/// Chat listener): the client joins #lobby and shows its history and names list, messages, /me, private messages and
+/// the topic go both ways, both kinds change nick, the IRC client shows the line user moving rooms and back and leaving with %end%, and the line
 /// users see the IRC client quit. Asserted on what the client displays (its logs) and what the line users read.
 /// </summary>
 public sealed class IrcClientsEndToEndTests
@@ -55,6 +55,16 @@ public sealed class IrcClientsEndToEndTests
         await irc.Log.WaitForAsync(shows.Message("lina", "hi there"));
         await lina.SendAsync("/me nods");
         await irc.Log.WaitForAsync(shows.Action("lina", "nods"));
+
+        // Private messages and the room's topic, both ways.
+        await irc.CommandAsync("/msg lina psst");
+        await lina.ReadUntilAsync(l => l == "[msg from ann] psst");
+        await lina.SendAsync("/msg ann psst back");
+        await irc.Log.WaitForAsync(shows.Message("lina", "psst back"));
+        await lina.SendAsync("/topic games at 8");
+        await irc.Log.WaitForAsync(shows.TopicChanged("lina", "#lobby", "games at 8"));
+        await irc.CommandAsync("/topic #lobby games at 9");
+        await lina.ReadUntilAsync(l => l == "*** ann set the topic of lobby: games at 9");
 
         // Nick changes, both ways.
         await irc.CommandAsync("/nick ann2");

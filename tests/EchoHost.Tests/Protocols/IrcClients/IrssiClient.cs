@@ -157,6 +157,9 @@ internal sealed class IrssiClient : IIrcClient
 
         public override Regex YouAreNow(string nick) => new($"-!- You're now known as {Regex.Escape(nick)}$");
 
+        public override Regex TopicChanged(string nick, string channel, string topic) =>
+            new($"-!- {Regex.Escape(nick)} changed the topic of {Regex.Escape(channel)} to: {Text(topic)}$");
+
         // "[Users #lobby]", then rows of "[ nick]" cells padded to one width.
         public override Regex InNames(string channel, string nick) => new($"\\[{Nick(nick)} *\\]");
     }

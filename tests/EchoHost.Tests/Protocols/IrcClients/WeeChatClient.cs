@@ -130,6 +130,9 @@ internal sealed class WeeChatClient : IIrcClient
 
         public override Regex YouAreNow(string nick) => new($"\t--\tYou are now known as {Regex.Escape(nick)}$");
 
+        public override Regex TopicChanged(string nick, string channel, string topic) =>
+            new($"\t--\t{Regex.Escape(nick)} has changed topic for {Regex.Escape(channel)} (from \".*\" )?to \"{Text(topic)}\"$");
+
         public override Regex InNames(string channel, string nick) => new($"Nicks {Regex.Escape(channel)}: \\[(.* )?{Nick(nick)}( .*)?\\]");
     }
 }
