@@ -36,7 +36,7 @@ public sealed class TlsOverlayTests
         ConfigurationShape.Bind(configuration.GetSection("EchoHost"), options, null, TestProtocols.Registry);
         Assert.True(TestProtocols.Validator().Validate(null, options).Succeeded);
         var tlsListeners = ListenerSet.Of(options, TestProtocols.Registry).All.Where(l => l.Tls is not null).ToList();
-        Assert.Equal(["ChatTls", "EchoTls"], tlsListeners.Select(l => l.Name).Order());
+        Assert.Equal(["ChatTls", "EchoTls", "IrcTls"], tlsListeners.Select(l => l.Name).Order());
 
         var mount = Assert.Single(manifests.Container.Objects("volumeMounts"), m => m.Text("name") == "tls");
         var volume = Assert.Single(manifests.PodSpec.Objects("volumes"), v => v.Text("name") == "tls");
@@ -49,7 +49,7 @@ public sealed class TlsOverlayTests
 
         var servicePorts = manifests.Service.Objects("spec", "ports").Select(p => (p.Text("name"), p.Number("port"))).ToList();
         var containerPorts = manifests.Container.Objects("ports").Select(p => (p.Text("name"), p.Number("containerPort"))).ToList();
-        foreach (var port in new[] { ("echo-tls", 65442), ("chat-tls", 65443) })
+        foreach (var port in new[] { ("echo-tls", 65442), ("chat-tls", 65443), ("irc-tls", 6697) })
         {
             Assert.Contains(port, servicePorts);
             Assert.Contains(port, containerPorts);

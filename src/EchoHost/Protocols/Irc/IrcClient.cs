@@ -7,10 +7,12 @@ namespace EchoHost.Protocols.Irc;
 /// One IRC connection's state, kept by its read loop only: what it asked for during registration (capabilities, nick,
 /// user), then the chat user it became. Everything it is sent goes through its <see cref="ChatOutbox"/>.
 /// </summary>
-internal sealed class IrcClient(ChatOutbox outbox, IrcLines lines, string? remoteEndPoint, long connectedAt)
+internal sealed class IrcClient(string connectionId, ChatOutbox outbox, IrcLines lines, string? remoteEndPoint, long connectedAt)
 {
     /// <summary>The capabilities this server offers (IRCv3 CAP).</summary>
     public static readonly string[] Offered = ["echo-message", "message-tags", "server-time"];
+
+    public string ConnectionId { get; } = connectionId;
 
     public ChatOutbox Outbox { get; } = outbox;
 

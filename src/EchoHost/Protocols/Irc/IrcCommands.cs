@@ -6,7 +6,7 @@ namespace EchoHost.Protocols.Irc;
 /// The commands of a registered IRC user, each turned into the chat core's operations (the mapping is in
 /// docs/irc.md). A user is in one room at a time, as line users are: JOIN moves, PART goes back to #lobby.
 /// </summary>
-internal sealed class IrcCommands(ChatServer server)
+internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
 {
     public async ValueTask<IrcStep> RunAsync(IrcClient client, IrcMessage message)
     {
@@ -82,6 +82,14 @@ internal sealed class IrcCommands(ChatServer server)
                 break;
             case "USERHOST":
                 IrcQueries.Userhost(server, client, message);
+                break;
+            case "WHOWAS":
+                // Nobody is remembered; the end tells a client (irssi's /whois falls back to it) not to wait.
+                client.Numeric("406", message.Count > 0 ? message[0] : "*", "There was no such nickname");
+                client.Numeric("369", message.Count > 0 ? message[0] : "*", "End of WHOWAS");
+                break;
+            case "MOTD":
+                client.Send(welcome.MessageOfTheDay(client.Me));
                 break;
             case "PASS" or "USER":
                 client.Numeric("462", "You may not reregister");

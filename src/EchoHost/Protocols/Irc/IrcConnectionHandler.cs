@@ -22,17 +22,15 @@ internal sealed partial class IrcConnectionHandler(
     TimeProvider time,
     ILoggerFactory loggers) : ConnectionHandler
 {
-    /// <summary>How long a client may take to register.</summary>
+    /// <summary>How long a client may take to register, at most (a shorter idle timeout is shorter still).</summary>
     public static readonly TimeSpan RegistrationTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ChatMetrics _observer = new(metrics);
     private readonly ChatActivityLog _activity = new(listener.Name, loggers.CreateLogger(ChatActivityLog.Category));
     private readonly IrcListenerOptions _own = listener.Own<IrcListenerOptions>();
-    private readonly IrcCommands _commands = new(server);
     private readonly ILogger _logger = loggers.CreateLogger<IrcConnectionHandler>();
-    private IrcRenderers? _renderers;
-
-    private IrcRenderers Renderers => _renderers ??= NewRenderers();
+    private readonly IrcRenderers _renderers = NewRenderers(listener.Own<IrcListenerOptions>().ServerName);
+    private IrcCommands Commands => field ??= new IrcCommands(server, _renderers.Welcome);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -45,7 +43,7 @@ internal sealed partial class IrcConnectionHandler(
         outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
         var writer = outbox.RunWriterAsync(connection.Transport.Output);
         var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
-        var client = new IrcClient(outbox, Renderers.Lines, remote, time.GetTimestamp());
+        var client = new IrcClient(connection.ConnectionId, outbox, _renderers.Lines, remote, time.GetTimestamp());
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing);
         var keepAlive = KeepAliveAsync(client, close, stop.Token);
@@ -66,6 +64,8 @@ internal sealed partial class IrcConnectionHandler(
             {
                 if (outbox.HasOverflowed)
                 {
+                    var (queued, refused) = outbox.AtOverflow;
+                    LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                     _observer.SlowReaderDisconnected();
                     Left(user, server.Disconnect(user, why, holdNick: true), why);
                 }
@@ -165,10 +165,12 @@ internal sealed partial class IrcConnectionHandler(
             case ChatInputKind.TooLong:
                 client.Numeric("417", "Input line was too long");
                 _observer.LineDropped(ChatLineDropReason.TooLong);
+                LogTooLong(listener.Name, client.Me, _own.MaxLineBytes);
                 return IrcStep.Continue;
             case ChatInputKind.InvalidUtf8:
                 client.Notice("Line is not valid UTF-8; discarded.");
                 _observer.LineDropped(ChatLineDropReason.InvalidUtf8);
+                LogInvalidUtf8(listener.Name, client.Me);
                 return IrcStep.Continue;
         }
 
@@ -179,7 +181,7 @@ internal sealed partial class IrcConnectionHandler(
 
         if (client.User is not null)
         {
-            return await _commands.RunAsync(client, message);
+            return await Commands.RunAsync(client, message);
         }
 
         var step = IrcRegistration.Handle(server, client, message);
@@ -202,11 +204,11 @@ internal sealed partial class IrcConnectionHandler(
             return;
         }
 
-        client.Renderer = Renderers.For(client);
+        client.Renderer = _renderers.For(client);
         var user = await server.ConnectAsync(new ChatSession(client.Outbox, client.Renderer, _observer, _activity), client.RemoteEndPoint, nick: requested);
         if (user is null)
         {
-            _activity.ServerFull(client.RemoteEndPoint ?? "-", server.Options.MaxUsers);
+            _activity.ServerFull(client.ConnectionId, server.Options.MaxUsers);
             client.Refused = true;
             return;
         }
@@ -227,13 +229,14 @@ internal sealed partial class IrcConnectionHandler(
         var idle = listener.IdleTimeout;
         // Checked four times per timeout: the PING goes out well before the pipeline's own idle close (no byte either
         // way for the timeout), and the drop comes at most a quarter late.
+        var registration = idle > TimeSpan.Zero ? Min(idle, RegistrationTimeout) : RegistrationTimeout;
         var tick = idle > TimeSpan.Zero ? Min(idle / 4, RegistrationTimeout) : RegistrationTimeout;
         try
         {
             while (true)
             {
                 await Task.Delay(tick, time, cancellationToken);
-                if (client.User is null && client.Refused is false && time.GetElapsedTime(client.ConnectedAt) >= RegistrationTimeout)
+                if (client.User is null && client.Refused is false && time.GetElapsedTime(client.ConnectedAt) >= registration)
                 {
                     client.Timeout = "registration timeout";
                     close?.RequestClose(CloseReason.IdleTimeout);
@@ -296,9 +299,9 @@ internal sealed partial class IrcConnectionHandler(
         }
     }
 
-    private IrcRenderers NewRenderers()
+    private static IrcRenderers NewRenderers(string serverName)
     {
-        var lines = new IrcLines(_own.ServerName);
+        var lines = new IrcLines(serverName);
         var version = typeof(IrcConnectionHandler).Assembly.GetName().Version?.ToString(3) ?? "0";
         return new IrcRenderers(lines, new IrcWelcome(lines, $"EchoHost-{version}"));
     }
@@ -323,4 +326,13 @@ internal sealed partial class IrcConnectionHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: flood control dropping lines from {Nick} (FloodBurst = {Burst}, FloodLinesPerSecond = {PerSecond})")]
     private partial void LogFlood(string listener, string nick, int burst, double perSecond);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: discarded a line from {Nick} longer than MaxLineBytes = {MaxLineBytes}")]
+    private partial void LogTooLong(string listener, string nick, int maxLineBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: discarded a line from {Nick} that is not valid UTF-8")]
+    private partial void LogInvalidUtf8(string listener, string nick);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued and a {LineBytes}-byte line that did not fit, MaxQueuedBytes = {MaxQueuedBytes})")]
+    private partial void LogSlowReader(string listener, string nick, long queuedBytes, int lineBytes, int maxQueuedBytes);
 }

@@ -11,10 +11,13 @@ internal sealed class IrcRenderers
     public IrcRenderers(IrcLines lines, IrcWelcome welcome)
     {
         Lines = lines;
+        Welcome = welcome;
         _renderers = [.. from serverTime in new[] { false, true } from echo in new[] { false, true } select new IrcRenderer(lines, welcome, serverTime, echo)];
     }
 
     public IrcLines Lines { get; }
+
+    public IrcWelcome Welcome { get; }
 
     public IrcRenderer For(IrcClient client) =>
         _renderers.First(r => r.ServerTime == client.Has("server-time") && r.EchoMessage == client.Has("echo-message"));

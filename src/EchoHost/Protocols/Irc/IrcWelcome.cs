@@ -30,7 +30,16 @@ internal sealed class IrcWelcome(IrcLines lines, string version)
             "CASEMAPPING=ascii", "CHANTYPES=#", $"NICKLEN={ChatNames.MaxLength}", $"CHANNELLEN={ChatNames.MaxLength + 1}",
             "PREFIX=()", "NETWORK=EchoHost", "CHANLIMIT=#:1", $"TOPICLEN={TopicLength}", "CHANMODES=b,,,", "MAXTARGETS=1",
             "are supported by this server");
-        yield return lines.Numeric("375", nick, $"- {server} Message of the day -");
+        foreach (var line in MessageOfTheDay(nick))
+        {
+            yield return line;
+        }
+    }
+
+    /// <summary>The MOTD alone: 375, 372 per line, 376 (the MOTD command's answer too).</summary>
+    public IEnumerable<string> MessageOfTheDay(string nick)
+    {
+        yield return lines.Numeric("375", nick, $"- {lines.ServerName} Message of the day -");
         foreach (var line in Motd)
         {
             yield return lines.Numeric("372", nick, $"- {line}");

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Text;
 using EchoHost.Tests.Infrastructure;
 
@@ -146,6 +147,64 @@ public sealed class IrcLimitsTests
 
         await ana.SendAsync("PRIVMSG #lobby :still here");
         await ana.SyncAsync();
+        AssertNoErrorsLogged(host);
+    }
+
+    [Fact]
+    public async Task A_client_that_never_registers_is_dropped_even_if_it_keeps_talking()
+    {
+        await using var host = await IrcHost.StartAsync(new() { ["EchoHost:Listeners:Irc:IdleTimeout"] = "00:00:02" });
+        using var client = await IrcHost.OpenAsync(host);
+
+        await client.SendAsync("NICK ana");
+        // Answering every PING keeps an idle client, but not one that never finishes registering.
+        while (true)
+        {
+            var line = await client.ReadLineAsync();
+            if (line.StartsWith("ERROR ", StringComparison.Ordinal))
+            {
+                Assert.Equal("ERROR :Closing link: ana (registration timeout)", line);
+                break;
+            }
+
+            await client.SendAsync("PONG :echohost");
+        }
+
+        Assert.Empty(await client.ReadToEndAsync());
+        AssertNoErrorsLogged(host);
+    }
+
+    [Fact]
+    public async Task An_irc_client_that_stops_reading_is_cut_as_a_slow_reader_and_the_room_goes_on()
+    {
+        await using var host = await IrcHost.StartAsync(new()
+        {
+            // Inside the flood allowance: this test is about the slow reader, not flood control.
+            ["EchoHost:Chat:FloodBurst"] = "100000",
+            ["EchoHost:Chat:FloodLinesPerSecond"] = "100000",
+            // Room for the reading line user, briefly behind on this 2-core machine; a reader that stops still overflows.
+            ["EchoHost:Chat:MaxQueuedBytes"] = "1048576",
+        });
+        var endPoint = host.EndPoint("Irc");
+        // Registers, then never reads, with a small receive window so it stops taking data early.
+        using var slow = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await slow.ConnectAsync(endPoint, TestTimeouts.Token());
+        await slow.SendAllAsync("NICK slow\r\nUSER slow 0 * :slow\r\n"u8.ToArray());
+        using var talker = await ChatClient.ConnectAsync(host.EndPoint("Chat"));
+        using var listener = await ChatClient.ConnectAsync(host.EndPoint("Chat"));
+        await talker.ReadUntilAsync(l => l == $"*** {listener.Nick} joined lobby");
+
+        var text = new string('m', 1500);
+        var cut = listener.ReadUntilAsync(l => l == "*** slow left lobby (too slow to read)");
+        for (var i = 0; i < 20_000 && !cut.IsCompleted; i++)
+        {
+            await talker.SendAsync($"{i}:{text}");
+        }
+
+        await cut;
+        var disconnected = await host.Logs.WaitForAsync(e => e.Message.Contains("slow disconnected as a slow reader"));
+        Assert.InRange((long)disconnected.State["QueuedBytes"]!, 1, 1048576);
+        Assert.True(await slow.WaitForServerCloseAsync());
         AssertNoErrorsLogged(host);
     }
 

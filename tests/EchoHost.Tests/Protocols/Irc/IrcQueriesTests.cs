@@ -50,6 +50,9 @@ public sealed class IrcQueriesTests
             await AskAsync("LIST", "323"));
         Assert.Equal([":echohost PONG echohost :12345"], await AskAsync("PING 12345", "PONG"));
         Assert.Equal([":echohost 303 ana :lina.dot"], await AskAsync("ISON lina.dot ghost", "303"));
+        // irssi's /whois of someone gone falls back to WHOWAS and waits for its end.
+        Assert.Equal([":echohost 406 ana ghost :There was no such nickname", ":echohost 369 ana ghost :End of WHOWAS"], await AskAsync("WHOWAS ghost 1", "369"));
+        Assert.Equal(["375", "372", "372", "372", "376"], (await AskAsync("MOTD", "376")).Select(l => l.Split(' ')[1]));
         // A nick with a '.' always comes with its full prefix, never as a bare server-like name.
         await line.SendAsync("dotted");
         Assert.Equal(":lina.dot!~chat@echohost PRIVMSG #lobby :dotted", await ana.ReadLineAsync());
