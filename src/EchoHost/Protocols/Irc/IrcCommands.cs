@@ -70,6 +70,9 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
                 break;
             case "PONG":
                 break;
+            // Client-only tags (typing notifications) have nowhere to go: line users could not show them.
+            case "TAGMSG":
+                break;
             case "CAP":
                 IrcRegistration.Cap(client, message);
                 break;
@@ -164,9 +167,9 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
             return;
         }
 
-        if (IrcText.Room(target) is not null)
+        if (IrcText.Room(target) is { } room)
         {
-            if (!InRoom(client, user, target))
+            if (notice ? !IrcText.Same(room, user.Room!.Name) : !InRoom(client, user, target))
             {
                 return;
             }
@@ -191,7 +194,7 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
         }
 
         // A private /me reads the same to both kinds: "* nick does".
-        await server.PrivateMessageAsync(user, target, ctcp is not null ? $"* {user.Nick} {text}" : text);
+        await server.PrivateMessageAsync(user, target, ctcp is not null ? $"* {user.Nick} {text}" : text, quietly: notice);
     }
 
     /// <summary>CTCP other than ACTION: VERSION and PING to a user are answered here, for it; the rest is ignored.</summary>

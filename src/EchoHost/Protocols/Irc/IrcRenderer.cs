@@ -30,8 +30,8 @@ internal sealed class IrcRenderer(IrcLines lines, IrcWelcome welcome, bool serve
             [$":{lines.Prefix(e.Nick)} PART {IrcText.Channel(e.Room)} :{e.Text}"],
         ChatEventKind.Left => [$":{lines.Prefix(e.Nick)} QUIT :{e.Text}"],
         ChatEventKind.NickChanged => [$":{lines.Prefix(e.Nick)} NICK :{e.Other}"],
-        ChatEventKind.PrivateFrom => IrcLines.Split($":{lines.Prefix(e.Nick)} PRIVMSG {Target(e.Other)}", e.Text),
-        ChatEventKind.PrivateTo => EchoMessage ? IrcLines.Split($":{lines.Prefix(Target(e.Other))} PRIVMSG {e.Nick}", e.Text) : [],
+        ChatEventKind.PrivateFrom => Private($":{lines.Prefix(e.Nick)} PRIVMSG {Target(e.Other)}", e.Nick, e.Text),
+        ChatEventKind.PrivateTo => EchoMessage ? Private($":{lines.Prefix(Target(e.Other))} PRIVMSG {e.Nick}", e.Other, e.Text) : [],
         ChatEventKind.TopicChanged => [$":{lines.Prefix(e.Nick)} TOPIC {IrcText.Channel(e.Room)} :{e.Text}"],
         ChatEventKind.Welcome => welcome.Lines(e.Nick),
         ChatEventKind.Entering => Entering(e),
@@ -97,6 +97,10 @@ internal sealed class IrcRenderer(IrcLines lines, IrcWelcome welcome, bool serve
     }
 
     private static IEnumerable<string> Action(string head, string text) => IrcLines.Split(head, text, $"{IrcText.Ctcp}ACTION ", $"{IrcText.Ctcp}");
+
+    /// <summary>A private message; a private /me ("* nick does", as the chat carries it) is a CTCP ACTION again.</summary>
+    private static IEnumerable<string> Private(string head, string sender, string text) =>
+        text.StartsWith($"* {sender} ", StringComparison.Ordinal) ? Action(head, text[(sender.Length + 3)..]) : IrcLines.Split(head, text);
 
     private static string Target(string nick) => nick.Length > 0 ? nick : "*";
 }

@@ -52,6 +52,30 @@ public sealed class ChatServerBackplaneTests
     }
 
     [Fact]
+    public async Task A_nick_chosen_before_joining_is_claimed_on_every_instance_or_gives_way_to_a_guest_nick()
+    {
+        var outbox = new LinesOutbox();
+        var ana = (await _server.ConnectAsync(new ChatSession(outbox, TestChat.Renderer(_server), _counts, TestChat.NoChatLog.Instance), nick: "ana"))!;
+        _backplane.TakenElsewhere.Add("bob");
+        var notBob = (await _server.ConnectAsync(new ChatSession(new LinesOutbox(), TestChat.Renderer(_server), _counts, TestChat.NoChatLog.Instance), nick: "bob"))!;
+        _backplane.Reachable = false;
+        var cy = (await _server.ConnectAsync(new ChatSession(new LinesOutbox(), TestChat.Renderer(_server), _counts, TestChat.NoChatLog.Instance), nick: "cy"))!;
+
+        Assert.Equal(("ana", "guest-1", "cy"), (ana.Nick, notBob.Nick, cy.Nick));
+        Assert.Equal("*** Welcome to EchoHost chat, ana! /help lists commands, %end% leaves.", outbox.Lines[0]);
+        Assert.Equal(
+        [
+            "claim ana for lobby",
+            "entered ana lobby: *** ana joined lobby",
+            "claim bob for lobby",
+            "claim guest for lobby",
+            "entered guest-1 lobby: *** guest-1 joined lobby",
+            "claim cy for lobby",
+            "entered cy lobby: *** cy joined lobby",
+        ], _backplane.Calls.Where(c => !c.StartsWith("room lobby", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_cut_users_nick_stays_claimed_on_every_instance_until_its_hold_ends()
     {
         var (ana, _) = await Join("ana");
@@ -192,6 +216,18 @@ public sealed class ChatServerBackplaneTests
         {
             Calls.Add($"claim guest for {room}");
             return ValueTask.FromResult(Reachable ? $"guest-{++_guests}" : null);
+        }
+
+        public ValueTask<NickClaim> ClaimNickAsync(string nick, string room)
+        {
+            Calls.Add($"claim {nick} for {room}");
+            var claim = !Reachable ? NickClaim.Unavailable : TakenElsewhere.Contains(nick) ? NickClaim.Taken : NickClaim.Claimed;
+            if (claim == NickClaim.Claimed)
+            {
+                Registered[nick] = room;
+            }
+
+            return ValueTask.FromResult(claim);
         }
 
         public ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, ChatEvent notice)

@@ -74,6 +74,7 @@ public sealed class IrcLimitsTests
         Assert.Equal("<ana> \uFFFD[2Jcleared?\uFFFDevil", await line.ReadLineAsync());
         await ana.SendAsync("PRIVMSG #elsewhere :hi");
         Assert.Equal(":echohost 442 ana #elsewhere :You're not on that channel", await ana.ReadLineAsync());
+        await ana.SendAsync("NOTICE #elsewhere :hi");
         await ana.SendAsync("PRIVMSG");
         Assert.Equal(":echohost 411 ana :No recipient given (PRIVMSG)", await ana.ReadLineAsync());
         await ana.SendAsync("JOIN");

@@ -48,7 +48,8 @@ public sealed class IrcQueriesTests
         Assert.Equal(
             [":echohost 321 ana Channel :Users  Name", ":echohost 322 ana #lobby 2 :", ":echohost 323 ana :End of /LIST"],
             await AskAsync("LIST", "323"));
-        Assert.Equal([":echohost PONG echohost :12345"], await AskAsync("PING 12345", "PONG"));
+        // A typing notification (WeeChat sends them with message-tags) is dropped without a word.
+        Assert.Equal([":echohost PONG echohost :12345"], await AskAsync("@+typing=active TAGMSG #lobby\r\nPING 12345", "PONG"));
         Assert.Equal([":echohost 303 ana :lina.dot"], await AskAsync("ISON lina.dot ghost", "303"));
         // irssi's /whois of someone gone falls back to WHOWAS and waits for its end.
         Assert.Equal([":echohost 406 ana ghost :There was no such nickname", ":echohost 369 ana ghost :End of WHOWAS"], await AskAsync("WHOWAS ghost 1", "369"));

@@ -106,6 +106,14 @@ public sealed class IrcUnitTests
     }
 
     [Fact]
+    public void A_private_action_is_a_ctcp_action_again_for_irc_users()
+    {
+        Assert.Equal([":ana!~chat@echohost PRIVMSG bob :\u0001ACTION waves\u0001"], Renderer().Lines(ChatEvent.PrivateFrom("ana", "* ana waves", to: "bob")));
+        Assert.Equal([":ana!~chat@echohost PRIVMSG bob :* bob waves"], Renderer().Lines(ChatEvent.PrivateFrom("ana", "* bob waves", to: "bob")));
+        Assert.Equal([":ana!~chat@echohost PRIVMSG bob :\u0001ACTION waves\u0001"], Renderer(echo: true).Lines(ChatEvent.PrivateTo("bob", "* ana waves", from: "ana")));
+    }
+
+    [Fact]
     public void Entering_a_room_parts_the_last_one_joins_and_gives_the_topic()
     {
         var topic = new ChatTopic("be kind", "lina", DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));

@@ -67,10 +67,15 @@ public sealed class IrcWithLineUsersTests
         await line.SendAsync("/msg ana psst");
         Assert.Equal(":lina!~chat@echohost PRIVMSG ana :psst", await irc.ReadLineAsync());
         await irc.SendAsync("PRIVMSG lina :back at you");
-        Assert.Equal("[msg to ana] psst", await line.ReadLineAsync());
-        Assert.Equal("[msg from ana] back at you", await line.ReadLineAsync());
         await irc.SendAsync("PRIVMSG nobody :hello?");
         Assert.Equal(":echohost 401 * nobody :No such nick/channel", await irc.ReadLineAsync());
+        // A NOTICE never gets an automatic reply, not even an error.
+        await irc.SendAsync("NOTICE nobody :hello?");
+        Assert.Empty(await irc.SyncAsync());
+        await irc.SendAsync("NOTICE lina :noticed");
+        Assert.Equal("[msg to ana] psst", await line.ReadLineAsync());
+        Assert.Equal("[msg from ana] back at you", await line.ReadLineAsync());
+        Assert.Equal("[msg from ana] noticed", await line.ReadLineAsync());
         await irc.SendAsync($"PRIVMSG lina :{Ctcp}VERSION{Ctcp}");
         Assert.Equal($":lina!~chat@echohost NOTICE ana :{Ctcp}VERSION EchoHost chat{Ctcp}", await irc.ReadLineAsync());
         Assert.Empty(await line.SyncAsync());

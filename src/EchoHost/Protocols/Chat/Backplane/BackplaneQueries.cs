@@ -27,6 +27,20 @@ internal sealed class BackplaneQueries(
         return null;
     });
 
+    public ValueTask<NickClaim> ClaimNickAsync(string nick, string room) => AskAsync(NickClaim.Unavailable, async (connection, ct) =>
+    {
+        try
+        {
+            // The unique indexes on lower(nick) and nick_key decide, whoever else asks at the same time.
+            await using var claim = BackplaneSql.Command(connection, BackplaneSql.ClaimNick, nick, room, registry.Instance, ChatNames.NickKey(nick));
+            return await claim.ExecuteScalarAsync(ct) is null ? NickClaim.Taken : NickClaim.Claimed;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return NickClaim.Taken;
+        }
+    });
+
     public async ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, string notice)
     {
         var payload = BackplanePayload.Format(registry.InstanceKey, PayloadKind.RoomNotice, room, notice);

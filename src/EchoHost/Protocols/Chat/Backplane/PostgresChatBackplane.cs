@@ -104,6 +104,17 @@ internal sealed class PostgresChatBackplane : BackgroundService, IChatBus
         return nick;
     }
 
+    public async ValueTask<NickClaim> ClaimNickAsync(string nick, string room)
+    {
+        var claim = await _queries.ClaimNickAsync(nick, room);
+        if (claim == NickClaim.Claimed)
+        {
+            _members.Entered(nick, room);
+        }
+
+        return claim;
+    }
+
     public async ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, ChatEvent notice)
     {
         var claim = await _queries.RenameAsync(oldNick, newNick, room, ChatEventCodec.Encode(notice));

@@ -98,7 +98,8 @@ internal sealed partial class ChatServer
         }
     }
 
-    public async ValueTask PrivateMessageAsync(ChatUser user, string nick, string text)
+    /// <param name="quietly">No error goes back to the sender (nobody by that nick, not keeping up): IRC's NOTICE.</param>
+    public async ValueTask PrivateMessageAsync(ChatUser user, string nick, string text, bool quietly = false)
     {
         ChatUser? target;
         var refusing = false;
@@ -114,7 +115,10 @@ internal sealed partial class ChatServer
                 else
                 {
                     user.Observer.LineDropped(ChatLineDropReason.RecipientBehind);
-                    user.Send(ChatEvent.NotKeepingUp(target.Nick));
+                    if (!quietly)
+                    {
+                        user.Send(ChatEvent.NotKeepingUp(target.Nick));
+                    }
                 }
             }
         }
@@ -132,7 +136,15 @@ internal sealed partial class ChatServer
 
         // Not here: on another instance, if anywhere. The instance that has the user counts the delivery.
         var remote = await _bus.SendPrivateAsync(nick, ChatEvent.PrivateFrom(user.Nick, text));
-        user.Send(remote.Value is { } found ? ChatEvent.PrivateTo(found, text, from: user.Nick) : ChatEvent.NoSuchNick(nick));
+        if (remote.Value is { } found)
+        {
+            user.Send(ChatEvent.PrivateTo(found, text, from: user.Nick));
+        }
+        else if (!quietly)
+        {
+            user.Send(ChatEvent.NoSuchNick(nick));
+        }
+
         user.Log.Private(user.Nick, nick, text);
     }
 

@@ -56,16 +56,10 @@ internal sealed partial class ChatServer
             }
         }
 
-        var claimed = await ClaimGuestNickAsync();
-        if (nick is not null && claimed is not null
-            && await _bus.RenameAsync(claimed, nick, Lobby, ChatEvent.NickChanged(Lobby, claimed, nick)) != NickClaim.Taken)
-        {
-            claimed = nick;
-        }
-        else if (nick is not null && claimed is null)
-        {
-            claimed = nick;
-        }
+        // A chosen nick is claimed on every instance; taken elsewhere, it gives way to a guest nick (unreachable, this
+        // instance decides alone).
+        var claim = nick is null ? (NickClaim?)null : await _bus.ClaimNickAsync(nick, Lobby);
+        var claimed = nick is not null && claim != NickClaim.Taken ? nick : await ClaimGuestNickAsync();
 
         var shared = await _bus.RoomAsync(Lobby, _options.HistorySize);
 
@@ -86,6 +80,12 @@ internal sealed partial class ChatServer
             while (chosen is null || NickRefusalAt(chosen, address) is not null)
             {
                 chosen = $"guest-{++_nextGuest}";
+            }
+
+            if (claim == NickClaim.Claimed && chosen != nick)
+            {
+                // Claimed everywhere but taken here meanwhile (or held): give the claim back.
+                _bus.Left(nick!, Lobby, notice: null);
             }
 
             var user = new ChatUser(chosen, session, address);

@@ -18,6 +18,12 @@ internal interface IChatBus
     /// <summary>Claims a fresh guest nick, shared by all instances; null when this instance must draw its own.</summary>
     ValueTask<string?> ClaimGuestNickAsync(string room);
 
+    /// <summary>
+    /// Claims <paramref name="nick"/> for a user arriving in <paramref name="room"/> with a nick of its choosing (IRC's
+    /// registration), shared by all instances.
+    /// </summary>
+    ValueTask<NickClaim> ClaimNickAsync(string nick, string room);
+
     /// <summary>Moves the user's claim from <paramref name="oldNick"/> to <paramref name="newNick"/>, and on success tells the room <paramref name="notice"/>.</summary>
     ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, ChatEvent notice);
 

@@ -16,6 +16,8 @@ internal sealed class LocalChatBus : IChatBus
 
     public ValueTask<string?> ClaimGuestNickAsync(string room) => ValueTask.FromResult<string?>(null);
 
+    public ValueTask<NickClaim> ClaimNickAsync(string nick, string room) => ValueTask.FromResult(NickClaim.Unavailable);
+
     public ValueTask<NickClaim> RenameAsync(string oldNick, string newNick, string room, ChatEvent notice) => ValueTask.FromResult(NickClaim.Unavailable);
 
     public LineRelay Said(string room, ChatEvent message, DateTimeOffset at, string sender) => LineRelay.Queued;
