@@ -101,7 +101,8 @@ internal static class HelpText
                             compiles its code under the first loads, which a steady-state figure leaves out.
           --quick           Tiny loads, 1 round, about 1 s each: a smoke test of the whole benchmark.
           --only ROWS       Comma-separated rows: pingpong64, pingpong1k, tls, stream, churn, hold, udp, chat,
-                            chat-scaleout (tls also runs pingpong64, chat-scaleout also chat: they compare with them).
+                            chat-irc, chat-scaleout (tls also runs pingpong64, chat-scaleout also chat: they compare
+                            with them).
           --hold N          Idle connections in the hold row (default 10000).
           --echohost PATH   EchoHost.dll (default: beside echohost-load.dll).
           --baseline PATH   EchoHost.Baseline.dll (default: beside echohost-load.dll).
@@ -110,6 +111,8 @@ internal static class HelpText
           --progress        Each load's live progress line on stderr (one line per load is always printed there).
           tls: pingpong over TLS against the baseline with Kestrel's UseHttps and EchoHost's EchoTls listener
           (a self-signed certificate made for the run), plus EchoHost TLS against EchoHost plain (pingpong64).
+          chat-irc: the chat load in the IRC dialect on both sides, EchoHost's Irc listener (on a port of its
+          own) against InspIRCd.
           chat-scaleout: a PostgreSQL of its own (initdb, fsync off) and two more EchoHost instances on it, the
           chat load's users split between them; figures against the single-instance chat row.
           Without InspIRCd the chat anchor row says: not installed: sudo apt-get install inspircd

@@ -31,11 +31,12 @@ internal static class BenchmarkCommand
         var rows = BenchmarkRows.Create(options);
         var inspircd = rows.Any(r => r.IsChat && r.Versus is null) ? InspIrcd.Find(options.InspIrcd) : null;
         var tls = rows.Any(r => r.Key == "tls");
+        var ircListener = rows.Any(r => r.Key == "chat-irc");
         var postgresBin = rows.Any(r => r.Key == "chat-scaleout") ? PostgresCluster.FindBinDirectory() : null;
         var work = Directory.CreateTempSubdirectory("echohost-benchmark-").FullName;
-        var ports = FreePorts.Pick(12);
+        var ports = FreePorts.Pick(13);
         var (baseTcp, baseUdp, echo, chat, udp, http, irc) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]);
-        var (baseTls, echoTls, chatA, chatB, postgresPort) = (ports[7], ports[8], ports[9], ports[10], ports[11]);
+        var (baseTls, echoTls, chatA, chatB, postgresPort, echoIrc) = (ports[7], ports[8], ports[9], ports[10], ports[11], ports[12]);
         var loopback = IPAddress.Loopback;
         var servers = new List<ChildProcess>();
         PostgresCluster? postgres = null;
@@ -46,15 +47,19 @@ internal static class BenchmarkCommand
             var baselineUdp = Start(servers, ServerProcess.Start("baseline udp", "dotnet", [options.BaselineDll, "udp", "--port", $"{baseUdp}"], new Dictionary<string, string>(), work, work));
             var baselineTls = tls ? Start(servers, ServerProcess.Start("baseline tls", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTls}", "--tls-cert", certificate, "--tls-key", key], new Dictionary<string, string>(), work, work)) : null;
             // EchoHost with the shipped settings: only its ports, and the per-IP limit the load from one address needs.
-            static Dictionary<string, string> EchoHostEnvironment(int echo, int chat, int udp, int http) => new()
+            // The IRC listener is named in full, so the run does not depend on the appsettings.json beside the binary
+            // defining it, and never takes IRC's port 6667 from a server the user runs.
+            static Dictionary<string, string> EchoHostEnvironment(int echo, int chat, int udp, int http, int irc) => new()
             {
                 ["EchoHost__Listeners__Echo__Port"] = $"{echo}",
                 ["EchoHost__Listeners__Echo__MaxConnectionsPerIp"] = "1000000",
                 ["EchoHost__Listeners__Chat__Port"] = $"{chat}",
+                ["EchoHost__Listeners__Irc__Protocol"] = "Irc",
+                ["EchoHost__Listeners__Irc__Port"] = $"{irc}",
                 ["EchoHost__Listeners__UdpEcho__Port"] = $"{udp}",
                 ["EchoHost__Http__Port"] = $"{http}",
             };
-            var echoHostEnvironment = EchoHostEnvironment(echo, chat, udp, http);
+            var echoHostEnvironment = EchoHostEnvironment(echo, chat, udp, http, echoIrc);
             if (tls)
             {
                 // The shipped EchoTls listener, off by default: on, on its own port, with the run's certificate.
@@ -81,6 +86,8 @@ internal static class BenchmarkCommand
                     ["EchoHost__Chat__Postgres"] = postgres.ConnectionString(),
                     ["EchoHost__Listeners__Chat__Port"] = $"{instance.Item2}",
                     ["EchoHost__Listeners__Echo__Enabled"] = "false",
+                    ["EchoHost__Listeners__Irc__Protocol"] = "Irc",
+                    ["EchoHost__Listeners__Irc__Enabled"] = "false",
                     ["EchoHost__Listeners__UdpEcho__Enabled"] = "false",
                     ["EchoHost__Http__Enabled"] = "false",
                 }, echoHostDirectory, work)))];
@@ -96,6 +103,11 @@ internal static class BenchmarkCommand
             {
                 await baselineTls.WaitForTcpAsync(new IPEndPoint(loopback, baseTls), startup);
                 await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, echoTls), startup);
+            }
+
+            if (ircListener)
+            {
+                await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, echoIrc), startup);
             }
 
             if (anchor is not null)
@@ -116,6 +128,7 @@ internal static class BenchmarkCommand
             {
                 "udp" => [new(Baseline, [baselineUdp], At(new(loopback, baseUdp))), new(EchoHostName, [echoHost], At(new(loopback, udp)))],
                 "chat" => [new(InspIrcdName, anchor is null ? null : [anchor], At(InspIrcd.EndPoint(irc))), new(EchoHostName, [echoHost], At(new(loopback, chat)))],
+                "chat-irc" => [new(InspIrcdName, anchor is null ? null : [anchor], At(InspIrcd.EndPoint(irc))), new(EchoHostName, [echoHost], At(new(loopback, echoIrc)))],
                 // SNI localhost: the name the certificate is for.
                 "tls" => [new(Baseline, baselineTls is null ? null : [baselineTls], At(new(loopback, baseTls), "localhost")), new(EchoHostName, [echoHost], At(new(loopback, echoTls), "localhost"))],
                 "chat-scaleout" => [new(EchoHostName, scaleOut, [.. At(new(loopback, chatA)), .. At(new(loopback, chatB))], postgres)],
@@ -128,9 +141,9 @@ internal static class BenchmarkCommand
             // Starts a fresh baseline and EchoHost for a hold row; they are measured once, then stopped.
             IEnumerable<Side> freshHold()
             {
-                var p = FreePorts.Pick(5);
+                var p = FreePorts.Pick(6);
                 var baseline = Start(servers, ServerProcess.Start("baseline tcp (hold)", "dotnet", [options.BaselineDll, "tcp", "--port", $"{p[0]}"], new Dictionary<string, string>(), work, work));
-                var host = Start(servers, ServerProcess.Start($"{EchoHostName} (hold)", "dotnet", [options.EchoHostDll], EchoHostEnvironment(p[1], p[2], p[3], p[4]), echoHostDirectory, work));
+                var host = Start(servers, ServerProcess.Start($"{EchoHostName} (hold)", "dotnet", [options.EchoHostDll], EchoHostEnvironment(p[1], p[2], p[3], p[4], p[5]), echoHostDirectory, work));
                 Task.WaitAll(baseline.WaitForTcpAsync(new IPEndPoint(loopback, p[0]), startup), host.WaitForTcpAsync(new IPEndPoint(loopback, p[1]), startup));
                 // Let start-up settle (tiered compilation, the first metrics collection) before the idle figure.
                 Thread.Sleep(TimeSpan.FromSeconds(2));
@@ -258,8 +271,8 @@ internal static class BenchmarkCommand
         public long Failures => BaselineFailures + EchoHostFailures;
     }
 
-    /// <summary>The side a row's EchoHost figures are compared with: InspIRCd for chat, else the bare baseline.</summary>
-    private static string BaselineSide(BenchmarkRow row) => row.Key == "chat" ? InspIrcdName : Baseline;
+    /// <summary>The side a row's EchoHost figures are compared with: InspIRCd for chat (line or IRC), else the bare baseline.</summary>
+    private static string BaselineSide(BenchmarkRow row) => row.Key is "chat" or "chat-irc" ? InspIrcdName : Baseline;
 
     private static List<TableRow> Tabulate(IReadOnlyList<BenchmarkRow> rows, Dictionary<(string, string), List<Sample>> samples, bool anchorInstalled, bool postgresInstalled)
     {

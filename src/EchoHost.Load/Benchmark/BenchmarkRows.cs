@@ -57,6 +57,15 @@ internal static class BenchmarkRows
             Warmup = o.Warmup,
         };
 
+        var chat = new[]
+        {
+            new Figure("CPU µs/delivery", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
+            new Figure("of which kernel µs/delivery", s => s.SystemCpuMicrosecondsPer(s.Result.Ops), "N2"),
+            new Figure("deliveries/s", s => s.Result.OpsPerSecond, "N0"),
+            new Figure("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
+            new Figure("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
+            new Figure("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
+        };
         var msg = new[]
         {
             new Figure("CPU µs/msg", s => s.CpuMicrosecondsPer(s.Result.Ops)),
@@ -94,15 +103,11 @@ internal static class BenchmarkRows
                 new("of which kernel µs/datagram", s => s.SystemCpuMicrosecondsPer(s.Result.Ops)),
                 new("datagrams/s", s => s.Result.OpsPerSecond, "N0"),
             ], t => Base(LoadMode.Udp, t, udp, 512) with { Sources = holdSources.Take(udp).ToArray() }),
-            new("chat", $"chat: {users} users, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each",
-            [
-                new("CPU µs/delivery", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
-                new("of which kernel µs/delivery", s => s.SystemCpuMicrosecondsPer(s.Result.Ops), "N2"),
-                new("deliveries/s", s => s.Result.OpsPerSecond, "N0"),
-                new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
-                new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
-                new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
-            ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true),
+            new("chat", $"chat: {users} users, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each", chat,
+                t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true),
+            // The same load in the same dialect on both sides: EchoHost's IRC listener against InspIRCd.
+            new("chat-irc", $"chat over IRC: {users} users, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each", chat,
+                t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser, Dialect = ChatDialect.Irc }, IsChat: true),
             new("chat-scaleout", $"chat across 2 instances + PostgreSQL: {users} users split evenly, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each",
             [
                 new("CPU µs/delivery (both instances; baseline column: one instance, chat row)", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),

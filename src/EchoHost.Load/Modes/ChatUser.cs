@@ -260,14 +260,32 @@ internal sealed class ChatUser
                 case 1:
                     Send($"JOIN {_run.Options.RoomName}\r\n");
                     break;
-                case 366:
+                case 366 when IsOurRoom(rest[4..]):
                     _joined.TrySetResult();
                     break;
+                case 366:
+                    break; // the end of another channel's names: a server may put its users in a channel first
+                case 422:
+                    break; // ERR_NOMOTD: a server without a message of the day says so, and clients go on
                 case >= 400 and < 600:
                     Fail($"{Who}: the server said: {Encoding.UTF8.GetString(line)}");
                     break;
             }
         }
+    }
+
+    /// <summary>Whether "nick #room :…", the parameters of a 366, name this run's room.</summary>
+    private bool IsOurRoom(ReadOnlySpan<byte> parameters)
+    {
+        var space = parameters.IndexOf((byte)' ');
+        if (space < 0)
+        {
+            return false;
+        }
+
+        var channel = parameters[(space + 1)..];
+        var end = channel.IndexOf((byte)' ');
+        return Ascii.EqualsIgnoreCase(end < 0 ? channel : channel[..end], _room);
     }
 
     /// <summary>A message from another user: check it and count the delivery.</summary>

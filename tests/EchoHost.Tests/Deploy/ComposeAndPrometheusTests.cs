@@ -92,7 +92,7 @@ public sealed class ComposeAndPrometheusTests
         var words = run.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
         var published = words.Zip(words.Skip(1)).Where(p => p.First == "-p").Select(p => ParsePort(p.Second)).ToList();
-        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "8080/tcp"], published.Select(p => $"{p.Target}/{p.Protocol}").Order());
+        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "6667/tcp", "8080/tcp"], published.Select(p => $"{p.Target}/{p.Protocol}").Order());
         Assert.All(published, p => Assert.Equal(p.Target == 8080 ? "127.0.0.1" : null, p.HostIp));
         // docker stop waits 10 s unless told otherwise, then kills: less than the shutdown's own budget.
         var stopTimeout = int.Parse(words[Array.IndexOf(words, "--stop-timeout") + 1]);

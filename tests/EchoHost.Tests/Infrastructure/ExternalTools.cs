@@ -42,6 +42,18 @@ internal static class ExternalTools
     /// <summary>Python 3, which runs the socket tutorials' clients (docs/tutorials).</summary>
     public const string Python3 = "python3";
 
+    /// <summary>irssi, a real IRC client, driven through tmux by the IRC client tests.</summary>
+    public const string Irssi = "irssi";
+
+    /// <summary>tmux, the terminal irssi runs in for the IRC client tests (send-keys is the user typing).</summary>
+    public const string Tmux = "tmux";
+
+    /// <summary>WeeChat without a terminal, driven through its FIFO (from weechat-plugins) by the IRC client tests.</summary>
+    public const string WeeChat = "weechat-headless";
+
+    /// <summary>InspIRCd, the IRC server the client drivers are checked against (and the benchmark's chat anchor).</summary>
+    public const string InspIrcd = "inspircd";
+
     /// <summary>Why the first missing tool of <paramref name="tools"/> is missing, with its install command; null when all are there.</summary>
     public static string? WhyMissing(IEnumerable<string> tools) => tools.Select(WhyMissing).FirstOrDefault(reason => reason is not null);
 
@@ -67,9 +79,14 @@ internal static class ExternalTools
             "script is not on PATH; install it: apt-get install bsdutils",
         Python3 when Find("python3") is null =>
             "python3 is not on PATH; install it: apt-get install python3",
-        Haproxy or Openssl or Ncat when Find(tool) is null =>
+        Haproxy or Openssl or Ncat or Irssi or Tmux when Find(tool) is null =>
             $"{tool} is not on PATH; install it: apt-get install {tool}",
-        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl or Script or Haproxy or Openssl or Ncat or Python3 => null,
+        WeeChat when Find(tool) is null || !WeeChatFifoPluginInstalled() =>
+            "weechat-headless or its FIFO plugin is missing; install them: apt-get install weechat-headless weechat-plugins",
+        InspIrcd when EchoHost.Load.Benchmark.InspIrcd.Find(null) is null =>
+            "inspircd is not on PATH or in /usr/sbin; install it: apt-get install inspircd",
+        Kubectl or Promtool or PrometheusServer or NodeTools or Netcat or Telnet or Curl or Script or Haproxy or Openssl or Ncat or Python3
+            or Irssi or Tmux or WeeChat or InspIrcd => null,
         _ => throw new ArgumentException($"Unknown tool '{tool}'.", nameof(tool)),
     };
 
@@ -82,6 +99,10 @@ internal static class ExternalTools
         var stamp = Repository.Path(".ci/node/node_modules/.installed-package-lock.json");
         return File.Exists(stamp) && File.ReadAllText(stamp) == File.ReadAllText(Repository.Path(".ci/node/package-lock.json"));
     }
+
+    /// <summary>Debian ships WeeChat's FIFO plugin apart from the client, in weechat-plugins (/usr/lib/&lt;arch&gt;/weechat/plugins).</summary>
+    private static bool WeeChatFifoPluginInstalled() =>
+        Directory.GetDirectories("/usr/lib").Append("/usr/lib").Any(lib => File.Exists(Path.Combine(lib, "weechat", "plugins", "fifo.so")));
 
     /// <summary>Other netcats (nmap's ncat, GNU netcat) take other options; OpenBSD's names itself in its usage text.</summary>
     private static bool IsOpenBsdNetcat()

@@ -27,7 +27,7 @@ public sealed class BenchmarkSmokeTests
         var root = JsonDocument.Parse(result.StandardOutput).RootElement;
         var rows = root.GetProperty("rows").EnumerateArray().ToList();
         var loads = rows.Select(r => r.GetProperty("load").GetString()!).Distinct().ToList();
-        Assert.Equal(9, loads.Count); // pingpong ×2, tls, stream, churn, hold, udp, chat, chat-scaleout
+        Assert.Equal(10, loads.Count); // pingpong ×2, tls, stream, churn, hold, udp, chat, chat over IRC, chat-scaleout
         foreach (var row in rows)
         {
             Assert.True(row.GetProperty("baselineFailures").GetInt64() == 0 && row.GetProperty("echoHostFailures").GetInt64() == 0, $"{row}\n{result.StandardError}");

@@ -8,8 +8,9 @@ namespace EchoHost.Tests.Load;
 
 /// <summary>
 /// The chat mode's IRC dialect against a minimal IRC relay (so it is tested where InspIRCd is not installed; the
-/// benchmark smoke runs it against InspIRCd where it is): registration, JOIN, PRIVMSG fan-out, and a PING that must
-/// be answered before the relay says 001.
+/// benchmark smoke runs it against InspIRCd where it is): registration, JOIN, PRIVMSG fan-out, a PING that must
+/// be answered before the relay says 001, a 422 (no message of the day, as EchoHost may say) that is no error, and
+/// the end of another channel's names list (EchoHost puts every user in #lobby first) that is not yet the room's.
 /// </summary>
 public sealed class IrcDialectTests
 {
@@ -74,9 +75,14 @@ public sealed class IrcDialectTests
                                 break;
                             case "PONG":
                                 Interlocked.Increment(ref _pongs);
-                                Send(client, $":relay 001 {nick} :Welcome\r\n");
+                                // Like EchoHost: no MOTD, and every user in #lobby (its names list) before the JOIN it asks for.
+                                Send(client, $":relay 001 {nick} :Welcome\r\n:relay 422 {nick} :MOTD File is missing\r\n" +
+                                    $":{nick}!u@h JOIN #lobby\r\n:relay 353 {nick} = #lobby :{nick}\r\n:relay 366 {nick} #lobby :End of /NAMES list.\r\n");
                                 break;
                             case "JOIN":
+                                // A slow JOIN widens the window in which a client that took #lobby's 366 for its room's
+                                // would start sending, and miss lines, before everyone is in the room.
+                                await Task.Delay(300, stop);
                                 _joined[client] = nick!;
                                 Send(client, $":{nick}!u@h JOIN {word[1]}\r\n:relay 353 {nick} = {word[1]} :{nick}\r\n:relay 366 {nick} {word[1]} :End of /NAMES list.\r\n");
                                 break;
