@@ -23,14 +23,14 @@ public sealed class ComposeAndPrometheusTests
     }
 
     [ToolFact(NodeTools)]
-    public async Task EchoHost_publishes_its_four_ports_unchanged()
+    public async Task EchoHost_publishes_its_five_ports_unchanged()
     {
         var echohost = (await ReadYamlAsync(ComposeFile)).At("services", "echohost");
 
         var ports = echohost.At("ports").AsArray().Select(p => ParsePort(p!.GetValue<string>())).ToList();
 
         Assert.All(ports, p => Assert.Equal(p.Published, p.Target));
-        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "8080/tcp"], ports.Select(p => $"{p.Target}/{p.Protocol}").Order());
+        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "6667/tcp", "8080/tcp"], ports.Select(p => $"{p.Target}/{p.Protocol}").Order());
         // The operations endpoint stays on the host's loopback; the protocols are for the network.
         Assert.All(ports, p => Assert.Equal(p.Target == 8080 ? "127.0.0.1" : null, p.HostIp));
     }
