@@ -34,6 +34,22 @@ internal sealed partial class ChatActivityLog(string listener, ILogger logger) :
 
     public void NickHeld(string nick, string address, TimeSpan hold) => LogNickHeld(listener, nick, address, hold);
 
+    /// <summary>The log lines of a session's departure, if it left a room: the nick held after a cut, if it is, then the room left.</summary>
+    public void Departed(ChatUser user, ChatDeparture? departure, string why, TimeSpan nickHold)
+    {
+        if (departure is not { } left)
+        {
+            return;
+        }
+
+        if (left.NickHeld)
+        {
+            NickHeld(user.Nick, user.Address ?? "-", nickHold);
+        }
+
+        Left(user.Nick, left.Room, why);
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} joined {Room} from {RemoteEndPoint}")]
     private partial void LogArrived(string listener, string nick, string room, string remoteEndPoint);
 

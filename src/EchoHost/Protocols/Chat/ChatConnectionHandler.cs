@@ -33,16 +33,9 @@ internal sealed partial class ChatConnectionHandler(
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var options = server.Options;
-        var close = connection.Features.Get<IConnectionCloseFeature>();
-        var details = connection.Features.Get<IConnectionDetailsFeature>();
-        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        var (close, details, closing, remote) = connection.LineFeatures();
+        var (outbox, writer) = connection.StartOutbox(options.MaxQueuedBytes, close);
 
-        var outbox = new ChatOutbox(options.MaxQueuedBytes);
-        outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
-        var writer = outbox.RunWriterAsync(connection.Transport.Output);
-
-        // The client as the pipeline saw it (after the PROXY protocol): whose address may take back a held nick.
-        var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
         // The greeting (or the refusal and the end marker) leaves in one write.
         outbox.Hold();
         var user = await server.ConnectAsync(
@@ -53,7 +46,7 @@ internal sealed partial class ChatConnectionHandler(
             // Server full: the notice gets the close grace to reach the client, like every last line.
             outbox.Complete(LastLines(null));
             close?.RequestClose(CloseReason.ServerClosed);
-            await WhenWriterEndsAsync(writer);
+            await LineConnection.WhenWriterEndsAsync(writer);
             return;
         }
 
@@ -75,7 +68,7 @@ internal sealed partial class ChatConnectionHandler(
                 LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                 _observer.SlowReaderDisconnected();
                 // Others can cause this cut (a flood in the user's room): the nick is held so they cannot take it next.
-                Left(user, "too slow to read", server.Disconnect(user, "too slow to read", holdNick: true), options);
+                _activity.Departed(user, server.Disconnect(user, "too slow to read", holdNick: true), "too slow to read", options.SlowReaderNickHold);
                 // Best effort, never waiting for the stalled reader: the notice and the end marker go behind whatever the
                 // client did not read, past the queue's limit; the close grace ends it.
                 outbox.Complete(LastLines(ChatMessages.SlowReader));
@@ -83,7 +76,7 @@ internal sealed partial class ChatConnectionHandler(
             else
             {
                 var (why, notice) = end == ChatEnd.Quit ? ("quit", null) : FarewellFor(close, closing);
-                Left(user, why, server.Disconnect(user, why, announce: why != ServerShutdown), options);
+                _activity.Departed(user, server.Disconnect(user, why, announce: why != ServerShutdown), why, options.SlowReaderNickHold);
                 outbox.Complete(LastLines(notice));
             }
 
@@ -95,7 +88,7 @@ internal sealed partial class ChatConnectionHandler(
                 close?.RequestClose(end == ChatEnd.Quit ? CloseReason.ServerClosed : CloseReason.ClientClosed);
             }
 
-            await WhenWriterEndsAsync(writer);
+            await LineConnection.WhenWriterEndsAsync(writer);
         }
     }
 
@@ -104,31 +97,12 @@ internal sealed partial class ChatConnectionHandler(
         ChatUser user, ChatOutbox outbox, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, CancellationToken cancellationToken)
     {
         var decoder = new ChatLineDecoder(options.MaxLineBytes);
-        var flood = new TokenBucket(options.FloodBurst, options.FloodLinesPerSecond, time);
-        var floodNoticeSent = false;
+        var flood = new LineFlood(options, time, _observer);
         var lines = new List<ChatInput>();
         var shown = ShowDetails(details, user, default);
         while (true)
         {
-            var result = await input.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            try
-            {
-                foreach (var segment in buffer)
-                {
-                    decoder.Decode(segment.Span, lines);
-                }
-
-                if (result.IsCompleted)
-                {
-                    decoder.Complete(lines);
-                }
-            }
-            finally
-            {
-                input.AdvanceTo(buffer.End);
-            }
-
+            var ended = await input.ReadLinesAsync(decoder, lines, cancellationToken);
             foreach (var line in lines)
             {
                 // Leaving costs no token: a flooded user can always quit.
@@ -142,12 +116,10 @@ internal sealed partial class ChatConnectionHandler(
                 }
 
                 // Every other line costs a token, commands and bad lines included; one notice per burst of drops.
-                if (!flood.TryTake())
+                if (!flood.TryTake(out var firstDrop))
                 {
-                    _observer.LineDropped(ChatLineDropReason.Flood);
-                    if (!floodNoticeSent)
+                    if (firstDrop)
                     {
-                        floodNoticeSent = true;
                         Send(user, ChatMessages.Flood);
                         LogFlood(listener.Name, user.Nick, options.FloodBurst, options.FloodLinesPerSecond);
                     }
@@ -155,13 +127,12 @@ internal sealed partial class ChatConnectionHandler(
                     continue;
                 }
 
-                floodNoticeSent = false;
                 await HandleAsync(user, line, options);
             }
 
             lines.Clear();
             shown = ShowDetails(details, user, shown);
-            if (result.IsCompleted)
+            if (ended)
             {
                 return ChatEnd.InputEnded;
             }
@@ -223,34 +194,6 @@ internal sealed partial class ChatConnectionHandler(
 
     /// <summary>A notice of the line protocol itself (not a chat event): straight into the user's outbox.</summary>
     private static void Send(ChatUser user, string line) => user.Outbox.TryEnqueue(ChatMessages.Encode(line));
-
-    /// <summary>The log lines of a departure: the nick held after a cut, if it is, then the room left.</summary>
-    private void Left(ChatUser user, string why, ChatDeparture? departure, ChatOptions options)
-    {
-        if (departure is not { } left)
-        {
-            return;
-        }
-
-        if (left.NickHeld)
-        {
-            _activity.NickHeld(user.Nick, user.Address ?? "-", options.SlowReaderNickHold);
-        }
-
-        _activity.Left(user.Nick, left.Room, why);
-    }
-
-    /// <summary>The writer ends by draining or because the peer is gone (or was aborted): none of that is an error here.</summary>
-    private static async Task WhenWriterEndsAsync(Task writer)
-    {
-        try
-        {
-            await writer;
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
-        {
-        }
-    }
 
     private enum ChatEnd
     {

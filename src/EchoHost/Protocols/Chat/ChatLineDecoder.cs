@@ -10,7 +10,7 @@ namespace EchoHost.Protocols.Chat;
 /// a literal 0xFF. A line longer than the limit is reported once and discarded up to its end, so memory per
 /// connection never exceeds the limit. State carries across calls; one decoder per connection.
 /// </summary>
-internal sealed class ChatLineDecoder(int maxLineBytes)
+internal sealed class ChatLineDecoder(int maxLineBytes) : ILineDecoder
 {
     private const byte Iac = 255, Dont = 254, Do = 253, Wont = 252, Will = 251, Sb = 250, Se = 240;
     private const byte Cr = (byte)'\r', Lf = (byte)'\n', Nul = 0;

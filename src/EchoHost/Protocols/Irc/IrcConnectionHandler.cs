@@ -35,14 +35,8 @@ internal sealed partial class IrcConnectionHandler(
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var options = server.Options;
-        var close = connection.Features.Get<IConnectionCloseFeature>();
-        var details = connection.Features.Get<IConnectionDetailsFeature>();
-        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-
-        var outbox = new ChatOutbox(options.MaxQueuedBytes);
-        outbox.Overflowed += () => close?.RequestClose(CloseReason.SlowReader);
-        var writer = outbox.RunWriterAsync(connection.Transport.Output);
-        var remote = (connection.Features.Get<ConnectionSession>()?.RemoteEndPoint ?? connection.RemoteEndPoint)?.ToString();
+        var (close, details, closing, remote) = connection.LineFeatures();
+        var (outbox, writer) = connection.StartOutbox(options.MaxQueuedBytes, close);
         var client = new IrcClient(connection.ConnectionId, outbox, _renderers.Lines, remote, time.GetTimestamp());
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing);
@@ -67,11 +61,11 @@ internal sealed partial class IrcConnectionHandler(
                     var (queued, refused) = outbox.AtOverflow;
                     LogSlowReader(listener.Name, user.Nick, queued, refused, options.MaxQueuedBytes);
                     _observer.SlowReaderDisconnected();
-                    Left(user, server.Disconnect(user, why, holdNick: true), why);
+                    _activity.Departed(user, server.Disconnect(user, why, holdNick: true), why, options.SlowReaderNickHold);
                 }
                 else
                 {
-                    Left(user, server.Disconnect(user, why, announce: why != "server shutdown"), why);
+                    _activity.Departed(user, server.Disconnect(user, why, announce: why != "server shutdown"), why, options.SlowReaderNickHold);
                 }
             }
 
@@ -81,7 +75,7 @@ internal sealed partial class IrcConnectionHandler(
                 close?.RequestClose(end == IrcEnd.Quit ? CloseReason.ServerClosed : CloseReason.ClientClosed);
             }
 
-            await WhenWriterEndsAsync(writer);
+            await LineConnection.WhenWriterEndsAsync(writer);
         }
     }
 
@@ -89,30 +83,11 @@ internal sealed partial class IrcConnectionHandler(
         IrcClient client, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, IConnectionCloseFeature? close, CancellationToken cancellationToken)
     {
         var decoder = new IrcLineDecoder(_own.MaxLineBytes);
-        var flood = new TokenBucket(options.FloodBurst, options.FloodLinesPerSecond, time);
-        var floodNoticeSent = false;
+        var flood = new LineFlood(options, time, _observer);
         var lines = new List<ChatInput>();
         while (true)
         {
-            var result = await input.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            try
-            {
-                foreach (var segment in buffer)
-                {
-                    decoder.Decode(segment.Span, lines);
-                }
-
-                if (result.IsCompleted)
-                {
-                    decoder.Complete(lines);
-                }
-            }
-            finally
-            {
-                input.AdvanceTo(buffer.End);
-            }
-
+            var ended = await input.ReadLinesAsync(decoder, lines, cancellationToken);
             foreach (var line in lines)
             {
                 client.LastInput = time.GetTimestamp();
@@ -124,12 +99,10 @@ internal sealed partial class IrcConnectionHandler(
                     return IrcEnd.Quit;
                 }
 
-                if (!flood.TryTake())
+                if (!flood.TryTake(out var firstDrop))
                 {
-                    _observer.LineDropped(ChatLineDropReason.Flood);
-                    if (!floodNoticeSent)
+                    if (firstDrop)
                     {
-                        floodNoticeSent = true;
                         client.Notice("Flood control: slow down; lines are being dropped.");
                         LogFlood(listener.Name, client.Me, options.FloodBurst, options.FloodLinesPerSecond);
                     }
@@ -137,7 +110,6 @@ internal sealed partial class IrcConnectionHandler(
                     continue;
                 }
 
-                floodNoticeSent = false;
                 if (await HandleAsync(client, line, message) == IrcStep.Quit)
                 {
                     return IrcEnd.Quit;
@@ -151,7 +123,7 @@ internal sealed partial class IrcConnectionHandler(
 
             lines.Clear();
             ShowDetails(details, client);
-            if (result.IsCompleted)
+            if (ended)
             {
                 return IrcEnd.InputEnded;
             }
@@ -277,19 +249,6 @@ internal sealed partial class IrcConnectionHandler(
             _ => "connection closed",
         };
 
-    private void Left(ChatUser user, ChatDeparture? departure, string why)
-    {
-        if (departure is { } left)
-        {
-            if (left.NickHeld)
-            {
-                _activity.NickHeld(user.Nick, user.Address ?? "-", server.Options.SlowReaderNickHold);
-            }
-
-            _activity.Left(user.Nick, left.Room, why);
-        }
-    }
-
     private static void ShowDetails(IConnectionDetailsFeature? details, IrcClient client)
     {
         if (details is not null && client.User is { } user)
@@ -304,17 +263,6 @@ internal sealed partial class IrcConnectionHandler(
         var lines = new IrcLines(serverName);
         var version = typeof(IrcConnectionHandler).Assembly.GetName().Version?.ToString(3) ?? "0";
         return new IrcRenderers(lines, new IrcWelcome(lines, $"EchoHost-{version}"));
-    }
-
-    private static async Task WhenWriterEndsAsync(Task writer)
-    {
-        try
-        {
-            await writer;
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
-        {
-        }
     }
 
     private enum IrcEnd

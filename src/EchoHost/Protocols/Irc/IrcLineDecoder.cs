@@ -11,7 +11,7 @@ namespace EchoHost.Protocols.Irc;
 /// UTF-8 is reported and dropped. Text is not made harmless here: CTCP uses a control character, so that is done on
 /// the message text once the command is known. State carries across calls; one decoder per connection.
 /// </summary>
-internal sealed class IrcLineDecoder(int maxLineBytes)
+internal sealed class IrcLineDecoder(int maxLineBytes) : ILineDecoder
 {
     /// <summary>What IRCv3 allows a client's tags besides the line itself.</summary>
     public const int TagBytes = 4096;
