@@ -7,18 +7,14 @@ namespace EchoHost.Protocols.Chat;
 /// <summary>
 /// Turns the bytes of one connection into chat lines, whatever sends them: nc (bare LF), telnet (CRLF, CR NUL and
 /// IAC option negotiation) or a program. Telnet commands are removed, also when split across reads; <c>IAC IAC</c> is
-/// a literal 0xFF. A line longer than the limit is reported once and discarded up to its end, so memory per
-/// connection never exceeds the limit. State carries across calls; one decoder per connection.
+/// a literal 0xFF. The framing and the line limit are <see cref="LineFramer"/>'s.
 /// </summary>
-internal sealed class ChatLineDecoder(int maxLineBytes) : ILineDecoder
+internal sealed class ChatLineDecoder(int maxLineBytes) : LineFramer(maxLineBytes)
 {
     private const byte Iac = 255, Dont = 254, Do = 253, Wont = 252, Will = 251, Sb = 250, Se = 240;
-    private const byte Cr = (byte)'\r', Lf = (byte)'\n', Nul = 0;
+    private const byte Nul = 0;
 
-    private readonly byte[] _line = new byte[maxLineBytes];
-    private int _length;
-    private bool _discarding;
-    private bool _afterCr;
+    private readonly int _maxLineBytes = maxLineBytes;
     private TelnetState _telnet;
 
     private enum TelnetState
@@ -30,7 +26,7 @@ internal sealed class ChatLineDecoder(int maxLineBytes) : ILineDecoder
         SubnegotiationIac,
     }
 
-    public void Decode(ReadOnlySpan<byte> bytes, List<ChatInput> output)
+    public override void Decode(ReadOnlySpan<byte> bytes, List<ChatInput> output)
     {
         foreach (var b in bytes)
         {
@@ -65,37 +61,18 @@ internal sealed class ChatLineDecoder(int maxLineBytes) : ILineDecoder
         }
     }
 
-    /// <summary>At the end of input: a last line without a line ending still counts.</summary>
-    public void Complete(List<ChatInput> output)
-    {
-        if (_length > 0 || _discarding)
-        {
-            EndLine(output);
-        }
-    }
-
     private void OnData(byte b, List<ChatInput> output)
     {
-        if (_afterCr)
+        // CR NUL ends a line as CRLF does; a NUL anywhere else is telnet padding too.
+        if (TryEndLine(b, output))
         {
-            _afterCr = false;
-            if (b is Lf or Nul)
-            {
-                return; // the rest of CRLF or CR NUL: the line already ended at CR
-            }
+            return;
         }
 
         switch (b)
         {
             case Iac:
                 _telnet = TelnetState.Command;
-                break;
-            case Lf:
-                EndLine(output);
-                break;
-            case Cr:
-                EndLine(output);
-                _afterCr = true;
                 break;
             case Nul:
                 break; // telnet padding
@@ -105,34 +82,8 @@ internal sealed class ChatLineDecoder(int maxLineBytes) : ILineDecoder
         }
     }
 
-    private void Append(byte b, List<ChatInput> output)
+    protected override void OnLine(ReadOnlySpan<byte> line, List<ChatInput> output)
     {
-        if (_discarding)
-        {
-            return;
-        }
-
-        if (_length == _line.Length)
-        {
-            _discarding = true;
-            _length = 0;
-            output.Add(ChatInput.TooLong);
-            return;
-        }
-
-        _line[_length++] = b;
-    }
-
-    private void EndLine(List<ChatInput> output)
-    {
-        if (_discarding)
-        {
-            _discarding = false;
-            return;
-        }
-
-        var line = _line.AsSpan(0, _length);
-        _length = 0;
         if (!Utf8.IsValid(line))
         {
             output.Add(ChatInput.InvalidUtf8);
@@ -143,7 +94,7 @@ internal sealed class ChatLineDecoder(int maxLineBytes) : ILineDecoder
         // take more bytes than the one it replaces.
         var received = WithoutLeadingControls(Encoding.UTF8.GetString(line));
         var text = Sanitize(received);
-        output.Add(!ReferenceEquals(text, received) && Encoding.UTF8.GetByteCount(text) > maxLineBytes ? ChatInput.TooLong : ChatInput.Line(text));
+        output.Add(!ReferenceEquals(text, received) && Encoding.UTF8.GetByteCount(text) > _maxLineBytes ? ChatInput.TooLong : ChatInput.Line(text));
     }
 
     /// <summary>

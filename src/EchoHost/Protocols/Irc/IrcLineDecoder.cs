@@ -11,89 +11,24 @@ namespace EchoHost.Protocols.Irc;
 /// UTF-8 is reported and dropped. Text is not made harmless here: CTCP uses a control character, so that is done on
 /// the message text once the command is known. State carries across calls; one decoder per connection.
 /// </summary>
-internal sealed class IrcLineDecoder(int maxLineBytes) : ILineDecoder
+internal sealed class IrcLineDecoder(int maxLineBytes) : LineFramer(maxLineBytes - 2 + TagBytes)
 {
     /// <summary>What IRCv3 allows a client's tags besides the line itself.</summary>
     public const int TagBytes = 4096;
 
-    private const byte Cr = (byte)'\r', Lf = (byte)'\n';
-
-    private readonly byte[] _line = new byte[maxLineBytes - 2 + TagBytes];
-    private int _length;
-    private bool _discarding;
-    private bool _afterCr;
-
-    public void Decode(ReadOnlySpan<byte> bytes, List<ChatInput> output)
+    public override void Decode(ReadOnlySpan<byte> bytes, List<ChatInput> output)
     {
         foreach (var b in bytes)
         {
-            if (_afterCr)
+            if (!TryEndLine(b, output))
             {
-                _afterCr = false;
-                if (b == Lf)
-                {
-                    continue;
-                }
-            }
-
-            switch (b)
-            {
-                case Lf:
-                    EndLine(output);
-                    break;
-                case Cr:
-                    EndLine(output);
-                    _afterCr = true;
-                    break;
-                default:
-                    Append(b, output);
-                    break;
+                Append(b, output);
             }
         }
     }
 
-    /// <summary>At the end of input: a last line without a line ending still counts.</summary>
-    public void Complete(List<ChatInput> output)
+    protected override void OnLine(ReadOnlySpan<byte> line, List<ChatInput> output)
     {
-        if (_length > 0 || _discarding)
-        {
-            EndLine(output);
-        }
-    }
-
-    private void Append(byte b, List<ChatInput> output)
-    {
-        if (_discarding)
-        {
-            return;
-        }
-
-        if (_length == _line.Length)
-        {
-            TooLong(output);
-            return;
-        }
-
-        _line[_length++] = b;
-    }
-
-    private void TooLong(List<ChatInput> output)
-    {
-        _discarding = true;
-        _length = 0;
-        output.Add(ChatInput.TooLong);
-    }
-
-    private void EndLine(List<ChatInput> output)
-    {
-        if (_discarding)
-        {
-            _discarding = false;
-            return;
-        }
-
-        var line = _line.AsSpan(0, _length);
-        _length = 0;
         if (line.IsEmpty)
         {
             return;
