@@ -1,24 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace EchoHost.Tests.Infrastructure;
 
 /// <summary>A chat user over a real socket, reading the server's CRLF lines.</summary>
-internal sealed class ChatClient : IDisposable
+internal sealed class ChatClient(Socket socket) : LineClient(socket, "\n")
 {
-    private readonly StreamReader _reader;
-    private readonly NetworkStream _stream;
-
-    private ChatClient(Socket socket)
-    {
-        Socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        _reader = new StreamReader(_stream, new UTF8Encoding(false));
-    }
-
-    public Socket Socket { get; }
-
     public string Nick { get; private set; } = "";
 
     /// <summary>
@@ -44,36 +31,6 @@ internal sealed class ChatClient : IDisposable
     /// <summary>What came between the welcome line and the "You are now in" line: the history, if any.</summary>
     public List<string> Greeting { get; private set; } = [];
 
-    public async Task SendAsync(string line) => await SendRawAsync(Encoding.UTF8.GetBytes(line + "\n"));
-
-    public async Task SendRawAsync(byte[] bytes)
-    {
-        await _stream.WriteAsync(bytes, TestTimeouts.Token());
-        await _stream.FlushAsync();
-    }
-
-    public async Task<string> ReadLineAsync() =>
-        await _reader.ReadLineAsync(TestTimeouts.Token()) ?? throw new EndOfStreamException("The server closed the connection.");
-
-    /// <summary>Reads lines until one matches; returns the lines before it (the match is in <see cref="LastLine"/>).</summary>
-    public async Task<List<string>> ReadUntilAsync(Func<string, bool> match)
-    {
-        var before = new List<string>();
-        while (true)
-        {
-            var line = await ReadLineAsync();
-            if (match(line))
-            {
-                LastLine = line;
-                return before;
-            }
-
-            before.Add(line);
-        }
-    }
-
-    public string LastLine { get; private set; } = "";
-
     /// <summary>Asks for <paramref name="nick"/> and returns the answer, past whatever the room said meanwhile.</summary>
     public async Task<string> AskNickAsync(string nick)
     {
@@ -91,18 +48,4 @@ internal sealed class ChatClient : IDisposable
         await SendAsync("/who");
         return await ReadUntilAsync(l => l.StartsWith("*** ", StringComparison.Ordinal) && l.Contains(" (") && l.Contains("): "));
     }
-
-    /// <summary>Reads until the server closes; returns the lines that came first.</summary>
-    public async Task<List<string>> ReadToEndAsync()
-    {
-        var lines = new List<string>();
-        while (await _reader.ReadLineAsync(TestTimeouts.Token()) is { } line)
-        {
-            lines.Add(line);
-        }
-
-        return lines;
-    }
-
-    public void Dispose() => _reader.Dispose();
 }
