@@ -52,18 +52,7 @@ internal sealed partial class ChatServer
         var everywhere = await _bus.RoomsAsync();
         lock (_lock)
         {
-            var rooms = new Dictionary<string, int>(ChatNames.Comparer);
-            foreach (var (name, members) in everywhere.Available ? everywhere.Value : [])
-            {
-                rooms[name] = members;
-            }
-
-            foreach (var room in _rooms.Values)
-            {
-                rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
-            }
-
-            return rooms.OrderBy(r => r.Key, ChatNames.Comparer)
+            return RoomCounts(everywhere).OrderBy(r => r.Key, ChatNames.Comparer)
                 .Select(r => (r.Key, r.Value, _rooms.GetValueOrDefault(r.Key)?.Topic)).ToList();
         }
     }
@@ -82,19 +71,7 @@ internal sealed partial class ChatServer
         var everywhere = await _bus.RoomsAsync();
         lock (_lock)
         {
-            // The shared counts include this instance's users; rooms only known here (or all, when unavailable) come from here.
-            var rooms = new Dictionary<string, int>(ChatNames.Comparer);
-            foreach (var (name, members) in everywhere.Available ? everywhere.Value : [])
-            {
-                rooms[name] = members;
-            }
-
-            foreach (var room in _rooms.Values)
-            {
-                rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
-            }
-
-            user.Send(ChatEvent.Rooms(rooms.Select(r => (r.Key, r.Value)).OrderBy(r => r.Key, ChatNames.Comparer), page));
+            user.Send(ChatEvent.Rooms(RoomCounts(everywhere).Select(r => (r.Key, r.Value)).OrderBy(r => r.Key, ChatNames.Comparer), page));
         }
     }
 
@@ -165,5 +142,25 @@ internal sealed partial class ChatServer
         refusing = !target.PrivatesRefused;
         target.PrivatesRefused = true;
         return false;
+    }
+
+    /// <summary>
+    /// Each room's member count, under the lock. The shared counts include this instance's users; rooms only known here
+    /// (or all, when the bus is unavailable) come from here.
+    /// </summary>
+    private Dictionary<string, int> RoomCounts(Shared<IReadOnlyList<(string Name, int Members)>> everywhere)
+    {
+        var rooms = new Dictionary<string, int>(ChatNames.Comparer);
+        foreach (var (name, members) in everywhere.Available ? everywhere.Value : [])
+        {
+            rooms[name] = members;
+        }
+
+        foreach (var room in _rooms.Values)
+        {
+            rooms[room.Name] = Math.Max(rooms.GetValueOrDefault(room.Name), room.Members.Length);
+        }
+
+        return rooms;
     }
 }
