@@ -8,24 +8,13 @@ namespace EchoHost.Tests.Infrastructure;
 /// protocol v1 header (<c>send-proxy</c>) and one that sends v2 (<c>send-proxy-v2</c>). Started from PATH with a
 /// generated configuration, in the foreground (the harness's <see cref="ChildProcess"/>), and killed on dispose.
 /// </summary>
-internal sealed class HaproxyServer : IAsyncDisposable
+internal sealed class HaproxyServer(ChildProcess process, string directory, IPEndPoint v1, IPEndPoint v2) : ExternalServer(process, directory)
 {
-    private readonly ChildProcess _process;
-    private readonly string _directory;
-
-    private HaproxyServer(ChildProcess process, string directory, IPEndPoint v1, IPEndPoint v2)
-    {
-        _process = process;
-        _directory = directory;
-        SendProxyV1 = v1;
-        SendProxyV2 = v2;
-    }
-
     /// <summary>The frontend whose connections reach the backend with a v1 (text) header.</summary>
-    public IPEndPoint SendProxyV1 { get; }
+    public IPEndPoint SendProxyV1 { get; } = v1;
 
     /// <summary>The frontend whose connections reach the backend with a v2 (binary) header.</summary>
-    public IPEndPoint SendProxyV2 { get; }
+    public IPEndPoint SendProxyV2 { get; } = v2;
 
     public static async Task<HaproxyServer> StartAsync(IPEndPoint backend)
     {
@@ -55,26 +44,12 @@ internal sealed class HaproxyServer : IAsyncDisposable
             Arguments = ["-db", "-f", config],
             StopTimeout = TestTimeouts.Process,
         });
-        var server = new HaproxyServer(process, directory, v1, v2);
-        try
+        // Bounded polling until each frontend accepts (it forwards the probe, which the backend sees as a proxy that
+        // sent nothing); haproxy exiting first fails at once, with its output.
+        return await WhenReadyAsync(new HaproxyServer(process, directory, v1, v2), async () =>
         {
-            // Bounded polling until each frontend accepts (it forwards the probe, which the backend sees as a proxy
-            // that sent nothing); haproxy exiting first fails at once, with its output.
             await process.WaitForTcpAsync(v1, TestTimeouts.Process);
             await process.WaitForTcpAsync(v2, TestTimeouts.Process);
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
-        return server;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _process.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        });
     }
 }

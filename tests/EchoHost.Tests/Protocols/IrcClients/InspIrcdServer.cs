@@ -10,19 +10,9 @@ namespace EchoHost.Tests.Protocols.IrcClients;
 /// folder: the IRC server the client drivers are checked against, so a failure of theirs against EchoHost is
 /// EchoHost's, not the driver's.
 /// </summary>
-internal sealed class InspIrcdServer : IAsyncDisposable
+internal sealed class InspIrcdServer(string directory, ChildProcess process, IPEndPoint endPoint) : ExternalServer(process, directory)
 {
-    private readonly string _directory;
-    private readonly ChildProcess _process;
-
-    private InspIrcdServer(string directory, ChildProcess process, IPEndPoint endPoint)
-    {
-        _directory = directory;
-        _process = process;
-        EndPoint = endPoint;
-    }
-
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint { get; } = endPoint;
 
     public static async Task<InspIrcdServer> StartAsync()
     {
@@ -30,28 +20,6 @@ internal sealed class InspIrcdServer : IAsyncDisposable
         var port = SocketExtensions.FreeLoopbackPort();
         var process = InspIrcd.Start(InspIrcd.Find(null) ?? throw new InvalidOperationException(InspIrcd.InstallHint), port, directory);
         var server = new InspIrcdServer(directory, process, InspIrcd.EndPoint(port));
-        try
-        {
-            await process.WaitForTcpAsync(server.EndPoint, TestTimeouts.Long);
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
-        return server;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _process.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        return await WhenReadyAsync(server, () => process.WaitForTcpAsync(server.EndPoint, TestTimeouts.Long));
     }
 }
