@@ -52,7 +52,7 @@ internal sealed partial class ChatConnectionHandler(
 
         outbox.Release();
         _activity.Arrived(user.Nick, ChatServer.Lobby, remote ?? "-");
-        var end = ChatEnd.Cancelled;
+        var end = LineEnd.Cancelled;
         try
         {
             end = await ReadLinesAsync(user, outbox, connection.Transport.Input, options, details, closing);
@@ -75,25 +75,19 @@ internal sealed partial class ChatConnectionHandler(
             }
             else
             {
-                var (why, notice) = end == ChatEnd.Quit ? ("quit", null) : FarewellFor(close, closing);
+                var (why, notice) = end == LineEnd.Quit ? ("quit", null) : FarewellFor(close, closing);
                 _activity.Departed(user, server.Disconnect(user, why, announce: why != ServerShutdown), why, options.SlowReaderNickHold);
                 outbox.Complete(LastLines(notice));
             }
 
-            // The last lines get the close grace to reach the client, never more: a peer that stopped reading cannot
-            // keep the session (or its slot in the limits) for ever. Otherwise a close was requested already, or the
-            // transport failed.
-            if (end != ChatEnd.Cancelled)
-            {
-                close?.RequestClose(end == ChatEnd.Quit ? CloseReason.ServerClosed : CloseReason.ClientClosed);
-            }
+            close.CloseAfterLastLines(end);
 
             await LineConnection.WhenWriterEndsAsync(writer);
         }
     }
 
     /// <summary>Reads until the client leaves or closes, or the connection is asked to close.</summary>
-    private async Task<ChatEnd> ReadLinesAsync(
+    private async Task<LineEnd> ReadLinesAsync(
         ChatUser user, ChatOutbox outbox, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, CancellationToken cancellationToken)
     {
         var decoder = new ChatLineDecoder(options.MaxLineBytes);
@@ -112,7 +106,7 @@ internal sealed partial class ChatConnectionHandler(
                     // (the tutorials' recv(1024)) sees the end with the goodbye.
                     outbox.Hold();
                     await server.HandleAsync(user, line.Text!);
-                    return ChatEnd.Quit;
+                    return LineEnd.Quit;
                 }
 
                 // Every other line costs a token, commands and bad lines included; one notice per burst of drops.
@@ -134,7 +128,7 @@ internal sealed partial class ChatConnectionHandler(
             shown = ShowDetails(details, user, shown);
             if (ended)
             {
-                return ChatEnd.InputEnded;
+                return LineEnd.InputEnded;
             }
         }
     }
@@ -194,15 +188,6 @@ internal sealed partial class ChatConnectionHandler(
 
     /// <summary>A notice of the line protocol itself (not a chat event): straight into the user's outbox.</summary>
     private static void Send(ChatUser user, string line) => user.Outbox.TryEnqueue(ChatMessages.Encode(line));
-
-    private enum ChatEnd
-    {
-        /// <summary>The connection was asked to close (shutdown, idle timeout, slow reader).</summary>
-        Cancelled,
-        Quit,
-        /// <summary>The client closed its sending side.</summary>
-        InputEnded,
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} chat: {Nick} disconnected as a slow reader ({QueuedBytes} bytes queued and a {LineBytes}-byte line that did not fit, MaxQueuedBytes = {MaxQueuedBytes})")]
     private partial void LogSlowReader(string listener, string nick, long queuedBytes, int lineBytes, int maxQueuedBytes);

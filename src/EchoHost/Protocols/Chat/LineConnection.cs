@@ -58,6 +58,19 @@ internal static class LineConnection
         return result.IsCompleted;
     }
 
+    /// <summary>
+    /// Once the last lines are queued: they get the close grace to reach the client, never more, so a peer that stopped
+    /// reading cannot keep the session (or its slot in the limits) for ever. After <see cref="LineEnd.Cancelled"/> a
+    /// close was requested already, or the transport failed.
+    /// </summary>
+    public static void CloseAfterLastLines(this IConnectionCloseFeature? close, LineEnd end)
+    {
+        if (end != LineEnd.Cancelled)
+        {
+            close?.RequestClose(end == LineEnd.Quit ? CloseReason.ServerClosed : CloseReason.ClientClosed);
+        }
+    }
+
     /// <summary>The writer ends by draining or because the peer is gone (or was aborted): none of that is an error here.</summary>
     public static async Task WhenWriterEndsAsync(Task writer)
     {
@@ -69,4 +82,14 @@ internal static class LineConnection
         {
         }
     }
+}
+
+/// <summary>How a line session's read loop ended.</summary>
+internal enum LineEnd
+{
+    /// <summary>The connection was asked to close (shutdown, idle timeout, slow reader).</summary>
+    Cancelled,
+    Quit,
+    /// <summary>The client closed its sending side.</summary>
+    InputEnded,
 }

@@ -41,7 +41,7 @@ internal sealed partial class IrcConnectionHandler(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing);
         var keepAlive = KeepAliveAsync(client, close, stop.Token);
-        var end = IrcEnd.Cancelled;
+        var end = LineEnd.Cancelled;
         try
         {
             end = await ReadLinesAsync(client, connection.Transport.Input, options, details, close, closing);
@@ -70,16 +70,13 @@ internal sealed partial class IrcConnectionHandler(
             }
 
             outbox.Complete(IrcLines.Encode($"ERROR :Closing link: {client.Me} ({why})"));
-            if (end != IrcEnd.Cancelled)
-            {
-                close?.RequestClose(end == IrcEnd.Quit ? CloseReason.ServerClosed : CloseReason.ClientClosed);
-            }
+            close.CloseAfterLastLines(end);
 
             await LineConnection.WhenWriterEndsAsync(writer);
         }
     }
 
-    private async Task<IrcEnd> ReadLinesAsync(
+    private async Task<LineEnd> ReadLinesAsync(
         IrcClient client, PipeReader input, ChatOptions options, IConnectionDetailsFeature? details, IConnectionCloseFeature? close, CancellationToken cancellationToken)
     {
         var decoder = new IrcLineDecoder(_own.MaxLineBytes);
@@ -96,7 +93,7 @@ internal sealed partial class IrcConnectionHandler(
                 if (message?.Command == "QUIT")
                 {
                     client.QuitMessage = message.Count > 0 ? IrcText.ToChat(message[0]).Trim() : "";
-                    return IrcEnd.Quit;
+                    return LineEnd.Quit;
                 }
 
                 if (!flood.TryTake(out var firstDrop))
@@ -112,12 +109,12 @@ internal sealed partial class IrcConnectionHandler(
 
                 if (await HandleAsync(client, line, message) == IrcStep.Quit)
                 {
-                    return IrcEnd.Quit;
+                    return LineEnd.Quit;
                 }
 
                 if (client.User is null && close?.CloseRequestReason is not null)
                 {
-                    return IrcEnd.Cancelled;
+                    return LineEnd.Cancelled;
                 }
             }
 
@@ -125,7 +122,7 @@ internal sealed partial class IrcConnectionHandler(
             ShowDetails(details, client);
             if (ended)
             {
-                return IrcEnd.InputEnded;
+                return LineEnd.InputEnded;
             }
         }
     }
@@ -237,9 +234,9 @@ internal sealed partial class IrcConnectionHandler(
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Why the session ends, as the room hears it (a QUIT on IRC, "left" for line users).</summary>
-    private static string Farewell(IrcEnd end, IrcClient client, IConnectionCloseFeature? close, CancellationToken closing) =>
+    private static string Farewell(LineEnd end, IrcClient client, IConnectionCloseFeature? close, CancellationToken closing) =>
         client.Refused ? "server full"
-        : end == IrcEnd.Quit ? (string.IsNullOrEmpty(client.QuitMessage) ? "quit" : $"quit: {client.QuitMessage}")
+        : end == LineEnd.Quit ? (string.IsNullOrEmpty(client.QuitMessage) ? "quit" : $"quit: {client.QuitMessage}")
         : close?.CloseRequestReason switch
         {
             CloseReason.SlowReader => "too slow to read",
@@ -263,13 +260,6 @@ internal sealed partial class IrcConnectionHandler(
         var lines = new IrcLines(serverName);
         var version = typeof(IrcConnectionHandler).Assembly.GetName().Version?.ToString(3) ?? "0";
         return new IrcRenderers(lines, new IrcWelcome(lines, $"EchoHost-{version}"));
-    }
-
-    private enum IrcEnd
-    {
-        Cancelled,
-        Quit,
-        InputEnded,
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Listener} irc: flood control dropping lines from {Nick} (FloodBurst = {Burst}, FloodLinesPerSecond = {PerSecond})")]
