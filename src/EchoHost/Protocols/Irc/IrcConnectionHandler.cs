@@ -192,7 +192,10 @@ internal sealed partial class IrcConnectionHandler(
         await IrcQueries.NamesAsync(server, client, IrcText.Channel(user.Room!.Name));
     }
 
-    /// <summary>PING after half the idle timeout of silence from the client; the close after all of it, or when registration takes too long.</summary>
+    /// <summary>
+    /// PING after half the idle timeout of silence from the client; the close after all of it once a PING has gone
+    /// unanswered for a check, or when registration takes too long.
+    /// </summary>
     private async Task KeepAliveAsync(IrcClient client, IConnectionCloseFeature? close, CancellationToken cancellationToken)
     {
         var idle = listener.IdleTimeout;
@@ -200,6 +203,7 @@ internal sealed partial class IrcConnectionHandler(
         // way for the timeout), and the drop comes at most a quarter late.
         var registration = idle > TimeSpan.Zero ? Min(idle, RegistrationTimeout) : RegistrationTimeout;
         var tick = idle > TimeSpan.Zero ? Min(idle / 4, RegistrationTimeout) : RegistrationTimeout;
+        var pingedAt = 0L;
         try
         {
             while (true)
@@ -213,7 +217,10 @@ internal sealed partial class IrcConnectionHandler(
                 }
 
                 var quiet = time.GetElapsedTime(client.LastInput);
-                if (idle > TimeSpan.Zero && quiet >= idle)
+                // Dropped only after a PING it has had a whole check to answer: a check that comes late (a busy
+                // machine) finds the client silent for the whole timeout before any PING, and then pings it first.
+                var unanswered = pingedAt > client.LastInput && time.GetElapsedTime(pingedAt) >= tick;
+                if (idle > TimeSpan.Zero && quiet >= idle && unanswered)
                 {
                     client.Timeout = $"Ping timeout: {(int)quiet.TotalSeconds} seconds";
                     close?.RequestClose(CloseReason.IdleTimeout);
@@ -222,6 +229,7 @@ internal sealed partial class IrcConnectionHandler(
 
                 if (idle > TimeSpan.Zero && quiet >= idle / 2)
                 {
+                    pingedAt = time.GetTimestamp();
                     client.Send($"PING :{client.Lines.ServerName}");
                 }
             }

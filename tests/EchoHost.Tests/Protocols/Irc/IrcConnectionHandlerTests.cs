@@ -1,5 +1,6 @@
 using System.Text;
 using EchoHost.Configuration;
+using EchoHost.Pipeline;
 using EchoHost.Protocols.Chat.Core;
 using EchoHost.Protocols.Irc;
 using EchoHost.Tests.Infrastructure;
@@ -16,9 +17,9 @@ public sealed class IrcConnectionHandlerTests
 
     public IrcConnectionHandlerTests() => _server = TestChat.Server(new ChatOptions { HistorySize = 0 }, _time);
 
-    private IrcConnectionHandler Handler() => new(
+    private IrcConnectionHandler Handler(TimeSpan idleTimeout = default) => new(
         _server,
-        new ListenerDefinition("Irc", IrcProtocol.Registration, BindAddress.Localhost, 0, TimeSpan.Zero, 0, 0, null) { OwnOptions = new IrcListenerOptions() },
+        new ListenerDefinition("Irc", IrcProtocol.Registration, BindAddress.Localhost, 0, idleTimeout, 0, 0, null) { OwnOptions = new IrcListenerOptions() },
         TestMetrics.Listener("Irc", "irc"),
         _time,
         NullLoggerFactory.Instance);
@@ -64,5 +65,47 @@ public sealed class IrcConnectionHandlerTests
         await running;
         Assert.Contains("<ana> hi lina", line.Lines);
         Assert.Contains("*** ana left lobby (quit: done)", line.Lines);
+    }
+
+    /// <summary>
+    /// A keepalive check that comes late (a busy machine: here the clock jumps past the whole timeout between two
+    /// checks) pings the silent client first; it is cut only once that PING has gone unanswered for a check.
+    /// </summary>
+    [Fact]
+    public async Task A_late_keepalive_check_pings_before_it_cuts()
+    {
+        var pair = new PipePair();
+        var close = new CloseOnRequest(pair);
+        pair.Connection.Features.Set<IConnectionCloseFeature>(close);
+        var running = Handler(TimeSpan.FromSeconds(2)).OnConnectedAsync(pair.Connection);
+        await SendAsync(pair, "NICK ana\r\nUSER ana 0 * :Ana\r\n");
+        await ReadUntilAsync(pair, " 366 ana #lobby ");
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var pinged = await ReadUntilAsync(pair, "PING :echohost\r\n");
+
+        Assert.DoesNotContain("ERROR", pinged);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.EndsWith("ERROR :Closing link: ana (Ping timeout: 11 seconds)\r\n", await ReadUntilAsync(pair, "ERROR"));
+        await running;
+        Assert.Equal(CloseReason.IdleTimeout, close.CloseRequestReason);
+    }
+
+    /// <summary>The pipeline's close, as far as a handler sees it: the first reason wins and closing is requested.</summary>
+    private sealed class CloseOnRequest(PipePair pair) : IConnectionCloseFeature
+    {
+        public CloseReason? CloseRequestReason { get; private set; }
+
+        public bool RequestClose(CloseReason reason)
+        {
+            if (CloseRequestReason is not null)
+            {
+                return false;
+            }
+
+            CloseRequestReason = reason;
+            pair.RequestClose();
+            return true;
+        }
     }
 }
