@@ -10,7 +10,7 @@ namespace EchoHost.Protocols.Irc;
 internal sealed class IrcWelcome(IrcLines lines, string version)
 {
     /// <summary>The longest topic kept; a longer one is cut.</summary>
-    public const int TopicLength = 300;
+    public const int TopicLength = ChatRoom.MaxTopicLength;
 
     private static readonly string[] Motd =
     [

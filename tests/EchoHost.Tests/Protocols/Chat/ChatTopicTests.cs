@@ -84,4 +84,15 @@ public sealed class ChatTopicTests
 
         public bool TryEnqueueWithin(byte[] line, long limit) => TryEnqueue(line);
     }
+
+    /// <summary>A topic is cut at one length whoever sets it: IRC clients are told TOPICLEN and read 512-byte lines.</summary>
+    [Fact]
+    public async Task A_line_users_long_topic_is_cut_as_an_irc_users_is()
+    {
+        var (ana, _) = await ConnectAsync("ana");
+
+        await _server.HandleAsync(ana, "/topic " + new string('t', 1000));
+
+        Assert.Equal(new string('t', ChatRoom.MaxTopicLength), Assert.Single(await _server.RoomsAsync()).Topic?.Text);
+    }
 }

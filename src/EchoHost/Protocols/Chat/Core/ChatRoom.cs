@@ -6,6 +6,9 @@ namespace EchoHost.Protocols.Chat.Core;
 /// </summary>
 internal sealed class ChatRoom(string name, int historySize)
 {
+    /// <summary>A topic longer than this is cut, however it was set.</summary>
+    public const int MaxTopicLength = 300;
+
     private readonly Queue<(DateTimeOffset At, ChatEvent Event)> _history = new();
 
     public string Name { get; } = name;

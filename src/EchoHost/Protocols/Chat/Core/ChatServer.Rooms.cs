@@ -85,6 +85,8 @@ internal sealed partial class ChatServer
         {
             var at = _time.GetUtcNow();
             var room = user.Room!;
+            // One cut for every kind of client (IRC advertises TOPICLEN), whoever sets it.
+            topic = topic.Length > ChatRoom.MaxTopicLength ? topic[..ChatRoom.MaxTopicLength] : topic;
             var changed = ChatEvent.TopicChanged(room.Name, user.Nick, topic);
             room.Topic = topic.Length == 0 ? null : new ChatTopic(topic, user.Nick, at);
             room.Remember(at, changed);
