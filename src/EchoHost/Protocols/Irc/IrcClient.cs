@@ -66,6 +66,41 @@ internal sealed class IrcClient(string connectionId, ChatOutbox outbox, IrcLines
         }
     }
 
+    /// <summary>At most this much of one query's answer (WHO, LIST) is queued in one piece.</summary>
+    public const int ReplyBudget = 64 * 1024;
+
+    /// <summary>
+    /// The answer to the client's own question (a WHO of a crowded channel, a LIST of many rooms): at most
+    /// <see cref="ReplyBudget"/> of it, then a notice saying how much was left out, queued only if it fits beside what
+    /// already waits, never cutting the client as a slow reader for having asked.
+    /// </summary>
+    public void SendReply(IEnumerable<string> lines)
+    {
+        var reply = new List<byte>();
+        var left = 0;
+        foreach (var line in lines)
+        {
+            var bytes = IrcLines.Encode(line);
+            if (left > 0 || reply.Count + bytes.Length > ReplyBudget)
+            {
+                left++;
+                continue;
+            }
+
+            reply.AddRange(bytes);
+        }
+
+        if (left > 0)
+        {
+            reply.AddRange(IrcLines.Encode(Lines.Notice(Me, $"{left} more lines of this answer were left out (at most {ReplyBudget / 1024} KiB per answer)")));
+        }
+
+        if (reply.Count > 0 && !Outbox.TryEnqueueWithin([.. reply], long.MaxValue))
+        {
+            Notice("That answer does not fit beside what is waiting for you; ask again once you have read it.");
+        }
+    }
+
     public void Numeric(string code, params ReadOnlySpan<string> args) => Send(Lines.Numeric(code, Me, args));
 
     public void Notice(string text) => Send(Lines.Notice(Me, text));

@@ -219,7 +219,9 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
 
     private async ValueTask JoinAsync(IrcClient client, ChatUser user, string channels)
     {
-        foreach (var channel in channels.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        // One channel at a time (CHANLIMIT=#:1): of a list only the last is joined, so a line of hundreds of channels
+        // is one move, not hundreds (each a round trip to the backplane and a burst to every room on the way).
+        foreach (var channel in channels.Split(',', StringSplitOptions.RemoveEmptyEntries).TakeLast(1))
         {
             // "JOIN 0" leaves every channel: here, back to the lobby.
             var room = channel == "0" ? ChatServer.Lobby : IrcText.Room(channel);
@@ -280,7 +282,7 @@ internal sealed class IrcCommands(ChatServer server, IrcWelcome welcome)
         }
 
         var topic = IrcText.ToChat(message[1]).Trim();
-        server.SetTopic(user, topic.Length > IrcWelcome.TopicLength ? topic[..IrcWelcome.TopicLength] : topic);
+        server.SetTopic(user, topic);
     }
 
     private async ValueTask NickAsync(IrcClient client, ChatUser user, IrcMessage message)

@@ -44,7 +44,7 @@ internal static class IrcQueries
     {
         var rooms = await server.RoomsAsync();
         client.Numeric("321", "Channel", "Users  Name");
-        client.Send(rooms.Select(r => client.Lines.Numeric(
+        client.SendReply(rooms.Select(r => client.Lines.Numeric(
             "322", client.Me, IrcText.Channel(r.Name), r.Members.ToString(CultureInfo.InvariantCulture), r.Topic?.Text ?? "")));
         client.Numeric("323", "End of /LIST");
     }
@@ -56,7 +56,7 @@ internal static class IrcQueries
             if (ChatNames.Problem(room, "room name") is null && await server.NicksAsync(room) is { } found)
             {
                 mask = IrcText.Channel(found.Room);
-                client.Send(found.Nicks.Select(nick => WhoReply(client, mask, nick)));
+                client.SendReply(found.Nicks.Select(nick => WhoReply(client, mask, nick)));
             }
         }
         else if (server.FindHere(mask) is { } user)

@@ -224,4 +224,23 @@ public sealed class IrcLimitsTests
         Assert.Equal("ERROR :Closing link: bea (server full)", end[^1]);
         AssertNoErrorsLogged(host);
     }
+
+    /// <summary>
+    /// One channel at a time: a JOIN of a whole list is one move, to its last channel, however long the list (each
+    /// move is a round trip to the backplane and a part and a join in two rooms).
+    /// </summary>
+    [Fact]
+    public async Task A_join_of_a_list_of_channels_moves_once_to_the_last()
+    {
+        await using var host = await IrcHost.StartAsync();
+        var (ana, _) = await IrcHost.RegisterAsync(host, "ana");
+        using var _1 = ana;
+
+        await ana.SendAsync("JOIN " + string.Join(',', Enumerable.Range(0, 40).Select(i => $"#r{i}")));
+        var seen = await ana.SyncAsync();
+
+        Assert.Equal([":ana!~chat@echohost JOIN #r39"], seen.Where(l => l.Contains(" JOIN ", StringComparison.Ordinal)));
+        Assert.Single(seen, l => l.Contains(" PART #lobby", StringComparison.Ordinal));
+        AssertNoErrorsLogged(host);
+    }
 }

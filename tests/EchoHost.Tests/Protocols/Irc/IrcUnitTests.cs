@@ -134,4 +134,22 @@ public sealed class IrcUnitTests
         var changed = ChatEvent.TopicChanged("lobby", "ana", "new topic");
         Assert.Equal(changed, ChatEventCodec.Decode(ChatEventCodec.Encode(changed)));
     }
+
+    /// <summary>
+    /// The answer to a client's own WHO or LIST is capped and never cuts the client as a slow reader: a WHO of a
+    /// channel of thousands is more than a whole queue.
+    /// </summary>
+    [Fact]
+    public void A_huge_query_answer_is_capped_and_never_overflows_the_askers_queue()
+    {
+        var outbox = new ChatOutbox(2 * IrcClient.ReplyBudget);
+        var client = new IrcClient("c", outbox, Lines, null, 0);
+        var who = Enumerable.Range(0, 5000).Select(i => Lines.Numeric("352", "*", "#lobby", "~chat", "echohost", "echohost", $"user{i}", "H", $"0 user{i}"));
+
+        client.SendReply(who);
+        client.SendReply(who);
+
+        Assert.False(outbox.HasOverflowed);
+        Assert.InRange(outbox.QueuedBytes, IrcClient.ReplyBudget, IrcClient.ReplyBudget + 512);
+    }
 }
