@@ -31,7 +31,6 @@ internal sealed class CampaignServer : IAsyncDisposable
     /// <param name="launcher">What starts dotnet, if not itself (see <see cref="HostProcess.Start"/>).</param>
     public static async Task<CampaignServer> StartAsync(IDictionary<string, string>? settings = null, IReadOnlyList<string>? launcher = null)
     {
-        var httpPort = SocketExtensions.FreeLoopbackPort();
         var environment = new Dictionary<string, string>
         {
             ["EchoHost__Address"] = "127.0.0.1",
@@ -39,7 +38,7 @@ internal sealed class CampaignServer : IAsyncDisposable
             ["EchoHost__Listeners__Chat__Port"] = "0",
             ["EchoHost__Listeners__Irc__Port"] = "0",
             ["EchoHost__Listeners__UdpEcho__Port"] = "0",
-            ["EchoHost__Http__Port"] = httpPort.ToString(),
+            ["EchoHost__Http__Port"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -49,6 +48,7 @@ internal sealed class CampaignServer : IAsyncDisposable
         var process = HostProcess.Start([], environment, launcher);
         var echo = await process.ListenerPortAsync("Echo");
         var chat = await process.ListenerPortAsync("Chat");
+        var httpPort = await process.HttpPortAsync();
         return new CampaignServer(process, new IPEndPoint(IPAddress.Loopback, echo), new IPEndPoint(IPAddress.Loopback, chat), httpPort);
     }
 

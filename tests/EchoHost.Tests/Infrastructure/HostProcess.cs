@@ -92,6 +92,13 @@ internal sealed class HostProcess : IAsyncDisposable
         return int.Parse(match.Groups["port"].Value);
     }
 
+    /// <summary>The bound port of the HTTP endpoint, read from its startup line.</summary>
+    public async Task<int> HttpPortAsync()
+    {
+        var match = await WaitForOutputAsync(new Regex(@"HTTP endpoint listening on \S*:(?<port>\d+)"));
+        return int.Parse(match.Groups["port"].Value);
+    }
+
     public Task<int> WaitForExitAsync(TimeSpan? timeout = null) => _process.WaitForExitAsync(timeout ?? TestTimeouts.Process);
 
     public void Signal(int signal) => _process.Signal(signal);

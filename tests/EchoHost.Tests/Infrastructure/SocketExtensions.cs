@@ -7,22 +7,69 @@ internal static class SocketExtensions
 {
     /// <summary>
     /// A loopback TCP port that was free a moment ago, for a program that must be told its port up front (a child
-    /// process, a Prometheus server). Something else could take it first; everything in-process uses port 0 instead.
+    /// process, a Prometheus server). Everything in-process uses port 0 instead. The port comes from below the kernel's
+    /// ephemeral range, so the outgoing connections of other tests running at the same time (which take ephemeral
+    /// ports) cannot take it before the program binds it, and no port is handed out twice in one run.
     /// </summary>
-    public static int FreeLoopbackPort()
+    public static int FreeLoopbackPort() => FreePort(port =>
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        probe.Listen();
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    });
 
     /// <summary>The UDP form of <see cref="FreeLoopbackPort"/>.</summary>
-    public static int FreeUdpLoopbackPort()
+    public static int FreeUdpLoopbackPort() => FreePort(port =>
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    });
+
+    private static readonly HashSet<int> _handedOut = [];
+
+    private static int FreePort(Func<int, int> bind)
+    {
+        var (low, high) = PortsBelowEphemeralRange.Value;
+        lock (_handedOut)
+        {
+            for (var attempt = 0; attempt < 200 && high > low; attempt++)
+            {
+                var port = Random.Shared.Next(low, high + 1);
+                if (_handedOut.Contains(port))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    bind(port);
+                    _handedOut.Add(port);
+                    return port;
+                }
+                catch (SocketException)
+                {
+                    // Taken by something on this machine: try another.
+                }
+            }
+
+            // No range to choose from (or all taken): the kernel's choice, an ephemeral port.
+            var any = bind(0);
+            _handedOut.Add(any);
+            return any;
+        }
     }
+
+    /// <summary>Ten thousand ports just below the first ephemeral port (32768 on Linux by default).</summary>
+    private static readonly Lazy<(int Low, int High)> PortsBelowEphemeralRange = new(() =>
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        var first = File.Exists(range) && File.ReadAllText(range).Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries) is [var l, ..]
+            ? int.Parse(l)
+            : 32768;
+        return (Math.Max(1024, first - 10_000), first - 1);
+    });
 
     public static async Task<Socket> ConnectAsync(IPEndPoint endPoint, IPAddress? from = null)
     {
