@@ -175,6 +175,15 @@ public sealed class WebSocketChatTests
     }
 
     [Fact]
+    public async Task A_page_of_another_origin_may_not_open_the_chat()
+    {
+        await using var host = await WebHost.StartAsync();
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() =>
+            WebSocketLineClient.ConnectAsync(host, "/ws/chat", o => o.SetRequestHeader("Origin", "http://elsewhere.example")));
+        Assert.Contains("403", refused.Message);
+    }
+
+    [Fact]
     public async Task A_WebSocket_client_that_never_reads_is_cut_as_a_slow_reader()
     {
         const int messages = 6000;
