@@ -23,7 +23,8 @@ internal static class ServiceDescription
         return $"HTTP endpoints: /metrics (Prometheus text), /healthz (liveness), /readyz (readiness), /connections ({connections})";
     }
 
-    private static string Identity()
+    /// <summary>The machine, and the pod, namespace and node when the Downward API set them.</summary>
+    internal static string Identity()
     {
         string[] kubernetes = [ServiceIdentity.Pod, ServiceIdentity.Namespace, ServiceIdentity.Node];
         return kubernetes.All(value => value == ServiceIdentity.Unknown)
@@ -31,7 +32,8 @@ internal static class ServiceDescription
             : $"{ServiceIdentity.Host} (pod {kubernetes[0]}, namespace {kubernetes[1]}, node {kubernetes[2]})";
     }
 
-    private static string Features(ListenerDefinition listener) => string.Join(", ", new[]
+    /// <summary>The protocol, then TLS and the PROXY protocol when on: <c>echo, TLS</c>.</summary>
+    internal static string Features(ListenerDefinition listener) => string.Join(", ", new[]
     {
         listener.ProtocolName,
         listener.Tls is null ? null : "TLS",
