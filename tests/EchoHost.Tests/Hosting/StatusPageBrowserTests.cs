@@ -66,7 +66,7 @@ public sealed class StatusPageBrowserTests
         await using var host = await TestHost.StartAsync(Config());
         using var chromium = Chromium.Start(width: 390, height: 844);
         // A headless window is at least 500 pixels wide: emulate a phone's screen (390 CSS pixels, an iPhone 14's) instead.
-        chromium.Driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object>
+        chromium.Driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object?>
         {
             ["width"] = 390, ["height"] = 844, ["deviceScaleFactor"] = 2, ["mobile"] = true,
         });
