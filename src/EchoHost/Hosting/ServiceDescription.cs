@@ -7,7 +7,8 @@ namespace EchoHost.Hosting;
 /// <summary>
 /// The answer of <c>GET /</c>: a line saying who is answering (the machine and, when the Downward API set them, the
 /// pod, namespace and node, as banners show them) and where its listeners are, with TLS and the PROXY protocol noted;
-/// then a line naming this port's own endpoints, with the key that turns <c>/connections</c> on when it is off.
+/// then a line naming this port's own endpoints, with the key that turns <c>/connections</c> on when it is off. A
+/// browser gets the operator's page instead (<see cref="StatusPage"/>).
 /// </summary>
 internal static class ServiceDescription
 {
@@ -20,7 +21,8 @@ internal static class ServiceDescription
     private static string HttpEndpoints(HttpEndpointDefinition http)
     {
         var connections = http.ConnectionsEndpoint ? "live connections, JSON" : $"off: {ConnectionsEndpoint.HowToTurnOn}";
-        return $"HTTP endpoints: /metrics (Prometheus text), /healthz (liveness), /readyz (readiness), /connections ({connections})";
+        return $"HTTP endpoints: /metrics (Prometheus text), /healthz (liveness), /readyz (readiness), /connections ({connections}), " +
+            $"{StatusPage.JsonPath} (listeners and live counts, JSON; a browser gets them as a page here)";
     }
 
     /// <summary>The machine, and the pod, namespace and node when the Downward API set them.</summary>

@@ -88,6 +88,8 @@ public sealed class StatusPageTests
         var links = status.GetProperty("links");
         Assert.Equal(("/metrics", "/healthz", "/readyz"), (Text(links, "metrics"), Text(links, "healthz"), Text(links, "readyz")));
         Assert.Equal(JsonValueKind.Null, links.GetProperty("connections").ValueKind);
+        Assert.Equal("set EchoHost:Http:ConnectionsEndpoint=true to list live connections", Text(links, "connectionsOff"));
+        Assert.False(links.TryGetProperty("connectionsOn", out _));
     }
 
     [Theory]
@@ -124,6 +126,7 @@ public sealed class StatusPageTests
         {
             Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
             Assert.StartsWith($"EchoHost on {Environment.MachineName}: Echo (echo) on {host.EndPoint()}/tcp\n", body);
+            Assert.Contains(" /status.json (listeners and live counts, JSON; a browser gets them as a page here)\n", body);
             Assert.False(response.Headers.Contains("Content-Security-Policy"));
         }
     }
