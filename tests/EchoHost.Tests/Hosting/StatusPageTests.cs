@@ -20,6 +20,8 @@ public sealed class StatusPageTests
     {
         ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
         ["EchoHost:Listeners:Chat:Port"] = "0",
+        ["EchoHost:Listeners:Web:Protocol"] = "Web",
+        ["EchoHost:Listeners:Web:Port"] = "0",
         ["EchoHost:Listeners:Off:Protocol"] = "Echo",
         ["EchoHost:Listeners:Off:Port"] = "7007",
         ["EchoHost:Listeners:Off:Enabled"] = "false",
@@ -76,11 +78,15 @@ public sealed class StatusPageTests
         var status = await StatusAsync(http);
 
         Assert.True(status.GetProperty("ready").GetBoolean());
-        Assert.Equal(["Chat", "Echo", "Off", "UdpEcho"], status.GetProperty("listeners").EnumerateArray().Select(l => l.GetProperty("name").GetString()).Order());
+        Assert.Equal(["Chat", "Echo", "Off", "UdpEcho", "Web"], status.GetProperty("listeners").EnumerateArray().Select(l => l.GetProperty("name").GetString()).Order());
         var echo = Listener(status, "Echo");
         Assert.Equal(("echo", "tcp", "bound", host.EndPoint().ToString()), (Text(echo, "protocol"), Text(echo, "transport"), Text(echo, "state"), Text(echo, "address")));
         var udp = Listener(status, "UdpEcho");
         Assert.Equal(("udpecho", "udp", "bound", host.UdpEndPoint().ToString()), (Text(udp, "protocol"), Text(udp, "transport"), Text(udp, "state"), Text(udp, "address")));
+        // A listener of any registered protocol shows, with the counts its protocol has.
+        var web = Listener(status, "Web");
+        Assert.Equal(("web", "tcp", "bound", host.EndPoint("Web").ToString()), (Text(web, "protocol"), Text(web, "transport"), Text(web, "state"), Text(web, "address")));
+        Assert.Equal(0, Count(status, "Web", "connections"));
         var off = Listener(status, "Off");
         Assert.Equal(("echo", "disabled", "127.0.0.1:7007"), (Text(off, "protocol"), Text(off, "state"), Text(off, "address")));
         Assert.Null(Count(status, "Off", "connections"));
@@ -139,7 +145,7 @@ public sealed class StatusPageTests
 
         var page = await PageAsync(http);
 
-        foreach (var (name, protocol) in new[] { ("Echo", "echo (tcp)"), ("UdpEcho", "udpecho (udp)"), ("Chat", "chat (tcp)"), ("Off", "echo") })
+        foreach (var (name, protocol) in new[] { ("Echo", "echo (tcp)"), ("UdpEcho", "udpecho (udp)"), ("Chat", "chat (tcp)"), ("Web", "web (tcp)"), ("Off", "echo") })
         {
             Assert.Contains($"<tr data-listener=\"{name}\">", page);
             Assert.Contains($"<th scope=\"row\">{name}</th>", page);
@@ -148,7 +154,7 @@ public sealed class StatusPageTests
 
         Assert.Contains($"data-field=\"address\" class=\"address\">{host.EndPoint()}</td>", page);
         Assert.Contains("<span class=\"state state-disabled\">disabled</span>", page);
-        Assert.Equal(3, CountOf(page, "<span class=\"state state-bound\">bound</span>"));
+        Assert.Equal(4, CountOf(page, "<span class=\"state state-bound\">bound</span>"));
         foreach (var path in new[] { "/metrics", "/healthz", "/readyz", "/status.json" })
         {
             Assert.Contains($"<a href=\"{path}\">", page);
