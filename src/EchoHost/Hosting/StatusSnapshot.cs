@@ -58,16 +58,12 @@ internal sealed record StatusSnapshot(string Service, bool Ready, string Readine
     private static (string State, string Address, string? Detail) Bind(ListenerDefinition listener, ListenerEndpoints endpoints)
     {
         var asked = $"{Describe(listener.Address)}:{listener.Port.ToString(CultureInfo.InvariantCulture)}";
-        try
+        return endpoints.Status(listener) switch
         {
-            return (ListenerStatus.Bound, endpoints.Describe(listener), null);
-        }
-        catch (InvalidOperationException notBound)
-        {
-            // ListenerEndpoints says why in its message: "Listener 'X' is not bound yet." or "… is failed: <reason>".
-            var failed = notBound.Message.Contains(" is failed", StringComparison.Ordinal);
-            return (failed ? ListenerStatus.Failed : ListenerStatus.Pending, asked, notBound.Message);
-        }
+            { Bound: { } bound } => (ListenerStatus.Bound, bound, null),
+            { Failed: true, Problem: var problem } => (ListenerStatus.Failed, asked, $"Listener '{listener.Name}' is {problem}."),
+            { Problem: var problem } => (ListenerStatus.Pending, asked, $"Listener '{listener.Name}' is {problem}."),
+        };
     }
 
     private static ListenerStatus Disabled(string name, ListenerOptions options, EchoHostOptions all)
