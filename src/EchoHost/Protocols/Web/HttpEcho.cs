@@ -72,6 +72,7 @@ internal static partial class HttpEcho
         var time = web.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping,
             session?.ConnectionClosedRequested ?? CancellationToken.None);
+        LogDelay(web.Logger, web.Listener.Name, context.TraceIdentifier, HttpEchoKnobs.Format(delay));
         try
         {
             await Task.Delay(delay, time, cancel.Token);
@@ -174,6 +175,9 @@ internal static partial class HttpEcho
 
         return text > json;
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Listener} echo request {RequestId} waits {Delay} before it answers")]
+    private static partial void LogDelay(ILogger logger, string listener, string requestId, string delay);
 
     [LoggerMessage(Level = LogLevel.Debug,
         Message = "{Listener} echo {Method} {Path}: status {Status}, {BodyBytes} body bytes, client {Client} ({ClientSource})")]

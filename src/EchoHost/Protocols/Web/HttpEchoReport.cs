@@ -64,7 +64,8 @@ internal sealed record HttpEchoReport(
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.GetEncodedPathAndQuery();
         return new HttpEchoReport(
             request.Method,
-            request.Path.Value ?? "/",
+            // The branch is mapped at /echo, which moves it to PathBase: the client sent both.
+            (request.PathBase + request.Path).Value ?? "/",
             target,
             request.Protocol,
             request.Scheme,
@@ -73,7 +74,8 @@ internal sealed record HttpEchoReport(
             // Each name once, its values joined with ", " as HTTP allows for a repeated field.
             [.. request.Headers.Select(h => KeyValuePair.Create(h.Key, string.Join(", ", h.Value.ToArray())))],
             body,
-            HttpEchoClient.Resolve(context, web.Listener.TrustedProxies, web.Options.ForwardedHeader),
+            // X-Forwarded-For until WebListenerOptions has the ForwardedHeader key (notes/httpecho.md).
+            HttpEchoClient.Resolve(context, web.Listener.TrustedProxies, ForwardedHeaderKind.XForwardedFor),
             HttpEchoTls.Of(context),
             HttpEchoServer.Of(context, web.Listener.Name),
             knobs);
