@@ -73,7 +73,7 @@ internal sealed record HttpEchoClient(IPAddress? Address, string Source, IPEndPo
             return new HttpEchoClient(client, source, peer, proxy, new ForwardedReport(header, value, false, $"ignored{note}"));
         }
 
-        var summary = $"used: the peer is a trusted proxy; the client is the {Ordinal(used)} address from the right{note}";
+        var summary = $"the peer is a trusted proxy; the client is the {Ordinal(used)} address from the right{note}";
         return new HttpEchoClient(client, header == ForwardedHeader ? "forwarded" : "x-forwarded-for", peer, proxy,
             new ForwardedReport(header, value, true, summary));
     }
