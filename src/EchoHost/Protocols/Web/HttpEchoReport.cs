@@ -1,46 +1,7 @@
-using System.Net;
-using System.Security.Authentication;
-using EchoHost.Configuration;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace EchoHost.Protocols.Web;
-
-/// <summary>The TLS session a request came over: protocol, cipher suite, the name the client asked for (SNI), ALPN.</summary>
-internal sealed record HttpEchoTls(string Protocol, string? Cipher, string? ServerName, string? ApplicationProtocol)
-{
-    public static HttpEchoTls? Of(HttpContext context)
-    {
-        if (context.Features.Get<ITlsHandshakeFeature>() is not { } tls)
-        {
-            return null;
-        }
-
-        var alpn = context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol;
-        return new HttpEchoTls(
-            tls.Protocol switch
-            {
-                // As openssl, nginx's $ssl_protocol and HAProxy's ssl_fc_protocol write them.
-                SslProtocols.Tls13 => "TLSv1.3",
-                SslProtocols.Tls12 => "TLSv1.2",
-                var other => other.ToString(),
-            },
-            tls.NegotiatedCipherSuite?.ToString(),
-            string.IsNullOrEmpty(tls.HostName) ? null : tls.HostName,
-            alpn is { Length: > 0 } a ? System.Text.Encoding.ASCII.GetString(a.Span) : null);
-    }
-}
-
-/// <summary>Who answered: the values of the banner placeholders <c>{host}</c>, <c>{pod}</c>, <c>{namespace}</c>, <c>{node}</c>, <c>{listener}</c>, <c>{local}</c>.</summary>
-internal sealed record HttpEchoServer(string Host, string Pod, string Namespace, string Node, string Listener, string? Local)
-{
-    public static HttpEchoServer Of(HttpContext context, string listener) => new(
-        ServiceIdentity.Host, ServiceIdentity.Pod, ServiceIdentity.Namespace, ServiceIdentity.Node, listener,
-        context.Connection.LocalIpAddress is { } local ? new IPEndPoint(Normalize(local), context.Connection.LocalPort).ToString() : null);
-
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-}
 
 /// <summary>Everything the echo says about one request, gathered once for the JSON and the text forms.</summary>
 internal sealed record HttpEchoReport(
