@@ -47,7 +47,7 @@ internal readonly record struct HttpEchoKnobs(int Status, TimeSpan Delay)
         return false;
     }
 
-    /// <summary><c>250ms</c>, <c>2s</c>, <c>1.5s</c>, <c>1m</c>; a bare number is milliseconds, as the peers' <c>delay-ms</c> knobs are.</summary>
+    /// <summary><c>250ms</c>, <c>2s</c>, <c>1.5s</c>, <c>1m</c>, <c>1h</c> (as Go's durations, which traefik/whoami's <c>?wait=</c> takes); a bare number is milliseconds, as the peers' <c>delay-ms</c> knobs are.</summary>
     public static bool TryParseDelay(string text, TimeSpan max, out TimeSpan delay, out string error)
     {
         error = string.Empty;
@@ -58,6 +58,7 @@ internal readonly record struct HttpEchoKnobs(int Status, TimeSpan Delay)
             _ when trimmed.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (trimmed[..^2], 1.0),
             _ when trimmed.EndsWith('s') || trimmed.EndsWith('S') => (trimmed[..^1], 1000.0),
             _ when trimmed.EndsWith('m') || trimmed.EndsWith('M') => (trimmed[..^1], 60_000.0),
+            _ when trimmed.EndsWith('h') || trimmed.EndsWith('H') => (trimmed[..^1], 3_600_000.0),
             _ => (trimmed, 1.0),
         };
         if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)

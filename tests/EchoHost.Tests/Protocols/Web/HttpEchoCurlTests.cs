@@ -193,9 +193,11 @@ public sealed class HttpEchoCurlTests
         await using var host = await StartAsync();
 
         var response = await HttpEchoCurl.RunAsync(Url(host, "/echo"), "-H", "X-Echo-Delay: 1h");
+        var unknown = await HttpEchoCurl.RunAsync(Url(host, "/echo"), "-H", "X-Echo-Status: ok");
 
         Assert.Equal(400, response.Status);
-        Assert.Equal("delay: '1h' is not a duration; write one such as 250ms, 2s or 1.5s\n", response.Body);
+        Assert.Equal("delay: 1h is over this listener's MaxEchoDelay (10s)\n", response.Body);
+        Assert.Equal("status: 'ok' is not a status code from 200 to 599\n", unknown.Body);
     }
 
     [ToolFact(ExternalTools.Curl)]
