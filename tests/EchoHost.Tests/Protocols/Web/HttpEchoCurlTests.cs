@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using EchoHost.Tests.Infrastructure;
@@ -230,6 +231,37 @@ public sealed class HttpEchoCurlTests
         Assert.Equal(503, response.Status);
         Assert.Equal("close", response.Header("Connection"));
         Assert.Equal("delay cut short: EchoHost is shutting down\n", response.Body);
+    }
+
+    [ToolFact(ExternalTools.Curl)]
+    public async Task A_client_that_leaves_during_a_delay_ends_the_wait_and_its_connection()
+    {
+        await using var host = await StartAsync(new()
+        {
+            ["EchoHost:Listeners:Web:MaxEchoDelay"] = "00:05:00",
+            ["EchoHost:Http:ConnectionsEndpoint"] = "true",
+        });
+
+        var gone = await ExternalTools.RunAsync(ExternalTools.Curl, ["-sS", "--max-time", "1", Url(host, "/echo?delay=5m")]);
+
+        Assert.Equal(28, gone.ExitCode); // curl's "operation timed out": it hung up while the echo waited
+        // Kestrel keeps the connection (and /connections lists it) until the request's handler returns, which it
+        // does when the abort ends the wait, not five minutes later.
+        using var http = host.CreateHttpClient();
+        var deadline = DateTime.UtcNow + TestTimeouts.Default;
+        JsonElement[] web;
+        do
+        {
+            var all = await http.GetFromJsonAsync<JsonElement[]>("connections");
+            web = [.. all!.Where(c => c.GetProperty("listener").GetString() == "Web")];
+            if (web.Length > 0)
+            {
+                await Task.Delay(50);
+            }
+        }
+        while (web.Length > 0 && DateTime.UtcNow < deadline);
+
+        Assert.Empty(web);
     }
 
     [ToolFact(ExternalTools.Curl)]
