@@ -35,8 +35,7 @@ internal sealed record HttpEchoReport(
             // Each name once, its values joined with ", " as HTTP allows for a repeated field.
             [.. request.Headers.Select(h => KeyValuePair.Create(h.Key, string.Join(", ", h.Value.ToArray())))],
             body,
-            // X-Forwarded-For until WebListenerOptions has the ForwardedHeader key (notes/httpecho.md).
-            HttpEchoClient.Resolve(context, web.Listener.TrustedProxies, ForwardedHeaderKind.XForwardedFor),
+            HttpEchoClient.Resolve(context, web.Listener.TrustedProxies, web.Options.ForwardedHeader),
             HttpEchoTls.Of(context),
             HttpEchoServer.Of(context, web.Listener.Name),
             knobs);
