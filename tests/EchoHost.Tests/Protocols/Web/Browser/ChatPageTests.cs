@@ -36,7 +36,9 @@ public sealed class ChatPageTests
         Assert.Equal("lobby", page.Room);
         page.Until(() => page.Log.Any(l => l.EndsWith(" <lina> said before the browser came", StringComparison.Ordinal)), () => "lobby's history");
         page.WaitForNames(n => n.Order().SequenceEqual(["bria (you)", "lina"]), "bria (you) and lina");
-        await lina.ReadUntilAsync(l => l == "*** bria joined lobby");
+        // The page comes in as a guest and asks for its nick at once, as a line user would.
+        await lina.ReadUntilAsync(l => l.StartsWith("*** guest-", StringComparison.Ordinal) && l.EndsWith(" joined lobby", StringComparison.Ordinal));
+        await lina.ReadUntilAsync(l => l.StartsWith("*** guest-", StringComparison.Ordinal) && l.EndsWith(" is now known as bria", StringComparison.Ordinal));
 
         // Both ways in lobby.
         page.Say("hello from the browser");
@@ -87,13 +89,14 @@ public sealed class ChatPageTests
         Assert.Equal("*** You are now known as lina", await lina.AskNickAsync("lina"));
 
         // A phone's screen in CSS pixels.
-        using var chromium = Chromium.Start(width: 390, height: 844);
+        using var chromium = Chromium.Start(width: 390, height: 844, phone: true);
         var page = new ChatPage(chromium, new Uri($"http://{host.EndPoint("Web")}/"));
         page.Join("pia");
         await lina.SendAsync("a long line from lina that has to wrap on a narrow screen rather than push the page sideways: " +
             "supercalifragilisticexpialidocious-and-then-some-more-without-any-space-at-all");
         page.Until(() => page.Log.Any(l => l.StartsWith("<lina> a long line", StringComparison.Ordinal)), () => "lina's long line");
 
+        Assert.Equal(390L, page.Script("return innerWidth"));
         Assert.Equal(true, page.Script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth"));
         // The message field and its button are on the screen, not below it.
         Assert.Equal(true, page.Script("const r = document.getElementById('say-form').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth"));
