@@ -48,8 +48,10 @@
     setStatus('Connecting…');
     $('join-button').disabled = true;
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    let opened = false;
     socket = new WebSocket(`${scheme}//${location.host}/ws/chat`);
     socket.addEventListener('open', () => {
+      opened = true;
       $('join-view').hidden = true;
       $('ended').hidden = true;
       $('chat-view').hidden = false;
@@ -62,7 +64,8 @@
         }
       }
     });
-    socket.addEventListener('close', (event) => ended(event.reason || (event.wasClean ? 'The server closed the chat.' : 'The connection was lost.')));
+    socket.addEventListener('close', (event) => ended(event.reason
+      || (!opened ? 'the chat could not be reached.' : event.wasClean ? 'the server closed the chat.' : 'the connection was lost.')));
   }
 
   function send(line) {
@@ -91,6 +94,7 @@
       names = [me];
       $('room-name').textContent = room;
       $('say-room').textContent = room;
+      document.title = `${room} – EchoHost chat`;
       renderNames();
       ask('who', 1, true);
       ask('rooms', 1, true);
@@ -213,6 +217,7 @@
       li.classList.add('history');
       const time = document.createElement('time');
       time.textContent = stamp[1];
+      time.title = 'UTC';
       li.append(time, ' ');
       text = stamp[2];
     }
@@ -263,6 +268,7 @@
     socket = null;
     $('join-button').disabled = false;
     setStatus('Not connected');
+    document.title = 'EchoHost chat';
     $('ended-text').textContent = `Disconnected: ${reason}`;
     $('ended').hidden = false;
     $('reconnect').focus();
@@ -298,6 +304,8 @@
       if (name) joinRoom(name);
     });
     $('rooms-refresh').addEventListener('click', () => ask('rooms', 1, true));
+    // Other rooms' counts change unseen: opening the list asks again.
+    $('room-list').addEventListener('toggle', () => { if ($('room-list').open && room) ask('rooms', 1, true); });
     $('leave').addEventListener('click', () => send('/quit'));
     $('reconnect').addEventListener('click', () => {
       $('ended').hidden = true;

@@ -77,6 +77,13 @@ public sealed class ChatPageTests
         page.Until(() => page.Rooms.SequenceEqual(["kitchen (2)", "lobby (1)"]), () => $"rooms kitchen (2), lobby (1): {string.Join(", ", page.Rooms)}");
 
         chromium.SaveScreenshot("chat-page");
+
+        // Back to lobby from the room list.
+        chromium.Driver.FindElements(By.CssSelector("#rooms button")).Single(b => b.Text == "lobby (1)").Click();
+        page.Until(() => page.Room == "lobby", () => "room lobby again");
+        page.WaitForNames(n => n.Order().SequenceEqual(["bria (you)", "lina"]), "bria (you) and lina again");
+        Assert.Equal("say", chromium.Driver.SwitchTo().ActiveElement().GetDomProperty("id"));
+        Assert.Equal("lobby – EchoHost chat", chromium.Driver.Title);
         // Nothing refused by the Content-Security-Policy, no script error.
         Assert.DoesNotContain(chromium.ConsoleMessages(), m => m.StartsWith("Severe", StringComparison.OrdinalIgnoreCase));
     }
@@ -107,5 +114,6 @@ public sealed class ChatPageTests
         await lina.ReadUntilAsync(l => l == "*** pia left lobby (quit)");
         page.Until(() => chromium.Driver.FindElement(By.Id("ended")).Displayed, () => "the disconnected notice");
         Assert.Equal("reconnect", chromium.Driver.SwitchTo().ActiveElement().GetDomProperty("id"));
+        Assert.StartsWith("Disconnected: ", page.Text("#ended-text").Single());
     }
 }
