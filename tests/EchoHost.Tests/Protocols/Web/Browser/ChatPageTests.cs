@@ -108,6 +108,9 @@ public sealed class ChatPageTests
         // The message field and its button are on the screen, not below it.
         Assert.Equal(true, page.Script("const r = document.getElementById('say-form').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth"));
         chromium.SaveScreenshot("chat-page-phone");
+        // Every field has a label and every button a name, for screen readers.
+        Assert.Equal(0L, page.Script(
+            "return [...document.querySelectorAll('input, button')].filter(e => !(e.labels?.length || e.textContent.trim() || e.getAttribute('aria-label'))).length"));
 
         chromium.Driver.FindElement(By.Id("leave")).Click();
         page.WaitForLine("*** Goodbye, pia!");
