@@ -72,6 +72,38 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
         }
     }
 
+    /// <summary>
+    /// The Quick start's browser sentence, as written: its address opened in Chromium (the shipped Web listener's chat
+    /// page), where a browser user and a telnet user on the shipped Chat listener talk both ways.
+    /// </summary>
+    [BrowserFact(Telnet)]
+    public async Task Quick_start_chat_page_chats_with_a_telnet_user()
+    {
+        var readme = File.ReadAllText(Repository.Path("README.md")).ReplaceLineEndings(" ");
+        var sentence = BrowserSentence().Match(readme);
+        Assert.True(sentence.Success, "README.md's Quick start no longer tells a browser where the chat page is");
+        var page = new Uri(server.Substitute(sentence.Groups["url"].Value));
+        var chatPort = server.Substitute("telnet localhost 65433");
+        Assert.NotEqual("telnet localhost 65433", chatPort);
+
+        // telnet, scripted as in the Quick start's sessions: a nick, then wait for the browser's line, answer, leave.
+        using var scratch = new ScratchFolder();
+        var telnet = scratch.BashAsync(Session(chatPort, [
+            Type("/nick telly"), Await("*** You are now known as telly"), Await("<webby> hello from the browser"),
+            Type("hello from telnet"), Type("%end%"), Await("*** Goodbye, telly!")]));
+
+        using var chromium = Chromium.Start();
+        var chat = new EchoHost.Tests.Protocols.Web.Browser.ChatPage(chromium, page);
+        chat.Join("webby");
+        chat.WaitForNames(n => n.Contains("telly"), "with telly");
+        chat.Say("hello from the browser");
+        chat.WaitForLine("<telly> hello from telnet");
+        chromium.SaveScreenshot("readme-chat-page");
+
+        var output = (await telnet).EnsureSuccess();
+        Assert.Contains("<webby> hello from the browser", output);
+    }
+
     private async Task RunPipedAsync(string command, string comment, string run, ScratchFolder scratch)
     {
         // `< some.bin`: a file with every byte value, large enough for many reads and writes each way.
@@ -233,6 +265,9 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
         cat session.out
         echo "exit=$status"
         """;
+
+    [GeneratedRegex(@"## Quick start .*?In a browser, open (?<url>http://localhost:\d+/) for the chat page", RegexOptions.Singleline)]
+    private static partial Regex BrowserSentence();
 
     [GeneratedRegex(@"< (?<file>\S+)")]
     private static partial Regex InputFile();

@@ -165,5 +165,6 @@ internal sealed class Chromium : IDisposable
 [AttributeUsage(AttributeTargets.Method)]
 internal sealed class BrowserFactAttribute : FactAttribute
 {
-    public BrowserFactAttribute() => Skip = Chromium.WhyMissing();
+    /// <param name="tools">Other programs the test needs besides the browser (<see cref="ExternalTools"/>).</param>
+    public BrowserFactAttribute(params string[] tools) => Skip = Chromium.WhyMissing() ?? (tools.Length > 0 ? ExternalTools.WhyMissing(tools) : null);
 }
