@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using EchoHost.Configuration;
+using EchoHost.Pipeline;
 using EchoHost.Telemetry;
 
 namespace EchoHost.Protocols.Web;
@@ -80,8 +81,15 @@ internal sealed partial class WebListener(ListenerDefinition listener, IServiceP
         }
     }
 
-    /// <summary>The reason of the close frame sent when the server asks a connection to close (shutdown, idle timeout).</summary>
-    public const string ServerClosing = "server closing the connection";
+    /// <summary>The close frame that tells a client why the server ended its WebSocket, on every <c>/ws/…</c> path.</summary>
+    public static (WebSocketCloseStatus Status, string Reason) CloseFrameFor(CloseReason? reason) => reason switch
+    {
+        CloseReason.SlowReader => (WebSocketCloseStatus.PolicyViolation, "too slow to read: the messages waiting for this client went over the server's limit"),
+        CloseReason.IdleTimeout => (WebSocketCloseStatus.NormalClosure, "idle timeout"),
+        CloseReason.Shutdown => (WebSocketCloseStatus.EndpointUnavailable, "server shutting down"),
+        CloseReason.ClientClosed => (WebSocketCloseStatus.NormalClosure, "bye"),
+        _ => (WebSocketCloseStatus.NormalClosure, "session ended"),
+    };
 
     /// <summary>
     /// Sends a close frame without waiting for the client's answer, after any message being sent (<paramref name="sending"/>

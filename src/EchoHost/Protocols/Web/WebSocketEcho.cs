@@ -25,8 +25,12 @@ internal static class WebSocketEcho
         // never inside one), and the loop ends when the client answers it. Never by cancelling a receive: that aborts
         // the WebSocket without a close frame.
         using var sending = new SemaphoreSlim(1, 1);
-        var closing = context.Features.Get<ConnectionSession>()?.ConnectionClosedRequested ?? CancellationToken.None;
-        using var onClose = closing.Register(() => _ = WebListener.CloseOutputAsync(socket, sending, WebSocketCloseStatus.EndpointUnavailable, WebListener.ServerClosing));
+        var session = context.Features.Get<ConnectionSession>();
+        using var onClose = (session?.ConnectionClosedRequested ?? CancellationToken.None).Register(() =>
+        {
+            var (status, reason) = WebListener.CloseFrameFor(session!.CloseRequestReason);
+            _ = WebListener.CloseOutputAsync(socket, sending, status, reason);
+        });
         var aborted = context.RequestAborted;
         var limit = web.Options.MaxMessageBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit, 4096));

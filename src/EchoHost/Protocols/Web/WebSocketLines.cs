@@ -97,14 +97,7 @@ internal static class WebSocketLines
             return (WebSocketCloseStatus.InvalidMessageType, "binary messages are not accepted here: send each line as a text message");
         }
 
-        return session.CloseRequestReason switch
-        {
-            CloseReason.SlowReader => (WebSocketCloseStatus.PolicyViolation, "too slow to read: the messages waiting for this client went over the server's limit"),
-            CloseReason.IdleTimeout => (WebSocketCloseStatus.NormalClosure, "idle timeout"),
-            CloseReason.Shutdown => (WebSocketCloseStatus.EndpointUnavailable, "server shutting down"),
-            CloseReason.ClientClosed => (WebSocketCloseStatus.NormalClosure, "bye"),
-            _ => (WebSocketCloseStatus.NormalClosure, "session ended"),
-        };
+        return WebListener.CloseFrameFor(session.CloseRequestReason);
     }
 
     /// <summary>The connection's session, from the pipeline every Web listener runs; a 500 with a line if it is missing.</summary>

@@ -238,6 +238,20 @@ public sealed class WebSocketEchoTests
     }
 
     [Fact]
+    public async Task A_silent_web_socket_without_pings_meets_the_idle_timeout_with_a_close_frame_saying_so()
+    {
+        await using var host = await WebHost.StartAsync(new()
+        {
+            ["EchoHost:Listeners:Web:IdleTimeout"] = "00:00:00.300",
+            ["EchoHost:Listeners:Web:KeepAliveInterval"] = "00:00:00",
+        });
+        using var socket = await host.ConnectWebSocketAsync("/ws/echo");
+        var result = await socket.ReceiveAsync(new byte[100], TestTimeouts.Token());
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal((WebSocketCloseStatus.NormalClosure, "idle timeout"), (socket.CloseStatus, socket.CloseStatusDescription));
+    }
+
+    [Fact]
     public async Task At_shutdown_a_web_socket_gets_a_close_frame_with_a_reason()
     {
         var host = await WebHost.StartAsync();
@@ -247,6 +261,6 @@ public sealed class WebSocketEchoTests
         var result = await receive;
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
-        Assert.Equal("server closing the connection", socket.CloseStatusDescription);
+        Assert.Equal("server shutting down", socket.CloseStatusDescription);
     }
 }
