@@ -7,6 +7,7 @@ using EchoHost.Protocols.Chat.Registration;
 using EchoHost.Protocols.Echo;
 using EchoHost.Protocols.Irc;
 using EchoHost.Protocols.UdpEcho;
+using EchoHost.Protocols.Web;
 using EchoHost.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -146,6 +147,9 @@ public partial class Program
 
         var app = builder.Build();
 
+        // A Web listener's requests go to its own branch (Protocols/Web), never to the HTTP endpoint's routes (Hosting/).
+        app.UseListenerApplications();
+
         // HTTP endpoints.
         app.MapGet("/", (ListenerSet listeners, ListenerEndpoints endpoints) => ServiceDescription.Text(listeners, endpoints));
         app.MapMetrics();           // GET /metrics (Prometheus text)
@@ -159,6 +163,7 @@ public partial class Program
         .AddEchoProtocol()          // RFC 862 over TCP (Protocols/Echo)
         .AddChatProtocol()          // rooms every chat listener shares, across instances with EchoHost:Chat:Postgres (Protocols/Chat)
         .AddIrcProtocol()           // IRC clients in the same chat rooms as line users (Protocols/Irc)
+        .AddWebProtocol()           // browsers: the chat page, WebSocket echo, chat and IRC, HTTP echo (Protocols/Web)
         .AddUdpEchoProtocol();      // RFC 862 over UDP on sockets of its own, every datagram checked first (Protocols/UdpEcho)
 
     /// <summary>The registry of <see cref="AddProtocols"/>, for what reads the configuration without a host (the health probe).</summary>

@@ -53,6 +53,13 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
     /// <summary>TCP: the handler of one listener, shared by all its connections, after the connection pipeline.</summary>
     public Func<IServiceProvider, ListenerDefinition, ConnectionHandler>? Handler { get; init; }
 
+    /// <summary>
+    /// TCP, instead of <see cref="Handler"/>: the protocol speaks HTTP. Kestrel's HTTP/1.1 runs after the connection
+    /// pipeline, and every request that came in on one of its listeners goes to the branch this builds for that
+    /// listener (and never to the HTTP endpoint's routes).
+    /// </summary>
+    public Action<IApplicationBuilder, ListenerDefinition>? HttpApplication { get; init; }
+
     /// <summary><c>echo</c>: the <c>echohost.protocol</c> tag and the lower-case name in logs.</summary>
     public string TagValue => Name.ToLowerInvariant();
 

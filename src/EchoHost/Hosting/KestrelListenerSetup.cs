@@ -24,8 +24,19 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
         {
             Listen(kestrel, listener.Address, listener.Port, listenOptions =>
             {
-                var handler = CreateHandler(listener);
-                listenOptions.UseEchoHostConnection(listener, services, TlsCertificate(listener)).Run(handler.OnConnectedAsync);
+                if (listener.Protocol.HttpApplication is not null)
+                {
+                    // Kestrel's HTTP/1.1 follows the pipeline (whose TLS, if any, has already run); the app sends the
+                    // requests to the listener's branch (ListenerApplications).
+                    listenOptions.Protocols = HttpProtocols.Http1;
+                    listenOptions.UseEchoHostConnection(listener, services, TlsCertificate(listener));
+                }
+                else
+                {
+                    var handler = CreateHandler(listener);
+                    listenOptions.UseEchoHostConnection(listener, services, TlsCertificate(listener)).Run(handler.OnConnectedAsync);
+                }
+
                 _tcp[listener.Name] = listenOptions;
             });
         }

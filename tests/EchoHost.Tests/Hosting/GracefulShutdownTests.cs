@@ -177,6 +177,7 @@ public sealed class GracefulShutdownTests
         ["EchoHost__Listeners__Echo__Port"] = "0",
         ["EchoHost__Listeners__Chat__Port"] = "0",
         ["EchoHost__Listeners__Irc__Port"] = "0",
+        ["EchoHost__Listeners__Web__Port"] = "0",
         ["EchoHost__Listeners__UdpEcho__Port"] = "0",
         ["EchoHost__Http__Port"] = httpPort.ToString(),
         ["EchoHost__Http__ConnectionsEndpoint"] = "true",

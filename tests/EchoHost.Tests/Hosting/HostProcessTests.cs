@@ -94,6 +94,7 @@ public sealed class HostProcessTests
             ["EchoHost__Listeners__Echo__Port"] = "0",
             ["EchoHost__Listeners__Chat__Port"] = "0",
             ["EchoHost__Listeners__Irc__Port"] = "0",
+            ["EchoHost__Listeners__Web__Port"] = "0",
             ["EchoHost__Listeners__UdpEcho__Port"] = "0",
             ["EchoHost__Http__Port"] = "0",
             // Far above what a prompt shutdown needs: hitting it would abort connections and log a warning.

@@ -37,6 +37,7 @@ internal sealed class CampaignServer : IAsyncDisposable
             ["EchoHost__Listeners__Echo__Port"] = "0",
             ["EchoHost__Listeners__Chat__Port"] = "0",
             ["EchoHost__Listeners__Irc__Port"] = "0",
+            ["EchoHost__Listeners__Web__Port"] = "0",
             ["EchoHost__Listeners__UdpEcho__Port"] = "0",
             ["EchoHost__Http__Port"] = "0",
         };

@@ -37,6 +37,7 @@ internal sealed class HostProcess : IAsyncDisposable
         "--EchoHost:Listeners:Echo:Port=0",
         "--EchoHost:Listeners:Chat:Port=0",
         "--EchoHost:Listeners:Irc:Port=0",
+        "--EchoHost:Listeners:Web:Port=0",
         "--EchoHost:Listeners:UdpEcho:Port=0",
         "--EchoHost:Http:Port=0",
     ];

@@ -42,6 +42,7 @@ public sealed class JsonLogTests
             ["EchoHost__Listeners__Echo__Port"] = "0",
             ["EchoHost__Listeners__Chat__Port"] = "0",
             ["EchoHost__Listeners__Irc__Port"] = "0",
+            ["EchoHost__Listeners__Web__Port"] = "0",
             ["EchoHost__Listeners__UdpEcho__Port"] = "0",
             ["EchoHost__Http__Port"] = "0",
             // Payload lines for the echo listener only: their template names none of the connection's properties.
