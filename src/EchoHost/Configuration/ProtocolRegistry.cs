@@ -25,10 +25,11 @@ internal sealed class ProtocolRegistry
                 throw new InvalidOperationException($"The protocol '{protocol.Name}' declares its own listener key '{shared}', a key every listener has.");
             }
 
-            // A TCP listener is a Kestrel endpoint that ends in the protocol's handler: without one it could not run.
-            if (protocol.Transport == ListenerTransport.Tcp && protocol.Handler is null)
+            // A TCP listener is a Kestrel endpoint that ends in the protocol's handler or its HTTP branch: without one
+            // it could not run, and with both it would not be clear which.
+            if (protocol.Transport == ListenerTransport.Tcp && (protocol.Handler is null) == (protocol.HttpApplication is null))
             {
-                throw new InvalidOperationException($"The TCP protocol '{protocol.Name}' registered no handler.");
+                throw new InvalidOperationException($"The TCP protocol '{protocol.Name}' must register a handler or an HTTP application, one of them.");
             }
         }
     }
