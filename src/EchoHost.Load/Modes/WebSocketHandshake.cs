@@ -34,7 +34,7 @@ internal static class WebSocketHandshake
         var (status, headers) = await ReadHeadAsync(connection);
         if (!status.StartsWith("HTTP/1.1 101 ", StringComparison.Ordinal))
         {
-            throw new WebSocketHandshakeException($"the server refused the WebSocket upgrade: {status}{await ReadBodyLineAsync(connection, headers)}");
+            throw new WebSocketHandshakeException($"the server did not upgrade to a WebSocket: {status}{await ReadBodyLineAsync(connection, headers)}");
         }
 
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + Guid)));

@@ -1,0 +1,94 @@
+using System.Net;
+using EchoHost.Baseline;
+using EchoHost.Tests.Infrastructure;
+
+namespace EchoHost.Tests.Load;
+
+/// <summary>
+/// echohost-load over WebSocket (<c>--target ws://…</c>) for a second against the real EchoHost's Web listener
+/// (in-process, port 0) and against the bare ASP.NET Core WebSocket echo of the benchmark.
+/// </summary>
+public sealed class WebSocketLoadTests
+{
+    private static Task<TestHost> StartWebHostAsync(Dictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
+            ["EchoHost:Listeners:Chat:Port"] = "0",
+            ["EchoHost:Listeners:Web:Protocol"] = "Web",
+            ["EchoHost:Listeners:Web:Port"] = "0",
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        return TestHost.StartAsync(settings);
+    }
+
+    // 70,000 bytes: more than one of the client's 64 KiB sends, and more than the baseline's 4 KiB receive buffer.
+    public static TheoryData<string[]> PingPongOptions => new()
+    {
+        { ["--connections", "4", "--size", "100"] },
+        { ["--connections", "2", "--size", "70000"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(PingPongOptions))]
+    public async Task Pingpong_against_the_bare_WebSocket_echo_verifies_every_byte(string[] options)
+    {
+        await using var server = await WebSocketEchoServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+
+        var run = await LoadClientRun.RunAsync(["pingpong", "--target", $"ws://{server.EndPoint}/ws/echo", "--duration", "1", "--json", .. options]);
+
+        run.AssertClean(minOps: 10);
+        Assert.Equal(run.Number("ops") * int.Parse(options[3]), run.Number("bytes"));
+    }
+
+    [Fact]
+    public async Task Pingpong_against_EchoHosts_ws_echo_verifies_every_byte_and_a_url_without_a_path_means_ws_echo()
+    {
+        await using var host = await StartWebHostAsync();
+
+        var run = await LoadClientRun.RunAsync("pingpong", "--target", $"ws://{host.EndPoint("Web")}", "--connections", "4", "--size", "1000", "--duration", "1", "--json");
+
+        run.AssertClean(minOps: 10);
+        Assert.Equal($"ws://{host.EndPoint("Web")}", run.Json.GetProperty("target").GetString());
+    }
+
+    [Fact]
+    public async Task A_message_over_EchoHosts_limit_fails_with_the_servers_close_status_and_reason()
+    {
+        await using var host = await StartWebHostAsync(new() { ["EchoHost:Listeners:Web:MaxMessageBytes"] = "1000" });
+
+        var run = await LoadClientRun.RunAsync("pingpong", "--target", $"ws://{host.EndPoint("Web")}/ws/echo", "--connections", "1", "--size", "1001", "--duration", "1", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(1, run.Number("errors"));
+        Assert.Contains("closed by the server (1009 message over 1000 bytes", run.Json.GetProperty("firstError").GetString());
+    }
+
+    [Fact]
+    public async Task An_upgrade_refused_is_reported_with_the_servers_status_line()
+    {
+        await using var server = await WebSocketEchoServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+
+        var run = await LoadClientRun.RunAsync("pingpong", "--target", $"ws://{server.EndPoint}/elsewhere", "--connections", "1", "--duration", "1", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("upgrading to a WebSocket failed: the server did not upgrade to a WebSocket: HTTP/1.1 404 Not Found", run.Json.GetProperty("firstError").GetString());
+    }
+
+    [Fact]
+    public async Task A_plain_echo_server_is_no_WebSocket_and_says_so()
+    {
+        await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+
+        // The TCP echo sends the upgrade request back: its first line is no HTTP status.
+        var run = await LoadClientRun.RunAsync("pingpong", "--target", $"ws://{server.EndPoint}/ws/echo", "--connections", "1", "--duration", "1", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("the server did not upgrade to a WebSocket: GET /ws/echo HTTP/1.1", run.Json.GetProperty("firstError").GetString());
+    }
+}
