@@ -37,7 +37,7 @@ internal sealed partial class WebListener(ListenerDefinition listener, IServiceP
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, $"{context.Request.Path} is a WebSocket endpoint: connect with ws:// (or wss://) and an Upgrade: websocket request");
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, $"{context.Request.PathBase}{context.Request.Path} is a WebSocket endpoint: connect with ws:// (or wss://) and an Upgrade: websocket request");
             return null;
         }
 
@@ -77,6 +77,36 @@ internal sealed partial class WebListener(ListenerDefinition listener, IServiceP
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
             // The client is gone or will not finish the handshake: nothing more to tell it.
+        }
+    }
+
+    /// <summary>The reason of the close frame sent when the server asks a connection to close (shutdown, idle timeout).</summary>
+    public const string ServerClosing = "server closing the connection";
+
+    /// <summary>
+    /// Sends a close frame without waiting for the client's answer, after any message being sent (<paramref name="sending"/>
+    /// is held while one is); the receive loop sees the client's close frame and ends. Never throws.
+    /// </summary>
+    public static async Task CloseOutputAsync(WebSocket socket, SemaphoreSlim sending, WebSocketCloseStatus status, string reason)
+    {
+        try
+        {
+            await sending.WaitAsync();
+            try
+            {
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(status, CutReason(reason), CancellationToken.None);
+                }
+            }
+            finally
+            {
+                sending.Release();
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // Gone already.
         }
     }
 

@@ -15,15 +15,19 @@ internal static class WebSocketEcho
 
     public static async Task HandleAsync(HttpContext context, WebListener web)
     {
-        using var socket = await web.AcceptWebSocketAsync(context, Subprotocols, requireSubprotocol: false);
+        var socket = await web.AcceptWebSocketAsync(context, Subprotocols, requireSubprotocol: false);
         if (socket is null)
         {
             return;
         }
 
-        // Server shutdown, the idle timeout and a client that went away all end the loop.
+        // Server shutdown, the idle timeout and the like ask for a close: a close frame goes out (between two echoes,
+        // never inside one), and the loop ends when the client answers it. Never by cancelling a receive: that aborts
+        // the WebSocket without a close frame.
+        using var sending = new SemaphoreSlim(1, 1);
         var closing = context.Features.Get<ConnectionSession>()?.ConnectionClosedRequested ?? CancellationToken.None;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, closing);
+        using var onClose = closing.Register(() => _ = WebListener.CloseOutputAsync(socket, sending, WebSocketCloseStatus.EndpointUnavailable, WebListener.ServerClosing));
+        var aborted = context.RequestAborted;
         var limit = web.Options.MaxMessageBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit, 4096));
         try
@@ -44,40 +48,56 @@ internal static class WebSocketEcho
                     }
 
                     var room = Math.Min(buffer.Length, limit + 1) - length;
-                    received = await socket.ReceiveAsync(buffer.AsMemory(length, room), stop.Token);
+                    received = await socket.ReceiveAsync(buffer.AsMemory(length, room), aborted);
                     if (received.MessageType == WebSocketMessageType.Close)
                     {
-                        await WebListener.CloseAsync(socket, WebSocketCloseStatus.NormalClosure, "bye", stop.Token);
+                        await WebListener.CloseAsync(socket, WebSocketCloseStatus.NormalClosure, "bye", aborted);
                         return;
                     }
 
                     length += received.Count;
                     if (length > limit)
                     {
-                        await WebListener.CloseAsync(socket, WebSocketCloseStatus.MessageTooBig, $"message over {limit} bytes, the limit (MaxMessageBytes)", stop.Token);
+                        await WebListener.CloseAsync(socket, WebSocketCloseStatus.MessageTooBig, $"message over {limit} bytes, the limit (MaxMessageBytes)", aborted);
                         return;
                     }
                 }
                 while (!received.EndOfMessage);
 
-                await socket.SendAsync(buffer.AsMemory(0, length), received.MessageType, endOfMessage: true, stop.Token);
+                await sending.WaitAsync(aborted);
+                try
+                {
+                    if (socket.State != WebSocketState.Open)
+                    {
+                        continue;
+                    }
+
+                    await socket.SendAsync(buffer.AsMemory(0, length), received.MessageType, endOfMessage: true, aborted);
+                }
+                finally
+                {
+                    sending.Release();
+                }
             }
         }
-        catch (OperationCanceledException) when (closing.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
-        {
-            await WebListener.CloseAsync(socket, WebSocketCloseStatus.EndpointUnavailable, "server closing the connection", CancellationToken.None);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away.
         }
         catch (WebSocketException)
         {
-            // A protocol error (bad UTF-8, a bad frame: the WebSocket layer sent its close), a missed keepalive, or a reset.
+            // A protocol error (bad UTF-8, a bad frame), a missed keepalive or a reset: the WebSocket layer has sent its
+            // close frame if it could and let go of the connection.
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            // An aborted WebSocket is left alone: disposing it would abort the connection (ASP.NET Core's does), a reset
+            // that can overtake the close frame just sent; the request ends and Kestrel closes the connection cleanly.
+            if (socket.State != WebSocketState.Aborted)
+            {
+                socket.Dispose();
+            }
         }
     }
 }
