@@ -16,6 +16,8 @@ public sealed class WebSocketLoadTests
         {
             ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
             ["EchoHost:Listeners:Chat:Port"] = "0",
+            ["EchoHost:Listeners:Irc:Protocol"] = "Irc",
+            ["EchoHost:Listeners:Irc:Port"] = "0",
             ["EchoHost:Listeners:Web:Protocol"] = "Web",
             ["EchoHost:Listeners:Web:Port"] = "0",
         };
@@ -90,5 +92,40 @@ public sealed class WebSocketLoadTests
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("the server did not upgrade to a WebSocket: GET /ws/echo HTTP/1.1", run.Json.GetProperty("firstError").GetString());
+    }
+
+    [Fact]
+    public async Task Chat_over_ws_chat_makes_every_delivery_exactly_once()
+    {
+        await using var host = await StartWebHostAsync();
+
+        // 10 users, 2 lines/s each: within the shipped flood control (5 lines/s, burst 20), as on TCP.
+        var run = await LoadClientRun.RunAsync("chat", "--target", $"ws://{host.EndPoint("Web")}/ws/chat", "--connections", "10", "--rate", "20", "--duration", "1.5", "--json");
+
+        AssertEveryDelivery(run, users: 10);
+    }
+
+    [Theory]
+    [InlineData("echohost", "Chat", "/ws/chat")]
+    [InlineData("irc", "Irc", "/ws/irc")]
+    public async Task WebSocket_and_TCP_users_in_one_room_each_get_every_line(string dialect, string tcpListener, string path)
+    {
+        await using var host = await StartWebHostAsync();
+
+        // Users take turns over the targets: half over WebSocket, half over TCP, all in one room.
+        var run = await LoadClientRun.RunAsync("chat", "--dialect", dialect, "--target", $"ws://{host.EndPoint("Web")}{path},{host.EndPoint(tcpListener)}",
+            "--connections", "10", "--rate", "20", "--duration", "1.5", "--json");
+
+        AssertEveryDelivery(run, users: 10);
+    }
+
+    private static void AssertEveryDelivery(LoadClientRun run, int users)
+    {
+        run.AssertClean(minOps: 50);
+        var chat = run.Json.GetProperty("chat");
+        Assert.True(chat.GetProperty("linesSent").GetInt64() >= users, run.ToString());
+        Assert.Equal(chat.GetProperty("linesSent").GetInt64() * (users - 1), chat.GetProperty("delivered").GetInt64());
+        Assert.Equal(0, chat.GetProperty("missing").GetInt64());
+        Assert.Equal(0, chat.GetProperty("duplicates").GetInt64());
     }
 }
