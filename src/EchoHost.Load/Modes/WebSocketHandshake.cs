@@ -30,11 +30,12 @@ internal static class WebSocketHandshake
             request.Append("Sec-WebSocket-Protocol: ").Append(subprotocol).Append("\r\n");
         }
 
-        await connection.SendAsync(Encoding.ASCII.GetBytes(request.Append("\r\n").ToString()));
-        var (status, headers) = await ReadHeadAsync(connection);
+        var stream = new ReadBufferedStream(connection.AsStream());
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request.Append("\r\n").ToString()));
+        var (status, headers) = await ReadHeadAsync(stream);
         if (!status.StartsWith("HTTP/1.1 101 ", StringComparison.Ordinal))
         {
-            throw new WebSocketHandshakeException($"the server did not upgrade to a WebSocket: {status}{await ReadBodyLineAsync(connection, headers)}");
+            throw new WebSocketHandshakeException($"the server did not upgrade to a WebSocket: {status}{await ReadBodyLineAsync(stream, headers)}");
         }
 
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + Guid)));
@@ -52,14 +53,14 @@ internal static class WebSocketHandshake
         }
 
         // No keepalive pings of ours: the client answers the server's (the runtime does, while a receive is pending).
-        return WebSocket.CreateFromStream(connection.AsStream(), new WebSocketCreationOptions { IsServer = false, SubProtocol = chosen, KeepAliveInterval = TimeSpan.Zero });
+        return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, SubProtocol = chosen, KeepAliveInterval = TimeSpan.Zero });
     }
 
     /// <summary>
-    /// Reads the response head one byte at a time: a server may send its first message right behind the 101 (the chat
-    /// greeting), and those bytes belong to the WebSocket. Once per connection, so the cost does not matter.
+    /// Reads the response head one byte at a time from the stream's buffer: a server may send its first message right
+    /// behind the 101 (the chat greeting), and those bytes stay in the buffer for the WebSocket.
     /// </summary>
-    private static async Task<(string Status, Dictionary<string, string> Headers)> ReadHeadAsync(Connection connection)
+    private static async Task<(string Status, Dictionary<string, string> Headers)> ReadHeadAsync(Stream stream)
     {
         var head = new byte[MaxResponseBytes];
         var length = 0;
@@ -70,7 +71,7 @@ internal static class WebSocketHandshake
                 throw new WebSocketHandshakeException($"the server's answer to the upgrade has no end of headers within {MaxResponseBytes} bytes");
             }
 
-            if (await connection.ReceiveAsync(head.AsMemory(length, 1)) == 0)
+            if (await stream.ReadAsync(head.AsMemory(length, 1)) == 0)
             {
                 throw new WebSocketHandshakeException(length == 0
                     ? "the server closed the connection without answering the WebSocket upgrade"
@@ -97,7 +98,7 @@ internal static class WebSocketHandshake
     }
 
     /// <summary>The first line of a refusal's body, bounded (EchoHost answers a refused upgrade with one line of text).</summary>
-    private static async Task<string> ReadBodyLineAsync(Connection connection, Dictionary<string, string> headers)
+    private static async Task<string> ReadBodyLineAsync(Stream stream, Dictionary<string, string> headers)
     {
         if (!int.TryParse(headers.GetValueOrDefault("content-length"), out var length) || length <= 0)
         {
@@ -110,7 +111,7 @@ internal static class WebSocketHandshake
         {
             while (got < body.Length)
             {
-                var n = await connection.ReceiveAsync(body.AsMemory(got)).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+                var n = await stream.ReadAsync(body.AsMemory(got)).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
                 if (n == 0)
                 {
                     break;
