@@ -31,8 +31,8 @@ COPY --from=build /app .
 # cleared, so a default start says nothing about it.
 ENV EchoHost__Address="*" ASPNETCORE_HTTP_PORTS=""
 
-# echo, chat, IRC, HTTP (/metrics, /healthz, /readyz), UDP echo
-EXPOSE 65432 65433 6667 8080 65400/udp
+# echo, chat, IRC, HTTP (/metrics, /healthz, /readyz), web (chat page, WebSockets, HTTP echo), UDP echo
+EXPOSE 65432 65433 6667 8080 8081 65400/udp
 
 USER $APP_UID
 

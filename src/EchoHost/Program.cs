@@ -122,6 +122,7 @@ public partial class Program
         // Telemetry: the EchoHost meter and the OpenTelemetry SDK (started first) that exports it with Kestrel's and
         // the runtime's meters (Telemetry/). Health: where each listener is bound, and readiness (Health/).
         builder.AddEchoHostTelemetry();
+        builder.Services.AddSingleton<ListenerReadings>(); // each listener's counts now, for the operator's page (GET /)
         builder.Services.AddEchoHostHealth();
 
         // Protocols: each is a folder of Protocols/ that adds itself to the registry with one line in AddProtocols
@@ -151,7 +152,7 @@ public partial class Program
         app.UseListenerApplications();
 
         // HTTP endpoints.
-        app.MapGet("/", (ListenerSet listeners, ListenerEndpoints endpoints) => ServiceDescription.Text(listeners, endpoints));
+        app.MapStatusPage();        // GET / (one line of text; for a browser, the operator's page), GET /status.json (live counts)
         app.MapMetrics();           // GET /metrics (Prometheus text)
         app.MapHealth();            // GET /healthz, GET /readyz
         app.MapConnections();       // GET /connections when EchoHost:Http:ConnectionsEndpoint is true (off by default: a 404 naming the key)

@@ -40,6 +40,8 @@ public sealed class DependencyDirectionTests
         // IRC is a second chat client kind: it joins the chat core and shares the line chat's outbox, flood control,
         // decoder rules and chat metrics, so its users have the same limits and counts as line users.
         ["Protocols.Irc"] = ["Configuration", "Logging", "Telemetry", "Pipeline", "Protocols.Chat", "Protocols.Chat.Core"],
+        // The web listener: its chat and IRC over WebSocket run the chat's and IRC's connection handlers.
+        ["Protocols.Web"] = ["Configuration", "Logging", "Telemetry", "Pipeline", "Protocols.Chat", "Protocols.Chat.Core", "Protocols.Irc"],
         ["Protocols.UdpEcho"] = ["Configuration", "Logging", "Telemetry", "Health"],
         ["Hosting"] = [Any],
         [Root] = [Any],

@@ -43,6 +43,15 @@ internal sealed class ListenerEndpoints(ListenerSet listeners, IHostApplicationL
     /// <summary>The endpoint a listener is bound to; for <c>localhost</c>, the IPv4 loopback one if there is one.</summary>
     public IPEndPoint EndPoint(string listener) => EndPoints(listener)[0];
 
+    /// <summary>
+    /// Where a listener stands, without throwing: its description when bound (<see cref="Describe(ListenerDefinition)"/>),
+    /// else null and why not ("not bound yet", "failed: …").
+    /// </summary>
+    public (string? Bound, string? Problem, bool Failed) Status(ListenerDefinition listener) =>
+        _state.TryGetValue(listener.Name, out var state) && state.EndPoints is { } bound
+            ? (Describe(listener.Address, bound[0]), null, false)
+            : (null, state.Problem ?? Pending, state.Problem?.StartsWith("failed", StringComparison.Ordinal) == true);
+
     /// <summary>How an endpoint reads in logs: <c>localhost:65432</c>, <c>[::]:65432</c> or <c>127.0.0.1:41234</c>.</summary>
     public string Describe(ListenerDefinition listener) => Describe(listener.Address, EndPoint(listener.Name));
 

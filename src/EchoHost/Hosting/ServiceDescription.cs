@@ -7,7 +7,8 @@ namespace EchoHost.Hosting;
 /// <summary>
 /// The answer of <c>GET /</c>: a line saying who is answering (the machine and, when the Downward API set them, the
 /// pod, namespace and node, as banners show them) and where its listeners are, with TLS and the PROXY protocol noted;
-/// then a line naming this port's own endpoints, with the key that turns <c>/connections</c> on when it is off.
+/// then a line naming this port's own endpoints, with the key that turns <c>/connections</c> on when it is off. A
+/// browser gets the operator's page instead (<see cref="StatusPage"/>).
 /// </summary>
 internal static class ServiceDescription
 {
@@ -20,10 +21,12 @@ internal static class ServiceDescription
     private static string HttpEndpoints(HttpEndpointDefinition http)
     {
         var connections = http.ConnectionsEndpoint ? "live connections, JSON" : $"off: {ConnectionsEndpoint.HowToTurnOn}";
-        return $"HTTP endpoints: /metrics (Prometheus text), /healthz (liveness), /readyz (readiness), /connections ({connections})";
+        return $"HTTP endpoints: /metrics (Prometheus text), /healthz (liveness), /readyz (readiness), /connections ({connections}), " +
+            $"{StatusPage.JsonPath} (listeners and live counts, JSON; a browser gets them as a page here)";
     }
 
-    private static string Identity()
+    /// <summary>The machine, and the pod, namespace and node when the Downward API set them.</summary>
+    internal static string Identity()
     {
         string[] kubernetes = [ServiceIdentity.Pod, ServiceIdentity.Namespace, ServiceIdentity.Node];
         return kubernetes.All(value => value == ServiceIdentity.Unknown)
@@ -31,7 +34,8 @@ internal static class ServiceDescription
             : $"{ServiceIdentity.Host} (pod {kubernetes[0]}, namespace {kubernetes[1]}, node {kubernetes[2]})";
     }
 
-    private static string Features(ListenerDefinition listener) => string.Join(", ", new[]
+    /// <summary>The protocol, then TLS and the PROXY protocol when on: <c>echo, TLS</c>.</summary>
+    internal static string Features(ListenerDefinition listener) => string.Join(", ", new[]
     {
         listener.ProtocolName,
         listener.Tls is null ? null : "TLS",

@@ -9,7 +9,7 @@ public sealed class ProtocolRegistryTests
 
     [Fact]
     public void The_host_registers_echo_chat_and_udp_echo_in_that_order() =>
-        Assert.Equal("Echo, Chat, Irc, UdpEcho", TestProtocols.Registry.Names);
+        Assert.Equal("Echo, Chat, Irc, Web, UdpEcho", TestProtocols.Registry.Names);
 
     [Theory]
     [InlineData("echo", "Echo")]
@@ -40,7 +40,7 @@ public sealed class ProtocolRegistryTests
     public void A_tcp_protocol_without_a_handler_fails_at_start()
     {
         var error = Assert.Throws<InvalidOperationException>(() => new ProtocolRegistry([new ProtocolRegistration("Quiet", ListenerTransport.Tcp)]));
-        Assert.Equal("The TCP protocol 'Quiet' registered no handler.", error.Message);
+        Assert.Equal("The TCP protocol 'Quiet' must register a handler or an HTTP application, one of them.", error.Message);
     }
 
     [Fact]

@@ -271,6 +271,18 @@ public sealed class ContainerSmokeTests
                 }
 
                 break;
+            case "Web":
+                using (var socket = new System.Net.WebSockets.ClientWebSocket())
+                {
+                    await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws/echo"), TestTimeouts.Token());
+                    var message = "websocket through the image"u8.ToArray();
+                    await socket.SendAsync(message, System.Net.WebSockets.WebSocketMessageType.Text, true, TestTimeouts.Token());
+                    var reply = new byte[message.Length];
+                    var result = await socket.ReceiveAsync(reply, TestTimeouts.Token());
+                    Assert.Equal(message, reply[..result.Count]);
+                }
+
+                break;
             case "UdpEcho":
                 using (var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
                 {

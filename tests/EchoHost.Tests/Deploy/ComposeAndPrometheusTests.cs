@@ -23,14 +23,14 @@ public sealed class ComposeAndPrometheusTests
     }
 
     [ToolFact(NodeTools)]
-    public async Task EchoHost_publishes_its_five_ports_unchanged()
+    public async Task EchoHost_publishes_its_six_ports_unchanged()
     {
         var echohost = (await ReadYamlAsync(ComposeFile)).At("services", "echohost");
 
         var ports = echohost.At("ports").AsArray().Select(p => ParsePort(p!.GetValue<string>())).ToList();
 
         Assert.All(ports, p => Assert.Equal(p.Published, p.Target));
-        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "6667/tcp", "8080/tcp"], ports.Select(p => $"{p.Target}/{p.Protocol}").Order());
+        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "6667/tcp", "8080/tcp", "8081/tcp"], ports.Select(p => $"{p.Target}/{p.Protocol}").Order());
         // The operations endpoint stays on the host's loopback; the protocols are for the network.
         Assert.All(ports, p => Assert.Equal(p.Target == 8080 ? "127.0.0.1" : null, p.HostIp));
     }
@@ -92,7 +92,7 @@ public sealed class ComposeAndPrometheusTests
         var words = run.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
         var published = words.Zip(words.Skip(1)).Where(p => p.First == "-p").Select(p => ParsePort(p.Second)).ToList();
-        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "6667/tcp", "8080/tcp"], published.Select(p => $"{p.Target}/{p.Protocol}").Order());
+        Assert.Equal(["65400/udp", "65432/tcp", "65433/tcp", "6667/tcp", "8080/tcp", "8081/tcp"], published.Select(p => $"{p.Target}/{p.Protocol}").Order());
         Assert.All(published, p => Assert.Equal(p.Target == 8080 ? "127.0.0.1" : null, p.HostIp));
         // docker stop waits 10 s unless told otherwise, then kills: less than the shutdown's own budget.
         var stopTimeout = int.Parse(words[Array.IndexOf(words, "--stop-timeout") + 1]);

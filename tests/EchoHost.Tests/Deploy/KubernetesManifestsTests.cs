@@ -178,11 +178,11 @@ public sealed class KubernetesManifestsTests
 
     [ToolTheory(Kubectl, NodeTools)]
     [MemberData(nameof(Kustomizations))]
-    public async Task Services_and_container_expose_the_five_named_ports(string kustomization)
+    public async Task Services_and_container_expose_the_six_named_ports(string kustomization)
     {
         var manifests = await Manifests.RenderAsync(kustomization);
         (string Name, int Port, string Protocol)[] traffic =
-            [("echo", 65432, "TCP"), ("chat", 65433, "TCP"), ("irc", 6667, "TCP"), ("udp-echo", 65400, "UDP")];
+            [("echo", 65432, "TCP"), ("chat", 65433, "TCP"), ("irc", 6667, "TCP"), ("web", 8081, "TCP"), ("udp-echo", 65400, "UDP")];
         (string Name, int Port, string Protocol) http = ("http", 8080, "TCP");
 
         var servicePorts = manifests.Service.Objects("spec", "ports").ToList();

@@ -14,7 +14,7 @@ public sealed class HostProcessTests
         { ["--Serilog:WriteTo:0:Args:outputTemplate="], "EchoHost: configuration error: Serilog:WriteTo:0:Args:outputTemplate: empty, which would silence the log; remove it for the default template, or set EchoHost:Logging:Format=Json" },
         { ["--Serilog:WriteTo:0:Name=Consol"], "EchoHost: configuration error: Serilog:WriteTo:0:Name: 'Consol' is no sink Serilog can find, which would silence the log; use Console (the sink EchoHost ships), or set EchoHost:Logging:Format=Json" },
         { ["--EchoHost:Logging:Format=Xml"], "EchoHost: configuration error: EchoHost:Logging:Format: 'Xml' is not one of Text, Json" },
-        { ["--EchoHost:Listeners:Echo:Protocol=Gopher"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Protocol: unknown protocol 'Gopher'; use one of Echo, Chat, Irc, UdpEcho" },
+        { ["--EchoHost:Listeners:Echo:Protocol=Gopher"], "EchoHost: configuration error: EchoHost:Listeners:Echo:Protocol: unknown protocol 'Gopher'; use one of Echo, Chat, Irc, Web, UdpEcho" },
         { ["--EchoHost:Listeners:Second:Protocol=Echo", "--EchoHost:Listeners:Second:Port=65432"], "EchoHost: configuration error: EchoHost:Listeners:Second:Port: 65432 is already used by listener 'Echo'; give each listener its own port" },
         { ["--EchoHost:Address=my-laptop"], "EchoHost: configuration error: EchoHost:Address: 'my-laptop' is not a bind address; use *, localhost or an IP literal such as 0.0.0.0 or ::1" },
         { ["--EchoHost:Listeners:Echo:IdleTimeout=5m"], "EchoHost: configuration error: EchoHost:Listeners:Echo:IdleTimeout: '5m' is not a duration; write hh:mm:ss, such as 00:05:00 (or d.hh:mm:ss)" },

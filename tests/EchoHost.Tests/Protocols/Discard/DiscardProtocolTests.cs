@@ -70,8 +70,8 @@ public sealed class DiscardProtocolTests
     }
 
     [Theory]
-    [InlineData("Chargen", "EchoHost:Listeners:Sink:Protocol: unknown protocol 'Chargen'; use one of Discard, Echo, Chat, Irc, UdpEcho")]
-    [InlineData(" ", "EchoHost:Listeners:Sink:Protocol: missing; set one of Discard, Echo, Chat, Irc, UdpEcho")]
+    [InlineData("Chargen", "EchoHost:Listeners:Sink:Protocol: unknown protocol 'Chargen'; use one of Discard, Echo, Chat, Irc, Web, UdpEcho")]
+    [InlineData(" ", "EchoHost:Listeners:Sink:Protocol: missing; set one of Discard, Echo, Chat, Irc, Web, UdpEcho")]
     public async Task A_protocol_nobody_registered_is_one_line_listing_the_registered_names(string protocol, string expected)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
@@ -92,7 +92,7 @@ public sealed class DiscardProtocolTests
 
         var failure = Assert.Single(TestProtocols.Validator().Validate(null, options).Failures ?? []);
 
-        Assert.Equal("EchoHost:Listeners:Sink:Protocol: unknown protocol 'Discard'; use one of Echo, Chat, Irc, UdpEcho", failure);
+        Assert.Equal("EchoHost:Listeners:Sink:Protocol: unknown protocol 'Discard'; use one of Echo, Chat, Irc, Web, UdpEcho", failure);
     }
 
     [Fact]

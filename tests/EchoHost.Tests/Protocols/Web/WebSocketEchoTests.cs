@@ -205,7 +205,7 @@ public sealed class WebSocketEchoTests
     [Fact]
     public async Task Web_sockets_count_against_the_per_ip_cap_and_the_one_over_it_is_refused()
     {
-        const int cap = 500;
+        const int cap = 2000;
         await using var host = await WebHost.StartAsync(new() { ["EchoHost:Listeners:Web:MaxConnectionsPerIp"] = $"{cap}" });
         var open = new List<ClientWebSocket>();
         try
