@@ -59,8 +59,11 @@ internal sealed class WebSocketLineBridge
             byte last = 0;
             while (true)
             {
-                var memory = reading ? writer.GetMemory() : discard ??= new byte[1024];
-                var received = await _socket.ReceiveAsync(memory, cancellationToken);
+                // A receive with no buffer first, which waits for the next frame: an idle client holds no pipe segment.
+                var peeked = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+                var memory = peeked.MessageType == WebSocketMessageType.Close || peeked.EndOfMessage ? Memory<byte>.Empty
+                    : reading ? writer.GetMemory() : discard ??= new byte[1024];
+                var received = memory.IsEmpty ? peeked : await _socket.ReceiveAsync(memory, cancellationToken);
                 switch (received.MessageType)
                 {
                     case WebSocketMessageType.Close:

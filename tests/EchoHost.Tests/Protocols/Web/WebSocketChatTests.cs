@@ -74,6 +74,19 @@ public sealed class WebSocketChatTests
     }
 
     [Fact]
+    public async Task Server_shutdown_says_goodbye_and_closes_with_1001()
+    {
+        await using var host = await WebHost.StartAsync();
+        var (web, _) = await WebSocketLineClient.JoinChatAsync(host);
+        using var _1 = web;
+
+        var stopping = host.StopAsync();
+        Assert.Equal(["*** Server is shutting down. Goodbye!", "%end%"], await web.ReadToCloseAsync());
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, web.Socket.CloseStatus);
+        await stopping;
+    }
+
+    [Fact]
     public async Task A_client_that_closes_leaves_the_room()
     {
         await using var host = await WebHost.StartAsync();
@@ -162,6 +175,15 @@ public sealed class WebSocketChatTests
     }
 
     [Fact]
+    public async Task A_page_of_another_origin_may_not_open_the_chat()
+    {
+        await using var host = await WebHost.StartAsync();
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() =>
+            WebSocketLineClient.ConnectAsync(host, "/ws/chat", o => o.SetRequestHeader("Origin", "http://elsewhere.example")));
+        Assert.Contains("403", refused.Message);
+    }
+
+    [Fact]
     public async Task A_WebSocket_client_that_never_reads_is_cut_as_a_slow_reader()
     {
         const int messages = 6000;
@@ -207,6 +229,11 @@ public sealed class WebSocketChatTests
 
         Assert.InRange(received, 0, messages - 1);
         Assert.NotEqual(WebSocketState.Open, slow.State);
+        if (slow.CloseStatus is { } status)
+        {
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        }
+
         slow.Dispose();
     }
 }
