@@ -119,9 +119,24 @@ public sealed class WebSocketLoadTests
         AssertEveryDelivery(run, users: 10);
     }
 
-    private static void AssertEveryDelivery(LoadClientRun run, int users)
+    [Fact]
+    public async Task Pingpong_and_chat_over_wss_against_EchoHosts_Web_listener_with_TLS()
     {
-        run.AssertClean(minOps: 50);
+        using var certificates = new TestCertificates();
+        certificates.WritePem();
+        await using var host = await StartWebHostAsync(certificates.PemConfig("Web"));
+        var url = $"wss://localhost:{host.EndPoint("Web").Port}";
+
+        var pingpong = await LoadClientRun.RunAsync("pingpong", "--target", $"{url}/ws/echo", "--connections", "2", "--size", "100", "--duration", "1", "--json");
+        var chat = await LoadClientRun.RunAsync("chat", "--target", $"{url}/ws/chat", "--connections", "4", "--rate", "8", "--duration", "1.5", "--json");
+
+        pingpong.AssertClean(minOps: 5);
+        AssertEveryDelivery(chat, users: 4, minOps: 12);
+    }
+
+    private static void AssertEveryDelivery(LoadClientRun run, int users, int minOps = 50)
+    {
+        run.AssertClean(minOps);
         var chat = run.Json.GetProperty("chat");
         Assert.True(chat.GetProperty("linesSent").GetInt64() >= users, run.ToString());
         Assert.Equal(chat.GetProperty("linesSent").GetInt64() * (users - 1), chat.GetProperty("delivered").GetInt64());
