@@ -30,7 +30,7 @@ internal abstract class ChatLink : IDisposable
     /// <summary>Connects (and upgrades to a WebSocket).</summary>
     public abstract Task ConnectAsync();
 
-    /// <summary>Sends one line, <paramref name="line"/> ending in CRLF (which a WebSocket message leaves out). One at a time per link.</summary>
+    /// <summary>Sends one line, <paramref name="line"/> ending in CRLF (which a WebSocket message leaves out); never several lines at once.</summary>
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> line);
 
     /// <summary>Reads lines until the server closes; returns how it closed. Throws when the connection fails.</summary>

@@ -66,7 +66,9 @@ internal sealed class ChatUser
             _receiving = Task.Run(ReceiveLoopAsync);
             if (Irc)
             {
-                Send($"NICK {_nick}\r\nUSER {_nick} 0 * :echohost-load\r\n");
+                // One line per send: over WebSocket each is a message of its own.
+                Send($"NICK {_nick}\r\n");
+                Send($"USER {_nick} 0 * :echohost-load\r\n");
             }
 
             await _joined.Task.WaitAsync(_run.Options.Timeout);
