@@ -97,21 +97,28 @@ internal static class WebSocketHandshake
         return (lines[0], headers);
     }
 
-    /// <summary>The first line of a refusal's body, bounded (EchoHost answers a refused upgrade with one line of text).</summary>
+    /// <summary>
+    /// The first line of a refusal's body, bounded (EchoHost answers a refused upgrade with one line of text), whether
+    /// sent with a Content-Length or chunked (its first chunk); empty when there is none or it does not come within 2 s.
+    /// </summary>
     private static async Task<string> ReadBodyLineAsync(Stream stream, Dictionary<string, string> headers)
     {
-        if (!int.TryParse(headers.GetValueOrDefault("content-length"), out var length) || length <= 0)
-        {
-            return "";
-        }
-
-        var body = new byte[Math.Min(length, 1024)];
-        var got = 0;
+        var chunked = headers.GetValueOrDefault("transfer-encoding")?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true;
+        _ = int.TryParse(headers.GetValueOrDefault("content-length"), out var length);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
+            if (chunked)
+            {
+                var sizeLine = await ReadLineAsync(stream, timeout.Token);
+                length = int.TryParse(sizeLine.Split(';')[0], System.Globalization.NumberStyles.HexNumber, null, out var size) ? size : 0;
+            }
+
+            var body = new byte[Math.Clamp(length, 0, 1024)];
+            var got = 0;
             while (got < body.Length)
             {
-                var n = await stream.ReadAsync(body.AsMemory(got)).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+                var n = await stream.ReadAsync(body.AsMemory(got), timeout.Token);
                 if (n == 0)
                 {
                     break;
@@ -119,13 +126,26 @@ internal static class WebSocketHandshake
 
                 got += n;
             }
+
+            var text = Encoding.UTF8.GetString(body, 0, got).Split('\n')[0].Trim();
+            return text.Length == 0 ? "" : $" ({text})";
         }
-        catch (Exception ex) when (ex is TimeoutException || Connection.IsFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException || Connection.IsFailure(ex))
         {
+            return "";
+        }
+    }
+
+    private static async Task<string> ReadLineAsync(Stream stream, CancellationToken cancel)
+    {
+        var line = new StringBuilder();
+        var one = new byte[1];
+        while (line.Length < 64 && await stream.ReadAsync(one, cancel) == 1 && one[0] != '\n')
+        {
+            line.Append((char)one[0]);
         }
 
-        var text = Encoding.UTF8.GetString(body, 0, got).Split('\n')[0].Trim();
-        return text.Length == 0 ? "" : $" ({text})";
+        return line.ToString().Trim();
     }
 }
 

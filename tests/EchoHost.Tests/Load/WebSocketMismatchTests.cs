@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -16,6 +17,8 @@ public sealed class WebSocketMismatchTests
         OneByteMore,
         Halved,
         Silent,
+        Refused,
+        RefusedWithLength,
     }
 
     /// <summary>A WebSocket server at any path that answers each message with <paramref name="fault"/>.</summary>
@@ -27,6 +30,15 @@ public sealed class WebSocketMismatchTests
         app.UseWebSockets();
         app.Run(async context =>
         {
+            if (fault is Fault.Refused or Fault.RefusedWithLength)
+            {
+                // As EchoHost refuses: a 4xx with one line of text, chunked or with a length.
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                context.Response.ContentLength = fault == Fault.RefusedWithLength ? 22 : null;
+                await context.Response.WriteAsync("no WebSockets here\nnow");
+                return;
+            }
+
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             var buffer = new byte[4096];
             try
@@ -87,6 +99,19 @@ public sealed class WebSocketMismatchTests
         Assert.Equal(1, run.ExitCode);
         Assert.True(run.Number("mismatches") > 0, run.ToString());
         Assert.Contains(reason, run.Json.GetProperty("firstError").GetString());
+    }
+
+    [Theory]
+    [InlineData(Fault.Refused)]
+    [InlineData(Fault.RefusedWithLength)]
+    public async Task An_upgrade_refused_is_reported_with_the_servers_status_line_and_first_line_of_text(Fault fault)
+    {
+        await using var app = await StartFaultyAsync(fault);
+
+        var run = await LoadClientRun.RunAsync("pingpong", "--target", Url(app).ToString(), "--connections", "1", "--duration", "1", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.EndsWith("the server did not upgrade to a WebSocket: HTTP/1.1 403 Forbidden (no WebSockets here)", run.Json.GetProperty("firstError").GetString());
     }
 
     [Fact]
