@@ -17,7 +17,7 @@ internal sealed record ListenerDefinition(
     /// <summary>TCP listeners: the PROXY protocol header expected before the client's bytes.</summary>
     public ProxyProtocolMode ProxyProtocol { get; init; } = ProxyProtocolMode.Off;
 
-    /// <summary>Who may send the PROXY header; empty unless <see cref="ProxyProtocol"/> is on.</summary>
+    /// <summary>Who may send the PROXY header (and, on Web listeners, whose forwarding headers are believed).</summary>
     public TrustedProxies TrustedProxies { get; init; } = TrustedProxies.None;
 
     public TimeSpan ProxyProtocolTimeout { get; init; } = ListenerOptions.DefaultProxyProtocolTimeout;

@@ -80,7 +80,10 @@ public sealed class ListenerOptions
     /// <summary>TCP: expect a PROXY protocol header from a trusted proxy before the client's bytes; unset means <c>Off</c>.</summary>
     public ProxyProtocolMode? ProxyProtocol { get; set; }
 
-    /// <summary>TCP: the CIDRs or addresses allowed to send the PROXY header; required when <c>ProxyProtocol</c> is on.</summary>
+    /// <summary>
+    /// TCP: the CIDRs or addresses allowed to send the PROXY header; required when <c>ProxyProtocol</c> is on. On Web
+    /// listeners, also the proxies whose <c>X-Forwarded-For</c> (or <c>Forwarded</c>) the HTTP echo believes.
+    /// </summary>
     public string[]? TrustedProxies { get; set; }
 
     /// <summary>TCP: a PROXY header not complete within this long closes the connection; unset means <see cref="DefaultProxyProtocolTimeout"/>.</summary>

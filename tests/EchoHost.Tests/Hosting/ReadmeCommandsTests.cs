@@ -130,6 +130,19 @@ public sealed partial class ReadmeCommandsTests(ReadmeCommandsTests.Server serve
                 Assert.Contains("# TYPE ", output);
                 Assert.Contains("echohost_", output);
                 break;
+            case "/echo":
+                // "your request, your address and who answered": the HTTP echo's JSON.
+                using (var echo = System.Text.Json.JsonDocument.Parse(output))
+                {
+                    var root = echo.RootElement;
+                    Assert.Equal(("GET", "/echo"), (root.GetProperty("method").GetString(), root.GetProperty("path").GetString()));
+                    Assert.StartsWith("curl/", root.GetProperty("headers").GetProperty("User-Agent").GetString());
+                    // localhost: curl may come over either loopback.
+                    Assert.Contains(root.GetProperty("client").GetProperty("address").GetString(), (string[])["127.0.0.1", "::1"]);
+                    Assert.Equal("Web", root.GetProperty("server").GetProperty("listener").GetString());
+                }
+
+                break;
             default:
                 Assert.Fail($"README command `{command}`: the test has no check for {path}");
                 break;

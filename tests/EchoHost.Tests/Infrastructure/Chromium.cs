@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Chromium;
 using OpenQA.Selenium.Support.UI;
 
 namespace EchoHost.Tests.Infrastructure;
@@ -40,8 +41,12 @@ internal sealed class Chromium : IDisposable
             ? null
             : $"{BrowserPath} or {DriverPath} is missing; install them: apt-get install chromium chromium-driver";
 
-    /// <summary>Starts a headless browser with an empty profile and a window of the given size (CSS pixels).</summary>
-    public static Chromium Start(int width = 1280, int height = 900)
+    /// <summary>
+    /// Starts a headless browser with an empty profile and a window of the given size (CSS pixels). With
+    /// <paramref name="phone"/>, the page sees a touch screen of that size (Chromium's device emulation), as on a phone:
+    /// a desktop window is never narrower than 500 pixels.
+    /// </summary>
+    public static Chromium Start(int width = 1280, int height = 900, bool phone = false)
     {
         // Selenium reads this only when it would run Selenium Manager: a path that does not exist makes that an error.
         Environment.SetEnvironmentVariable("SE_MANAGER_PATH", "/nonexistent/selenium-manager-must-not-run");
@@ -64,6 +69,15 @@ internal sealed class Chromium : IDisposable
             "--disable-extensions",
             // Port 9 (discard) is closed: anything that is not loopback (which Chromium never proxies) fails to load.
             "--proxy-server=http://127.0.0.1:9");
+        if (phone)
+        {
+            options.EnableMobileEmulation(new ChromiumMobileEmulationDeviceSettings
+            {
+                Width = width, Height = height, PixelRatio = 1, EnableTouchEvents = true,
+                UserAgent = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome Mobile Safari/537.36",
+            });
+        }
+
         options.SetLoggingPreference(LogType.Browser, OpenQA.Selenium.LogLevel.All);
         if (Environment.UserName == "root")
         {

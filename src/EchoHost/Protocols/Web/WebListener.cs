@@ -110,6 +110,19 @@ internal sealed partial class WebListener(ListenerDefinition listener, IServiceP
         }
     }
 
+    /// <summary>
+    /// Disposes a WebSocket the handler is done with, unless it is aborted (a protocol error such as bad UTF-8, a missed
+    /// keepalive): disposing that one would abort the connection (ASP.NET Core's server WebSocket does), a reset that can
+    /// overtake the close frame the WebSocket layer just sent; left alone, the request ends and Kestrel closes cleanly.
+    /// </summary>
+    public static void Release(WebSocket socket)
+    {
+        if (socket.State != WebSocketState.Aborted)
+        {
+            socket.Dispose();
+        }
+    }
+
     /// <summary>A plain-text answer of one line to a request that cannot go on.</summary>
     public static Task RefuseAsync(HttpContext context, int status, string message)
     {

@@ -27,8 +27,11 @@ public sealed class WebListenerOptions
     /// <summary>How much of a request body <c>/echo</c> shows; the rest is read and dropped.</summary>
     public int MaxEchoBodyBytes { get; set; } = 64 * 1024;
 
-    /// <summary>The longest delay a client may ask <c>/echo</c> for.</summary>
+    /// <summary>The longest delay a client may ask <c>/echo</c> for; zero turns the delay off.</summary>
     public TimeSpan MaxEchoDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The header a trusted proxy's client address is read from (see <see cref="ForwardedHeaderKind"/>).</summary>
+    public ForwardedHeaderKind ForwardedHeader { get; set; } = ForwardedHeaderKind.XForwardedFor;
 
     /// <summary>Checks one Web listener's own keys; every failure is one line that begins with the key at fault.</summary>
     internal static void Validate(string path, object own, List<string> failures)

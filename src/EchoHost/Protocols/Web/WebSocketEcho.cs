@@ -92,12 +92,7 @@ internal static class WebSocketEcho
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            // An aborted WebSocket is left alone: disposing it would abort the connection (ASP.NET Core's does), a reset
-            // that can overtake the close frame just sent; the request ends and Kestrel closes the connection cleanly.
-            if (socket.State != WebSocketState.Aborted)
-            {
-                socket.Dispose();
-            }
+            WebListener.Release(socket);
         }
     }
 }

@@ -26,9 +26,13 @@ internal static class WebSocketLines
             return;
         }
 
-        using (socket)
+        try
         {
             await RunAsync(context, session, socket, WebSocketLineHandlers.Of(web).Chat, WebSocketMessageType.Text, acceptBinary: false);
+        }
+        finally
+        {
+            WebListener.Release(socket);
         }
     }
 
@@ -46,10 +50,14 @@ internal static class WebSocketLines
             return;
         }
 
-        using (socket)
+        try
         {
             var outgoing = chosen == IrcBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
             await RunAsync(context, session, socket, WebSocketLineHandlers.Of(web).Irc, outgoing, acceptBinary: true);
+        }
+        finally
+        {
+            WebListener.Release(socket);
         }
     }
 
