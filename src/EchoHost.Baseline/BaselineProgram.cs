@@ -8,13 +8,14 @@ namespace EchoHost.Baseline;
 /// <summary>
 /// The floor EchoHost is measured against: the least a .NET echo server can do. <c>tcp</c> is a Kestrel
 /// <c>ConnectionHandler</c> that copies input to output and nothing else; <c>udp</c> is a plain socket
-/// ReceiveFrom/SendTo loop. Usage: <c>EchoHost.Baseline tcp|udp [--port N] [--address IP]</c>; port 0 (the default)
-/// picks a free one. <c>tcp --tls-cert PEM --tls-key PEM</c> puts Kestrel's own TLS (<c>UseHttps</c>) in front of
+/// ReceiveFrom/SendTo loop; <c>ws</c> is ASP.NET Core's <c>UseWebSockets</c> with a receive/send loop at
+/// <c>/ws/echo</c>. Usage: <c>EchoHost.Baseline tcp|udp|ws [--port N] [--address IP]</c>; port 0 (the default) picks a
+/// free one. <c>tcp --tls-cert PEM --tls-key PEM</c> puts Kestrel's own TLS (<c>UseHttps</c>) in front of
 /// the same handler. Prints one line with the bound endpoint, runs until SIGTERM or Ctrl+C.
 /// </summary>
 public static class BaselineProgram
 {
-    public const string Usage = "usage: EchoHost.Baseline tcp|udp [--port N (default 0: a free port)] [--address IP (default 127.0.0.1)] [tcp only: --tls-cert CERT.pem --tls-key KEY.pem]";
+    public const string Usage = "usage: EchoHost.Baseline tcp|udp|ws [--port N (default 0: a free port)] [--address IP (default 127.0.0.1)] [tcp only: --tls-cert CERT.pem --tls-key KEY.pem]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -24,7 +25,7 @@ public static class BaselineProgram
             return 0;
         }
 
-        if (args.Length == 0 || args[0] is not ("tcp" or "udp"))
+        if (args.Length == 0 || args[0] is not ("tcp" or "udp" or "ws"))
         {
             await Console.Error.WriteLineAsync($"EchoHost.Baseline: {(args.Length == 0 ? "" : $"unknown mode '{args[0]}'; ")}{Usage}");
             return 2;
@@ -72,6 +73,12 @@ public static class BaselineProgram
         {
             await using var server = await TcpEchoServer.StartAsync(new IPEndPoint(address, port), certificate);
             Console.WriteLine($"EchoHost.Baseline listening on {server.EndPoint}/tcp{(certificate is null ? "" : " (TLS)")}");
+            await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        else if (args[0] == "ws")
+        {
+            await using var server = await WebSocketEchoServer.StartAsync(new IPEndPoint(address, port));
+            Console.WriteLine($"EchoHost.Baseline listening on ws://{server.EndPoint}{WebSocketEchoServer.Path}");
             await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         else

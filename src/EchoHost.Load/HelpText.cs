@@ -3,8 +3,9 @@ namespace EchoHost.Load;
 internal static class HelpText
 {
     public const string Text = """
-        echohost-load: a load client for any TCP or UDP echo server (RFC 862) and any line chat server
-        (EchoHost chat or IRC), and the benchmark that measures EchoHost against a bare baseline.
+        echohost-load: a load client for any TCP, UDP or WebSocket echo server (RFC 862, RFC 6455) and any line
+        chat server (EchoHost chat or IRC, over TCP or WebSocket), and the benchmark that measures EchoHost against
+        a bare baseline.
 
         Usage:
           echohost-load MODE [options]
@@ -33,6 +34,12 @@ internal static class HelpText
                     EchoHost's flood control allows 5 lines/s per user (burst 20): keep --rate / --connections
                     below 5.
 
+        WebSocket: pingpong and chat run over WebSocket when --target is a URL, ws://HOST:PORT/PATH (wss:// for
+        TLS). pingpong sends each message as one binary message and checks that the echo is one binary message,
+        byte for byte; default path /ws/echo. chat sends each line as one text message and reads one line per text
+        message; default path /ws/chat (--dialect irc: /ws/irc, offering subprotocol text.ircv3.net). No Origin
+        header is sent (not a browser); the server's refusal of the upgrade is reported with its status and text.
+
         Every echoed byte is checked. Each connection sends a deterministic pseudo-random byte stream of its own
         (all 256 byte values), so a wrong, missing, extra or foreign byte is reported with its offset.
 
@@ -42,9 +49,11 @@ internal static class HelpText
                               chat --dialect irc: localhost:6667). IPv6: [::1]:7. localhost means 127.0.0.1.
                               chat: several servers, comma-separated (a:1,b:2): user i connects to the i-th
                               mod count, e.g. instances sharing one chat; each must still see every line.
+                              pingpong and chat: ws://HOST:PORT/PATH or wss://… for WebSocket (above); chat
+                              may mix them with TCP targets, all users in one room.
           --tls               TCP modes: TLS 1.2/1.3 over every connection (SslStream; SNI = the --target host).
                               The server's certificate is not checked (self-signed test certificates work).
-          --tls-verify        As --tls, and the certificate must be valid for the --target host.
+          --tls-verify        As --tls, and the certificate must be valid for the --target host (wss:// too).
           --connections N     Connections (udp: sockets; chat: users).
           --size BYTES        Message, write, datagram (8-65507) or chat text (40-8192) size; 1k = 1024, 1m = 1 MiB.
           --duration TIME     Length of the measured phase (hold: how long the connections are held). Default 10s.
@@ -82,6 +91,8 @@ internal static class HelpText
           echohost-load chat --dialect irc --target localhost:6667 --connections 100 --rate 40
           echohost-load pingpong --tls --target localhost:65442 --connections 64 --duration 10s
           echohost-load chat --target localhost:65433,localhost:65533 --connections 500 --rate 200
+          echohost-load pingpong --target ws://localhost:8081/ws/echo --connections 64 --duration 10s
+          echohost-load chat --target ws://localhost:8081/ws/chat,localhost:65433 --connections 100 --rate 40
           Any echo server works, e.g. socat:  socat TCP-LISTEN:7007,fork,reuseaddr EXEC:cat
             then:  echohost-load pingpong --target 127.0.0.1:7007 --connections 4
           or ncat: ncat -l -k 127.0.0.1 7007 -e /bin/cat  (one process per connection)
@@ -89,7 +100,7 @@ internal static class HelpText
         Benchmark (builds nothing; src/EchoHost.Load/benchmark.sh builds in Release and runs it):
           echohost-load benchmark [--rounds N] [--duration TIME] [--warmup TIME] [--first-warmup TIME] [--quick] [--json]
                                   [--only ROWS] [--hold N] [--progress] [--echohost PATH] [--baseline PATH] [--inspircd PATH]
-          Starts the bare baseline (EchoHost.Baseline.dll tcp and udp) and EchoHost (EchoHost.dll, with the
+          Starts the bare baseline (EchoHost.Baseline.dll tcp and udp, and ws for ws-echo) and EchoHost (EchoHost.dll, with the
           appsettings.json beside it, only MaxConnectionsPerIp raised) on free ports below 32768, runs every load
           against both in turn, reads each server's CPU time and RSS from /proc, and prints a Markdown table of the
           medians over the rounds with the EchoHost/baseline ratio, plus the machine it ran on.
@@ -101,8 +112,8 @@ internal static class HelpText
                             compiles its code under the first loads, which a steady-state figure leaves out.
           --quick           Tiny loads, 1 round, about 1 s each: a smoke test of the whole benchmark.
           --only ROWS       Comma-separated rows: pingpong64, pingpong1k, tls, stream, churn, hold, udp, chat,
-                            chat-irc, chat-scaleout (tls also runs pingpong64, chat-scaleout also chat: they compare
-                            with them).
+                            chat-irc, chat-scaleout, ws-echo, ws-chat (tls and ws-echo also run pingpong64,
+                            chat-scaleout and ws-chat also chat: they compare with them).
           --hold N          Idle connections in the hold row (default 10000).
           --echohost PATH   EchoHost.dll (default: beside echohost-load.dll).
           --baseline PATH   EchoHost.Baseline.dll (default: beside echohost-load.dll).
@@ -113,6 +124,10 @@ internal static class HelpText
           (a self-signed certificate made for the run), plus EchoHost TLS against EchoHost plain (pingpong64).
           chat-irc: the chat load in the IRC dialect on both sides, EchoHost's Irc listener (on a port of its
           own) against InspIRCd.
+          ws-echo: pingpong over WebSocket, EchoHost's Web listener (/ws/echo) against the bare ASP.NET Core
+          WebSocket echo (EchoHost.Baseline.dll ws: UseWebSockets and a receive/send loop), plus EchoHost over
+          WebSocket against EchoHost over TCP (pingpong64).
+          ws-chat: the chat load over WebSocket (/ws/chat), against EchoHost's TCP chat in the chat row.
           chat-scaleout: a PostgreSQL of its own (initdb, fsync off) and two more EchoHost instances on it, the
           chat load's users split between them; figures against the single-instance chat row.
           Without InspIRCd the chat anchor row says: not installed: sudo apt-get install inspircd

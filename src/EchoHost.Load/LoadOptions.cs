@@ -20,8 +20,16 @@ internal enum ChatDialect
     Irc,
 }
 
-/// <summary>A server to connect to: its address, and the host name as given (the TLS server name, SNI).</summary>
-internal sealed record LoadTarget(IPEndPoint EndPoint, string Host);
+/// <summary>
+/// A server to connect to: its address, and the host name as given (the TLS server name, SNI); for a
+/// <c>ws://</c> or <c>wss://</c> target, the WebSocket URL too (over TLS when <c>wss</c>).
+/// </summary>
+internal sealed record LoadTarget(IPEndPoint EndPoint, string Host, Uri? WebSocket = null)
+{
+    public bool IsWebSocket => WebSocket is not null;
+
+    public bool IsSecureWebSocket => WebSocket?.Scheme == "wss";
+}
 
 /// <summary>What one load run does; parsed from the command line or built by the benchmark.</summary>
 internal sealed record LoadOptions
@@ -140,6 +148,11 @@ internal static class LoadOptionsParser
         var defaultPort = mode switch { LoadMode.Udp => 65400, LoadMode.Chat => dialect == ChatDialect.Irc ? 6667 : 65433, _ => 65432 };
         var targetText = values.GetValueOrDefault("--target") ?? $"localhost:{defaultPort}";
         var targets = targetText.Split(',', StringSplitOptions.TrimEntries).Select(ParseTarget).ToArray();
+        if (targets.Any(t => t.IsWebSocket))
+        {
+            targets = WebSocketTarget.Check(targets, mode, dialect, flags.Contains("--tls"), flags.Contains("--tls-verify"));
+        }
+
         if (targets.Length > 1 && mode != LoadMode.Chat)
         {
             throw new UsageException("--target: several targets (a,b) apply to chat only");
@@ -216,16 +229,26 @@ internal static class LoadOptionsParser
 
     public static LoadTarget ParseTarget(string text)
     {
+        if (WebSocketTarget.IsUrl(text))
+        {
+            return WebSocketTarget.Parse(text);
+        }
+
         var colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
             throw new UsageException($"--target: '{text}' is not host:port (port 1-65535), e.g. localhost:65432 or [::1]:7");
         }
 
-        var host = text[..colon].Trim('[', ']');
+        return new LoadTarget(Resolve(text[..colon].Trim('[', ']'), port), text[..colon].Trim('[', ']'));
+    }
+
+    /// <summary>The address of <paramref name="host"/> (IPv4 first) with <paramref name="port"/>.</summary>
+    public static IPEndPoint Resolve(string host, int port)
+    {
         if (IPAddress.TryParse(host, out var address))
         {
-            return new LoadTarget(new IPEndPoint(address, port), host);
+            return new IPEndPoint(address, port);
         }
 
         IPAddress[] addresses;
@@ -241,7 +264,7 @@ internal static class LoadOptionsParser
         // IPv4 first: "localhost" then reaches servers that listen on 127.0.0.1 only, as nc -l does.
         var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
             ?? throw new UsageException($"--target: '{host}' has no address");
-        return new LoadTarget(new IPEndPoint(chosen, port), host);
+        return new IPEndPoint(chosen, port);
     }
 
     /// <summary>A comma-separated list of addresses and ranges: <c>127.0.0.2-127.0.0.9,127.0.1.1</c> or <c>127.0.0.2-9</c>.</summary>

@@ -34,9 +34,11 @@ internal static class BenchmarkCommand
         var ircListener = rows.Any(r => r.Key == "chat-irc");
         var postgresBin = rows.Any(r => r.Key == "chat-scaleout") ? PostgresCluster.FindBinDirectory() : null;
         var work = Directory.CreateTempSubdirectory("echohost-benchmark-").FullName;
-        var ports = FreePorts.Pick(13);
+        var webSocket = rows.Any(r => r.Key == "ws-echo");
+        var ports = FreePorts.Pick(15);
         var (baseTcp, baseUdp, echo, chat, udp, http, irc) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]);
         var (baseTls, echoTls, chatA, chatB, postgresPort, echoIrc) = (ports[7], ports[8], ports[9], ports[10], ports[11], ports[12]);
+        var (baseWs, echoWeb) = (ports[13], ports[14]);
         var loopback = IPAddress.Loopback;
         var servers = new List<ChildProcess>();
         PostgresCluster? postgres = null;
@@ -45,21 +47,25 @@ internal static class BenchmarkCommand
             var (certificate, key) = tls ? SelfSignedCertificate.WritePem(work) : ("", "");
             var baselineTcp = Start(servers, ServerProcess.Start("baseline tcp", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTcp}"], new Dictionary<string, string>(), work, work));
             var baselineUdp = Start(servers, ServerProcess.Start("baseline udp", "dotnet", [options.BaselineDll, "udp", "--port", $"{baseUdp}"], new Dictionary<string, string>(), work, work));
+            var baselineWs = webSocket ? Start(servers, ServerProcess.Start("baseline ws", "dotnet", [options.BaselineDll, "ws", "--port", $"{baseWs}"], new Dictionary<string, string>(), work, work)) : null;
             var baselineTls = tls ? Start(servers, ServerProcess.Start("baseline tls", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTls}", "--tls-cert", certificate, "--tls-key", key], new Dictionary<string, string>(), work, work)) : null;
             // EchoHost with the shipped settings: only its ports, and the per-IP limit the load from one address needs.
-            // The IRC listener is named in full, so the run does not depend on the appsettings.json beside the binary
-            // defining it, and never takes IRC's port 6667 from a server the user runs.
-            static Dictionary<string, string> EchoHostEnvironment(int echo, int chat, int udp, int http, int irc) => new()
+            // The IRC and Web listeners are named in full, so the run does not depend on the appsettings.json beside the
+            // binary defining them, and never takes IRC's port 6667 or the Web port 8081 from a server the user runs.
+            static Dictionary<string, string> EchoHostEnvironment(int echo, int chat, int udp, int http, int irc, int web) => new()
             {
                 ["EchoHost__Listeners__Echo__Port"] = $"{echo}",
                 ["EchoHost__Listeners__Echo__MaxConnectionsPerIp"] = "1000000",
                 ["EchoHost__Listeners__Chat__Port"] = $"{chat}",
                 ["EchoHost__Listeners__Irc__Protocol"] = "Irc",
                 ["EchoHost__Listeners__Irc__Port"] = $"{irc}",
+                ["EchoHost__Listeners__Web__Protocol"] = "Web",
+                ["EchoHost__Listeners__Web__Port"] = $"{web}",
+                ["EchoHost__Listeners__Web__MaxConnectionsPerIp"] = "1000000",
                 ["EchoHost__Listeners__UdpEcho__Port"] = $"{udp}",
                 ["EchoHost__Http__Port"] = $"{http}",
             };
-            var echoHostEnvironment = EchoHostEnvironment(echo, chat, udp, http, echoIrc);
+            var echoHostEnvironment = EchoHostEnvironment(echo, chat, udp, http, echoIrc, echoWeb);
             if (tls)
             {
                 // The shipped EchoTls listener, off by default: on, on its own port, with the run's certificate.
@@ -88,6 +94,8 @@ internal static class BenchmarkCommand
                     ["EchoHost__Listeners__Echo__Enabled"] = "false",
                     ["EchoHost__Listeners__Irc__Protocol"] = "Irc",
                     ["EchoHost__Listeners__Irc__Enabled"] = "false",
+                    ["EchoHost__Listeners__Web__Protocol"] = "Web",
+                    ["EchoHost__Listeners__Web__Enabled"] = "false",
                     ["EchoHost__Listeners__UdpEcho__Enabled"] = "false",
                     ["EchoHost__Http__Enabled"] = "false",
                 }, echoHostDirectory, work)))];
@@ -103,6 +111,16 @@ internal static class BenchmarkCommand
             {
                 await baselineTls.WaitForTcpAsync(new IPEndPoint(loopback, baseTls), startup);
                 await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, echoTls), startup);
+            }
+
+            if (baselineWs is not null)
+            {
+                await baselineWs.WaitForTcpAsync(new IPEndPoint(loopback, baseWs), startup);
+            }
+
+            if (rows.Any(r => r.Key is "ws-echo" or "ws-chat"))
+            {
+                await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, echoWeb), startup);
             }
 
             if (ircListener)
@@ -122,6 +140,7 @@ internal static class BenchmarkCommand
             }
 
             static LoadTarget[] At(IPEndPoint endPoint, string host = "127.0.0.1") => [new(endPoint, host)];
+            static LoadTarget[] AtWebSocket(int port, string path) => [new(new IPEndPoint(IPAddress.Loopback, port), "127.0.0.1", new Uri($"ws://127.0.0.1:{port}{path}"))];
 
             // Each row: the sides it compares, as (name, servers, targets); a side whose server is missing is skipped.
             Side[] Sides(BenchmarkRow row) => row.Key switch
@@ -131,6 +150,8 @@ internal static class BenchmarkCommand
                 "chat-irc" => [new(InspIrcdName, anchor is null ? null : [anchor], At(InspIrcd.EndPoint(irc))), new(EchoHostName, [echoHost], At(new(loopback, echoIrc)))],
                 // SNI localhost: the name the certificate is for.
                 "tls" => [new(Baseline, baselineTls is null ? null : [baselineTls], At(new(loopback, baseTls), "localhost")), new(EchoHostName, [echoHost], At(new(loopback, echoTls), "localhost"))],
+                "ws-echo" => [new(Baseline, baselineWs is null ? null : [baselineWs], AtWebSocket(baseWs, "/ws/echo")), new(EchoHostName, [echoHost], AtWebSocket(echoWeb, "/ws/echo"))],
+                "ws-chat" => [new(EchoHostName, [echoHost], AtWebSocket(echoWeb, "/ws/chat"))],
                 "chat-scaleout" => [new(EchoHostName, scaleOut, [.. At(new(loopback, chatA)), .. At(new(loopback, chatB))], postgres)],
                 // Idle connections are measured against processes started for them: "beyond idle" is beyond a fresh,
                 // idle process, not beyond whatever the heap grew to under the loads before.
@@ -141,9 +162,9 @@ internal static class BenchmarkCommand
             // Starts a fresh baseline and EchoHost for a hold row; they are measured once, then stopped.
             IEnumerable<Side> freshHold()
             {
-                var p = FreePorts.Pick(6);
+                var p = FreePorts.Pick(7);
                 var baseline = Start(servers, ServerProcess.Start("baseline tcp (hold)", "dotnet", [options.BaselineDll, "tcp", "--port", $"{p[0]}"], new Dictionary<string, string>(), work, work));
-                var host = Start(servers, ServerProcess.Start($"{EchoHostName} (hold)", "dotnet", [options.EchoHostDll], EchoHostEnvironment(p[1], p[2], p[3], p[4], p[5]), echoHostDirectory, work));
+                var host = Start(servers, ServerProcess.Start($"{EchoHostName} (hold)", "dotnet", [options.EchoHostDll], EchoHostEnvironment(p[1], p[2], p[3], p[4], p[5], p[6]), echoHostDirectory, work));
                 Task.WaitAll(baseline.WaitForTcpAsync(new IPEndPoint(loopback, p[0]), startup), host.WaitForTcpAsync(new IPEndPoint(loopback, p[1]), startup));
                 // Let start-up settle (tiered compilation, the first metrics collection) before the idle figure.
                 Thread.Sleep(TimeSpan.FromSeconds(2));

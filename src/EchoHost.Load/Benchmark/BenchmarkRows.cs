@@ -118,6 +118,22 @@ internal static class BenchmarkRows
                 new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
                 new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
             ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true, Versus: "chat"),
+            // WebSocket: EchoHost's Web listener (/ws/echo) against ASP.NET Core's UseWebSockets with the documented echo loop.
+            new("ws-echo", $"WebSocket pingpong {pp64} conns × 64 B",
+            [
+                .. msg,
+                new("CPU µs/msg: WebSocket vs EchoHost TCP (baseline column: pingpong64's EchoHost)", s => s.CpuMicrosecondsPer(s.Result.Ops), Versus: "pingpong64"),
+            ], t => Base(LoadMode.PingPong, t, pp64, 64)),
+            // A bare WebSocket echo cannot fan out a chat: /ws/chat is measured against EchoHost's TCP chat in the same run.
+            new("ws-chat", $"chat over WebSocket: {users} users, one room, {perUser.ToString(CultureInfo.InvariantCulture)} lines/s each",
+            [
+                new("CPU µs/delivery (baseline column: EchoHost's TCP chat, chat row)", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
+                new("of which kernel µs/delivery", s => s.SystemCpuMicrosecondsPer(s.Result.Ops), "N2"),
+                new("deliveries/s", s => s.Result.OpsPerSecond, "N0"),
+                new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
+                new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
+                new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
+            ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true, Versus: "chat"),
         }.Where(row => o.Rows.Contains(row.Key)).ToArray();
     }
 }

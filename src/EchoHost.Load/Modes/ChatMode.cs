@@ -100,7 +100,7 @@ internal static class ChatMode
                 break;
             }
 
-            users[k % users.Length].SendLine();
+            await users[k % users.Length].SendLineAsync();
             k++;
         }
     }

@@ -1,13 +1,12 @@
 using System.Buffers.Text;
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 
 namespace EchoHost.Load.Modes;
 
 /// <summary>
-/// One chat user: its connection, its join handshake (EchoHost chat or minimal IRC), the lines it sends and the
-/// bookkeeping of the lines it receives. The message text is <see cref="ChatMessageLine"/>'s; what was new, late or
+/// One chat user: its connection (raw TCP or WebSocket, <see cref="ChatLink"/>), its join handshake (EchoHost chat or
+/// minimal IRC), the lines it sends and the bookkeeping of the lines it receives. The message text is <see cref="ChatMessageLine"/>'s; what was new, late or
 /// duplicated is <see cref="DeliveryWindow"/>'s.
 /// </summary>
 internal sealed class ChatUser
@@ -17,7 +16,7 @@ internal sealed class ChatUser
     private readonly int _id;
     private readonly int _users;
     private readonly string _nick;
-    private readonly Connection _connection;
+    private readonly ChatLink _link;
     private readonly byte[] _sendBuffer;
     private readonly byte[] _prefix;
     private readonly byte[] _room;
@@ -41,8 +40,8 @@ internal sealed class ChatUser
         _users = users;
         _nick = $"ld{tag}x{id}";
         // With several targets users take turns: user i talks to target i mod count.
-        _connection = Tcp.NewConnection(run.Options, id);
-        _worker.Socket = _connection.Socket;
+        _link = ChatLink.For(run.Options, id);
+        _worker.Socket = _link.Socket;
         _sendBuffer = new byte[run.Options.Size + 512];
         _room = Encoding.UTF8.GetBytes(run.Options.RoomName);
         _prefix = run.Options.Dialect == ChatDialect.Irc ? Encoding.UTF8.GetBytes($"PRIVMSG {run.Options.RoomName} :") : [];
@@ -63,11 +62,13 @@ internal sealed class ChatUser
         _worker.Begin();
         try
         {
-            await _connection.ConnectAsync();
+            await _link.ConnectAsync();
             _receiving = Task.Run(ReceiveLoopAsync);
             if (Irc)
             {
-                Send($"NICK {_nick}\r\nUSER {_nick} 0 * :echohost-load\r\n");
+                // One line per send: over WebSocket each is a message of its own.
+                Send($"NICK {_nick}\r\n");
+                Send($"USER {_nick} 0 * :echohost-load\r\n");
             }
 
             await _joined.Task.WaitAsync(_run.Options.Timeout);
@@ -83,8 +84,8 @@ internal sealed class ChatUser
         }
     }
 
-    /// <summary>Sends this user's next message line (called by the one sender loop).</summary>
-    public void SendLine()
+    /// <summary>Sends this user's next message line (called by the one sender loop; over TCP it completes at once).</summary>
+    public async ValueTask SendLineAsync()
     {
         if (IsClosed)
         {
@@ -94,11 +95,7 @@ internal sealed class ChatUser
         var n = ChatMessageLine.Write(_sendBuffer, _prefix, _id, ++_sequence, Stopwatch.GetTimestamp(), _run.Options.Size);
         try
         {
-            lock (_connection)
-            {
-                _connection.Send(_sendBuffer.AsSpan(0, n));
-            }
-
+            await _link.SendAsync(_sendBuffer.AsMemory(0, n));
             Sent++;
         }
         catch (Exception ex) when (Connection.IsFailure(ex))
@@ -107,11 +104,28 @@ internal sealed class ChatUser
         }
     }
 
+    /// <summary>A line of the protocol's own (a join, a PONG), sent from the receive loop without waiting for it.</summary>
     private void Send(string text)
     {
-        lock (_connection)
+        var sending = _link.SendAsync(Encoding.UTF8.GetBytes(text));
+        if (!sending.IsCompletedSuccessfully)
         {
-            _connection.Send(Encoding.UTF8.GetBytes(text));
+            _ = ObserveAsync(sending);
+        }
+
+        async Task ObserveAsync(ValueTask pending)
+        {
+            try
+            {
+                await pending;
+            }
+            catch (Exception ex) when (Connection.IsFailure(ex))
+            {
+                if (!_closing)
+                {
+                    Fail(Tcp.Describe(ex, _worker, Who, "sending"));
+                }
+            }
         }
     }
 
@@ -124,52 +138,17 @@ internal sealed class ChatUser
 
         _joined.TrySetException(new InvalidOperationException(message));
         IsClosed = true;
-        _connection.Dispose();
+        _link.Dispose();
     }
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[65536];
-        var filled = 0;
         try
         {
-            while (true)
+            var closed = await _link.ReceiveLinesAsync(OnLine);
+            if (!_closing)
             {
-                if (filled == buffer.Length)
-                {
-                    Fail($"{Who}: a line longer than {buffer.Length} bytes");
-                    return;
-                }
-
-                var n = await _connection.ReceiveAsync(buffer.AsMemory(filled));
-                if (n == 0)
-                {
-                    if (!_closing)
-                    {
-                        Fail($"{Who}: the server closed the connection");
-                    }
-
-                    IsClosed = true;
-                    return;
-                }
-
-                filled += n;
-                var consumed = 0;
-                int newline;
-                while ((newline = buffer.AsSpan(consumed, filled - consumed).IndexOf((byte)'\n')) >= 0)
-                {
-                    var line = buffer.AsSpan(consumed, newline);
-                    if (line.Length > 0 && line[^1] == '\r')
-                    {
-                        line = line[..^1];
-                    }
-
-                    OnLine(line);
-                    consumed += newline + 1;
-                }
-
-                buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-                filled -= consumed;
+                Fail($"{Who}: {closed}");
             }
         }
         catch (Exception ex) when (Connection.IsFailure(ex))
@@ -178,9 +157,9 @@ internal sealed class ChatUser
             {
                 Fail(Tcp.Describe(ex, _worker, Who, "reading"));
             }
-
-            IsClosed = true;
         }
+
+        IsClosed = true;
     }
 
     private void OnLine(ReadOnlySpan<byte> line)
@@ -334,14 +313,16 @@ internal sealed class ChatUser
                     Send("QUIT :done\r\n");
                 }
 
-                _connection.Socket.Shutdown(SocketShutdown.Both);
+                await _link.CloseAsync();
+                // The server's answer (its close frame, or the end of the TCP stream) ends the receive loop.
+                await _receiving.WaitAsync(TimeSpan.FromSeconds(2));
             }
-            catch (Exception ex) when (Connection.IsFailure(ex))
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException || Connection.IsFailure(ex))
             {
             }
         }
 
-        _connection.Dispose();
+        _link.Dispose();
         try
         {
             await _receiving;

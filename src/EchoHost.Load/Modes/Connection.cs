@@ -6,7 +6,7 @@ using System.Security.Authentication;
 namespace EchoHost.Load.Modes;
 
 /// <summary>
-/// One client connection of a TCP mode: the socket, and with <c>--tls</c> an <see cref="SslStream"/> over it. Plain
+/// One client connection of a TCP mode: the socket, and with <c>--tls</c> (or <c>wss://</c>) an <see cref="SslStream"/> over it. Plain
 /// connections call the socket directly (no stream in between); TLS ones go through the stream, whose buffers are
 /// its own and reused, so an operation allocates nothing beyond what SslStream itself does.
 /// </summary>
@@ -26,11 +26,11 @@ internal sealed class Connection : IDisposable
     /// <summary>The socket: what the watchdog closes when an operation runs out of time.</summary>
     public Socket Socket { get; }
 
-    /// <summary>Connects and, with <c>--tls</c>, completes the TLS handshake (SNI: the target's host name).</summary>
+    /// <summary>Connects and, with <c>--tls</c> or a <c>wss://</c> target, completes the TLS handshake (SNI: the target's host name).</summary>
     public async ValueTask ConnectAsync(CancellationToken cancel = default)
     {
         await Socket.ConnectAsync(_target.EndPoint, cancel);
-        if (!_options.Tls)
+        if (!_options.Tls && !_target.IsSecureWebSocket)
         {
             return;
         }
@@ -92,6 +92,9 @@ internal sealed class Connection : IDisposable
 
     public bool IsTls => _tls is not null;
 
+    /// <summary>The connection as a stream, for a WebSocket over it: the TLS stream, or the socket's own.</summary>
+    public Stream AsStream() => _tls is not null ? _tls : new NetworkStream(Socket, ownsSocket: false);
+
     /// <summary>
     /// Half-close: no more data from us. Over TLS, a close_notify first, then the TCP FIN; not while a read is
     /// decrypting on another thread (OpenSSL's shutdown and read must not overlap).
@@ -114,5 +117,6 @@ internal sealed class Connection : IDisposable
 
     /// <summary>Whether <paramref name="ex"/> is what a failed or closed connection throws (plain or TLS).</summary>
     public static bool IsFailure(Exception ex) =>
-        ex is SocketException or ObjectDisposedException or IOException or AuthenticationException or System.Security.Cryptography.CryptographicException;
+        ex is SocketException or ObjectDisposedException or IOException or AuthenticationException or System.Security.Cryptography.CryptographicException
+            or System.Net.WebSockets.WebSocketException;
 }

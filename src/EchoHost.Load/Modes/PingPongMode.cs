@@ -6,7 +6,8 @@ internal static class PingPongMode
     public const string LatencyOf = "round trip: send to last echoed byte";
 
     public static Task RunAsync(LoadRun run) =>
-        Task.WhenAll(Enumerable.Range(0, run.Options.Connections).Select(i => Task.Run(() => WorkerAsync(run, i))));
+        Task.WhenAll(Enumerable.Range(0, run.Options.Connections).Select(i => Task.Run(() =>
+            run.Options.TargetFor(i).IsWebSocket ? WebSocketPingPong.WorkerAsync(run, i) : WorkerAsync(run, i))));
 
     private static async Task WorkerAsync(LoadRun run, int index)
     {

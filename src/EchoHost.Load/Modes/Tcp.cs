@@ -102,6 +102,7 @@ internal static class Tcp
     {
         SocketException se => se.SocketErrorCode + " (" + se.Message + ")",
         IOException { InnerException: SocketException se } => se.SocketErrorCode + " (" + se.Message + ")",
+        System.Net.WebSockets.WebSocketException { InnerException: { } inner } => Reason(inner),
         System.Security.Authentication.AuthenticationException => "TLS handshake: " + (ex.InnerException is { } inner ? ex.Message + " " + inner.Message : ex.Message),
         _ => ex.Message,
     };

@@ -13,7 +13,7 @@ public sealed class BenchmarkSmokeTests
 {
     /// <summary>
     /// Only a hang guard: the quick run starts a baseline and EchoHost (and for chat-scaleout PostgreSQL and a second
-    /// EchoHost) row after row, each started, loaded and stopped in turn, so on a loaded 2-core machine it takes
+    /// EchoHost, for ws-echo the WebSocket baseline) row after row, each started, loaded and stopped in turn, so on a loaded 2-core machine it takes
     /// longer than the two minutes one child process is allowed.
     /// </summary>
     private static readonly TimeSpan WholeQuickRun = TimeSpan.FromMinutes(5);
@@ -27,7 +27,7 @@ public sealed class BenchmarkSmokeTests
         var root = JsonDocument.Parse(result.StandardOutput).RootElement;
         var rows = root.GetProperty("rows").EnumerateArray().ToList();
         var loads = rows.Select(r => r.GetProperty("load").GetString()!).Distinct().ToList();
-        Assert.Equal(10, loads.Count); // pingpong ×2, tls, stream, churn, hold, udp, chat, chat over IRC, chat-scaleout
+        Assert.Equal(12, loads.Count); // pingpong ×2, tls, stream, churn, hold, udp, chat, chat over IRC, chat-scaleout, WebSocket pingpong, chat over WebSocket
         foreach (var row in rows)
         {
             Assert.True(row.GetProperty("baselineFailures").GetInt64() == 0 && row.GetProperty("echoHostFailures").GetInt64() == 0, $"{row}\n{result.StandardError}");
@@ -46,6 +46,11 @@ public sealed class BenchmarkSmokeTests
         // The rows measured against another row of the same run: TLS against plain EchoHost, scale-out against one instance.
         Assert.Contains(rows, r => r.GetProperty("baselineName").GetString() == "EchoHost (pingpong64 row)" && r.GetProperty("baselineValue").ValueKind == JsonValueKind.Number);
         Assert.Contains(rows, r => r.GetProperty("baselineName").GetString() == "EchoHost (chat row)");
+        // WebSocket: EchoHost's /ws/echo against the bare ASP.NET Core WebSocket echo, /ws/chat against the TCP chat row.
+        Assert.Contains(rows, r => r.GetProperty("load").GetString()!.StartsWith("WebSocket pingpong", StringComparison.Ordinal)
+            && r.GetProperty("baselineName").GetString() == "bare baseline" && r.GetProperty("baselineValue").ValueKind == JsonValueKind.Number);
+        Assert.Contains(rows, r => r.GetProperty("load").GetString()!.StartsWith("chat over WebSocket", StringComparison.Ordinal)
+            && r.GetProperty("baselineName").GetString() == "EchoHost (chat row)" && r.GetProperty("echoHostValue").ValueKind == JsonValueKind.Number);
 
         Assert.True(root.GetProperty("machine").GetProperty("cores").GetInt32() > 0);
         Assert.Contains("0.3 s warm-up (0.3 s in round 1)", root.GetProperty("settings").GetString());

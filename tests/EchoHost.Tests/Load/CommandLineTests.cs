@@ -10,7 +10,7 @@ public sealed class CommandLineTests
     {
         var run = await LoadClientRun.RunAsync("--help");
         Assert.Equal(0, run.ExitCode);
-        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--tls", "--tls-verify", "--json", "--progress", "--rounds", "--first-warmup", "--quick", "--only", "--hold", "Exit code", "Examples" })
+        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--tls", "--tls-verify", "--json", "--progress", "--rounds", "--first-warmup", "--quick", "--only", "--hold", "ws://", "wss://", "ws-echo", "ws-chat", "Exit code", "Examples" })
         {
             Assert.Contains(word, run.Output);
         }
@@ -46,6 +46,9 @@ public sealed class CommandLineTests
     [InlineData(new[] { "pingpong", "--target", "127.0.0.1:7,127.0.0.1:8" }, "--target: several targets (a,b) apply to chat only")]
     [InlineData(new[] { "chat", "--target", "127.0.0.1:7,nowhere" }, "--target: 'nowhere' is not host:port")]
     [InlineData(new[] { "udp", "--tls" }, "--tls applies to the TCP modes only")]
+    [InlineData(new[] { "hold", "--target", "ws://127.0.0.1:8081/ws/echo" }, "ws:// and wss:// apply to pingpong and chat only, not hold")]
+    [InlineData(new[] { "pingpong", "--tls", "--target", "ws://127.0.0.1:8081/ws/echo" }, "write wss:// for TLS")]
+    [InlineData(new[] { "pingpong", "--target", "ws://127.0.0.1:8081/ws/echo#top" }, "is not a WebSocket URL")]
     [InlineData(new[] { "benchmark", "--rounds", "zero" }, "--rounds: 'zero' is not a whole number")]
     [InlineData(new[] { "benchmark", "--only", "pingpong64,ftp" }, "--only: unknown row 'ftp'")]
     [InlineData(new[] { "benchmark", "--first-warmup", "soon" }, "--first-warmup: 'soon' is not a duration")]
