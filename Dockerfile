@@ -1,6 +1,6 @@
 # EchoHost: TCP/UDP echo and chat server with Prometheus metrics.
 #   docker build -t echohost .
-#   docker run --rm -p 65432:65432 -p 65433:65433 -p 6667:6667 -p 65400:65400/udp -p 8080:8080 echohost
+#   docker run --rm -p 65432:65432 -p 65433:65433 -p 6667:6667 -p 8081:8081 -p 65400:65400/udp -p 8080:8080 echohost
 # Shaped like dotnet-docker's samples/aspnetapp: restore as its own cached layer, publish, run on the chiseled
 # ASP.NET runtime (no shell, no package manager) as a non-root user.
 
