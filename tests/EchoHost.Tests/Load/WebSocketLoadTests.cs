@@ -1,6 +1,7 @@
 using System.Net;
 using EchoHost.Baseline;
 using EchoHost.Tests.Infrastructure;
+using EchoHost.Tests.Protocols.Web;
 
 namespace EchoHost.Tests.Load;
 
@@ -10,25 +11,6 @@ namespace EchoHost.Tests.Load;
 /// </summary>
 public sealed class WebSocketLoadTests
 {
-    private static Task<TestHost> StartWebHostAsync(Dictionary<string, string?>? extra = null)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
-            ["EchoHost:Listeners:Chat:Port"] = "0",
-            ["EchoHost:Listeners:Irc:Protocol"] = "Irc",
-            ["EchoHost:Listeners:Irc:Port"] = "0",
-            ["EchoHost:Listeners:Web:Protocol"] = "Web",
-            ["EchoHost:Listeners:Web:Port"] = "0",
-        };
-        foreach (var (key, value) in extra ?? [])
-        {
-            settings[key] = value;
-        }
-
-        return TestHost.StartAsync(settings);
-    }
-
     // 70,000 bytes: more than one of the client's 64 KiB sends, and more than the baseline's 4 KiB receive buffer.
     public static TheoryData<string[]> PingPongOptions => new()
     {
@@ -51,7 +33,7 @@ public sealed class WebSocketLoadTests
     [Fact]
     public async Task Pingpong_against_EchoHosts_ws_echo_verifies_every_byte_and_a_url_without_a_path_means_ws_echo()
     {
-        await using var host = await StartWebHostAsync();
+        await using var host = await WebHost.StartAsync();
 
         var run = await LoadClientRun.RunAsync("pingpong", "--target", $"ws://{host.EndPoint("Web")}", "--connections", "4", "--size", "1000", "--duration", "1", "--json");
 
@@ -62,7 +44,7 @@ public sealed class WebSocketLoadTests
     [Fact]
     public async Task A_message_over_EchoHosts_limit_fails_with_the_servers_close_status_and_reason()
     {
-        await using var host = await StartWebHostAsync(new() { ["EchoHost:Listeners:Web:MaxMessageBytes"] = "1000" });
+        await using var host = await WebHost.StartAsync(new() { ["EchoHost:Listeners:Web:MaxMessageBytes"] = "1000" });
 
         var run = await LoadClientRun.RunAsync("pingpong", "--target", $"ws://{host.EndPoint("Web")}/ws/echo", "--connections", "1", "--size", "1001", "--duration", "1", "--json");
 
@@ -97,7 +79,7 @@ public sealed class WebSocketLoadTests
     [Fact]
     public async Task Chat_over_ws_chat_makes_every_delivery_exactly_once()
     {
-        await using var host = await StartWebHostAsync();
+        await using var host = await WebHost.StartAsync();
 
         // 10 users, 2 lines/s each: within the shipped flood control (5 lines/s, burst 20), as on TCP.
         var run = await LoadClientRun.RunAsync("chat", "--target", $"ws://{host.EndPoint("Web")}/ws/chat", "--connections", "10", "--rate", "20", "--duration", "1.5", "--json");
@@ -110,7 +92,7 @@ public sealed class WebSocketLoadTests
     [InlineData("irc", "Irc", "/ws/irc")]
     public async Task WebSocket_and_TCP_users_in_one_room_each_get_every_line(string dialect, string tcpListener, string path)
     {
-        await using var host = await StartWebHostAsync();
+        await using var host = await WebHost.StartAsync();
 
         // Users take turns over the targets: half over WebSocket, half over TCP, all in one room.
         var run = await LoadClientRun.RunAsync("chat", "--dialect", dialect, "--target", $"ws://{host.EndPoint("Web")}{path},{host.EndPoint(tcpListener)}",
@@ -124,7 +106,7 @@ public sealed class WebSocketLoadTests
     {
         using var certificates = new TestCertificates();
         certificates.WritePem();
-        await using var host = await StartWebHostAsync(certificates.PemConfig("Web"));
+        await using var host = await WebHost.StartAsync(certificates.PemConfig("Web"));
         var url = $"wss://localhost:{host.EndPoint("Web").Port}";
 
         var pingpong = await LoadClientRun.RunAsync("pingpong", "--target", $"{url}/ws/echo", "--connections", "2", "--size", "100", "--duration", "1", "--json");

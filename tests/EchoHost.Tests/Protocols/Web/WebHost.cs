@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using EchoHost.Tests.Infrastructure;
+using EchoHost.Tests.Protocols.Irc;
 
 namespace EchoHost.Tests.Protocols.Web;
 
@@ -10,10 +11,6 @@ internal static class WebHost
     {
         var config = new Dictionary<string, string?>
         {
-            ["EchoHost:Listeners:Chat:Protocol"] = "Chat",
-            ["EchoHost:Listeners:Chat:Port"] = "0",
-            ["EchoHost:Listeners:Irc:Protocol"] = "Irc",
-            ["EchoHost:Listeners:Irc:Port"] = "0",
             ["EchoHost:Listeners:Web:Protocol"] = "Web",
             ["EchoHost:Listeners:Web:Port"] = "0",
         };
@@ -22,7 +19,7 @@ internal static class WebHost
             config[key] = value;
         }
 
-        return TestHost.StartAsync(config);
+        return IrcHost.StartAsync(config);
     }
 
     /// <summary><c>http://127.0.0.1:port/</c> of the Web listener.</summary>
