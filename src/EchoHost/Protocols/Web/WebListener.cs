@@ -137,6 +137,9 @@ internal sealed partial class WebListener(ListenerDefinition listener, IServiceP
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
+        // The line may repeat what the client sent (a path, an Origin): never to be taken for a page.
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'none'";
         return context.Response.WriteAsync(message + "\n");
     }
 

@@ -23,8 +23,9 @@ internal static class WebSocketEcho
 
         // Server shutdown, the idle timeout and the like ask for a close: a close frame goes out (between two echoes,
         // never inside one), and the loop ends when the client answers it. Never by cancelling a receive: that aborts
-        // the WebSocket without a close frame.
-        using var sending = new SemaphoreSlim(1, 1);
+        // the WebSocket without a close frame. Every send, close frames included, holds `sending`, so two never overlap;
+        // not disposed, since a close request may still be waiting for it when the loop ends.
+        var sending = new SemaphoreSlim(1, 1);
         var session = context.Features.Get<ConnectionSession>();
         using var onClose = (session?.ConnectionClosedRequested ?? CancellationToken.None).Register(() =>
         {
@@ -32,6 +33,19 @@ internal static class WebSocketEcho
             _ = WebListener.CloseOutputAsync(socket, sending, status, reason);
         });
         var aborted = context.RequestAborted;
+        async Task CloseAsync(WebSocketCloseStatus status, string reason)
+        {
+            await sending.WaitAsync(aborted);
+            try
+            {
+                await WebListener.CloseAsync(socket, status, reason, aborted);
+            }
+            finally
+            {
+                sending.Release();
+            }
+        }
+
         var limit = web.Options.MaxMessageBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit, 4096));
         try
@@ -55,14 +69,14 @@ internal static class WebSocketEcho
                     received = await socket.ReceiveAsync(buffer.AsMemory(length, room), aborted);
                     if (received.MessageType == WebSocketMessageType.Close)
                     {
-                        await WebListener.CloseAsync(socket, WebSocketCloseStatus.NormalClosure, "bye", aborted);
+                        await CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
                         return;
                     }
 
                     length += received.Count;
                     if (length > limit)
                     {
-                        await WebListener.CloseAsync(socket, WebSocketCloseStatus.MessageTooBig, $"message over {limit} bytes, the limit (MaxMessageBytes)", aborted);
+                        await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message over {limit} bytes, the limit (MaxMessageBytes)");
                         return;
                     }
                 }

@@ -167,6 +167,8 @@ public sealed class WebSocketEchoTests
         var response = await http.GetAsync("ws/echo", TestTimeouts.Token());
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.StartsWith("/ws/echo is a WebSocket endpoint", await response.Content.ReadAsStringAsync());
+        // The line repeats the request's path: never to be sniffed into a page.
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
     [Fact]
