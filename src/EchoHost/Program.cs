@@ -120,9 +120,8 @@ public partial class Program
         builder.AddEchoHostLogging(startupPhase);
 
         // Telemetry: the EchoHost meter and the OpenTelemetry SDK (started first) that exports it with Kestrel's and
-        // the runtime's meters (Telemetry/). Health: where each listener is bound, and readiness (Health/).
+        // the runtime's meters, and the listeners' live counts for GET / (Telemetry/). Health: where each listener is bound, and readiness (Health/).
         builder.AddEchoHostTelemetry();
-        builder.Services.AddSingleton<ListenerReadings>(); // each listener's counts now, for the operator's page (GET /)
         builder.Services.AddEchoHostHealth();
 
         // Protocols: each is a folder of Protocols/ that adds itself to the registry with one line in AddProtocols

@@ -29,6 +29,8 @@ internal static class TelemetrySetup
     {
         var services = builder.Services;
         services.AddSingleton<EchoHostMetrics>();
+        // Each listener's counts now, read in-process (the operator's page on GET /).
+        services.AddSingleton<ListenerReadings>();
         var version = typeof(TelemetrySetup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
 
         // The SDK's MeterProvider is a singleton of the container, which disposes it: that stops the meter listener

@@ -16,6 +16,8 @@ internal sealed partial class WebListener(ListenerDefinition listener, IServiceP
     /// <summary>A close frame's reason is at most 123 bytes of UTF-8 (RFC 6455 section 5.5: 125 with the code).</summary>
     private const int MaxCloseReasonBytes = 123;
 
+    private WebSocketLineHandlers? _lines;
+
     private readonly WebOrigins _origins = new(listener.Own<WebListenerOptions>().AllowedOrigins);
 
     public ListenerDefinition Listener { get; } = listener;
@@ -27,6 +29,9 @@ internal sealed partial class WebListener(ListenerDefinition listener, IServiceP
     public IServiceProvider Services { get; } = services;
 
     public ILogger Logger { get; } = services.GetRequiredService<ILoggerFactory>().CreateLogger($"EchoHost.{listener.Protocol}");
+
+    /// <summary>The chat's and IRC's connection handlers that <c>/ws/chat</c> and <c>/ws/irc</c> run.</summary>
+    public WebSocketLineHandlers Lines => LazyInitializer.EnsureInitialized(ref _lines, () => new WebSocketLineHandlers(this));
 
     /// <summary>
     /// Accepts a WebSocket, or answers the request and returns null: a 400 when it is not a WebSocket request, a 403 for

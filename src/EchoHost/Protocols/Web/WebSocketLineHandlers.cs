@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using EchoHost.Configuration;
 using EchoHost.Protocols.Chat;
 using EchoHost.Protocols.Irc;
@@ -6,26 +5,28 @@ using EchoHost.Protocols.Irc;
 namespace EchoHost.Protocols.Web;
 
 /// <summary>
-/// The chat and IRC connection handlers of one Web listener, made on its first WebSocket of each kind and shared by
-/// the rest, as a TCP listener shares its handler. Each sees the Web listener as its listener (its name in logs and
-/// metrics, its idle timeout) with the own keys of the host's first chat or IRC listener, or their defaults when there
-/// is none: a WebSocket user gets the same greeting, and an IRC client the same server name and line limit, as on TCP.
+/// The chat and IRC connection handlers of one Web listener (<see cref="WebListener.Lines"/>), made once, on its first
+/// WebSocket of each kind, and shared by the rest, as a TCP listener shares its handler. Each sees the Web listener as
+/// its listener (its name in logs and metrics, its idle timeout) with the own keys of the host's first chat or IRC
+/// listener, or their defaults when there is none: a WebSocket user gets the same greeting, and an IRC client the same server name and line limit, as on TCP.
 /// </summary>
 internal sealed class WebSocketLineHandlers
 {
-    private static readonly ConditionalWeakTable<WebListener, WebSocketLineHandlers> _byListener = new();
-
     private readonly WebListener _web;
+    private readonly Lazy<ChatConnectionHandler> _chat;
+    private readonly Lazy<IrcConnectionHandler> _irc;
 
-    private WebSocketLineHandlers(WebListener web) => _web = web;
+    public WebSocketLineHandlers(WebListener web)
+    {
+        _web = web;
+        _chat = new(Create<ChatConnectionHandler, ChatListenerOptions>);
+        _irc = new(Create<IrcConnectionHandler, IrcListenerOptions>);
+    }
 
-    public ChatConnectionHandler Chat => field ??= Create<ChatConnectionHandler, ChatListenerOptions>();
+    public ChatConnectionHandler Chat => _chat.Value;
 
-    public IrcConnectionHandler Irc => field ??= Create<IrcConnectionHandler, IrcListenerOptions>();
+    public IrcConnectionHandler Irc => _irc.Value;
 
-    public static WebSocketLineHandlers Of(WebListener web) => _byListener.GetValue(web, static w => new WebSocketLineHandlers(w));
-
-    // Two connections racing for the first handler may both make one: handlers hold no per-connection state.
     private THandler Create<THandler, TOptions>()
         where TOptions : class, new()
     {

@@ -28,7 +28,7 @@ internal static class WebSocketLines
 
         try
         {
-            await RunAsync(context, session, socket, WebSocketLineHandlers.Of(web).Chat, WebSocketMessageType.Text, acceptBinary: false);
+            await RunAsync(context, session, socket, web.Lines.Chat, WebSocketMessageType.Text, acceptBinary: false);
         }
         finally
         {
@@ -53,7 +53,7 @@ internal static class WebSocketLines
         try
         {
             var outgoing = chosen == IrcBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
-            await RunAsync(context, session, socket, WebSocketLineHandlers.Of(web).Irc, outgoing, acceptBinary: true);
+            await RunAsync(context, session, socket, web.Lines.Irc, outgoing, acceptBinary: true);
         }
         finally
         {
