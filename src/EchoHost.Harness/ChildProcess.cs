@@ -25,6 +25,9 @@ public sealed partial class ChildProcess : IAsyncDisposable, IDisposable
     private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The end of the captured stdout: the exit can be reported before its last lines have been read.
+    private readonly TaskCompletionSource _stdoutEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private event Action? LineArrived;
 
     private ChildProcess(Process process, ChildProcessOptions options)
@@ -98,7 +101,14 @@ public sealed partial class ChildProcess : IAsyncDisposable, IDisposable
         process.Exited += (_, _) => child._exited.TrySetResult();
         if (!toFile)
         {
-            process.OutputDataReceived += (_, e) => child.Add(child._stdout, e.Data);
+            process.OutputDataReceived += (_, e) =>
+            {
+                child.Add(child._stdout, e.Data);
+                if (e.Data is null)
+                {
+                    child._stdoutEnded.TrySetResult();
+                }
+            };
             process.ErrorDataReceived += (_, e) => child.Add(child._stderr, e.Data);
         }
 
@@ -157,6 +167,8 @@ public sealed partial class ChildProcess : IAsyncDisposable, IDisposable
             var first = await Task.WhenAny(found.Task, _exited.Task).WaitAsync(timeout);
             if (first != found.Task)
             {
+                // Exited: its last lines may still be on their way. (A grandchild may hold stdout open: not for ever.)
+                await Task.WhenAny(_stdoutEnded.Task, Task.Delay(TimeSpan.FromSeconds(10)));
                 Check();
                 if (!found.Task.IsCompleted)
                 {
