@@ -135,6 +135,7 @@ public partial class Program
         // Budgets: what one connection's transport may buffer, and the process-wide memory and descriptor budgets that
         // refuse new connections before the runtime or the kernel would fail (Hosting/ResourceBudgets).
         builder.Services.AddEchoHostBudgets();
+        builder.Services.AddSingleton<EchoHost.Transport.InlineEndpoints>();
         builder.Services.AddSingleton<IConnectionListenerFactory, ListenerBindFailures>();
         builder.Services.AddSingleton<KestrelListenerSetup>();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => sp.GetRequiredService<KestrelListenerSetup>());

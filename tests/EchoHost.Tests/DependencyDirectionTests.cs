@@ -27,7 +27,9 @@ public sealed class DependencyDirectionTests
         ["Logging"] = [],
         ["Telemetry"] = ["Configuration"],
         ["Health"] = ["Configuration"],
-        ["Pipeline"] = ["Configuration", "Logging", "Telemetry"],
+        // The transport under Kestrel's connections (inline socket completions) is a leaf the pipeline reads a feature of.
+        ["Transport"] = [],
+        ["Pipeline"] = ["Configuration", "Logging", "Telemetry", "Transport"],
         ["Protocols.Echo"] = ["Configuration", "Logging", "Telemetry", "Pipeline"],
         ["Protocols.Chat"] = ["Configuration", "Logging", "Telemetry", "Pipeline", "Protocols.Chat.Core"],
         // The chat core is an island every kind of chat client joins: it owns its options (ChatOptions) and sees no

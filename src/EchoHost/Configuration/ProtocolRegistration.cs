@@ -60,6 +60,13 @@ internal sealed class ProtocolRegistration(string name, ListenerTransport transp
     /// </summary>
     public Action<IApplicationBuilder, ListenerDefinition>? HttpApplication { get; init; }
 
+    /// <summary>
+    /// TCP: whether the handler is EchoHost's own short, non-blocking code all the way (no dependency, no lock held
+    /// for long, no wait), so that its plain-TCP listeners may run it on the socket engine's thread
+    /// (Transport/InlineSocketListener) instead of handing every read to the thread pool.
+    /// </summary>
+    public bool RunsOnSocketThreads { get; init; }
+
     /// <summary><c>echo</c>: the <c>echohost.protocol</c> tag and the lower-case name in logs.</summary>
     public string TagValue => Name.ToLowerInvariant();
 

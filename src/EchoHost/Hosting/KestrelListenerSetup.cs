@@ -1,6 +1,7 @@
 using EchoHost.Configuration;
 using EchoHost.Health;
 using EchoHost.Pipeline;
+using EchoHost.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ namespace EchoHost.Hosting;
 /// the listener's protocol handler — and binds the HTTP endpoint; once Kestrel has bound them all, reports where
 /// each one is.
 /// </summary>
-internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoints endpoints, IServiceProvider services)
+internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoints endpoints, InlineEndpoints inline, IServiceProvider services)
     : IConfigureOptions<KestrelServerOptions>, IHostedLifecycleService
 {
     private readonly Dictionary<string, ListenOptions> _tcp = new(StringComparer.OrdinalIgnoreCase);
@@ -35,6 +36,10 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
                 {
                     var handler = CreateHandler(listener);
                     listenOptions.UseEchoHostConnection(listener, services, TlsCertificate(listener)).Run(handler.OnConnectedAsync);
+                    if (RunsOnSocketThreads(listener))
+                    {
+                        MarkInline(listener, listenOptions);
+                    }
                 }
 
                 _tcp[listener.Name] = listenOptions;
@@ -61,6 +66,30 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
                 listenOptions.UseEchoHostHttpLimits(listeners.Http, services);
                 _http = listenOptions;
             });
+        }
+    }
+
+    /// <summary>
+    /// Whether the listener's handler runs on the socket engine's thread (Transport/InlineSocketListener): its protocol
+    /// says the handler is EchoHost's own non-blocking code, and it is plain TCP (a TLS handshake is too long a piece
+    /// of work to hold that thread for).
+    /// </summary>
+    private static bool RunsOnSocketThreads(ListenerDefinition listener) =>
+        listener.Protocol.RunsOnSocketThreads && listener.Tls is null && SocketThreads.Available;
+
+    private void MarkInline(ListenerDefinition listener, ListenOptions listenOptions)
+    {
+        switch (listener.Address.Kind)
+        {
+            case BindAddressKind.Localhost:
+                inline.AddDerived(listener.Port, System.Net.IPAddress.Loopback, System.Net.IPAddress.IPv6Loopback);
+                break;
+            case BindAddressKind.Any:
+                inline.AddDerived(listener.Port, System.Net.IPAddress.Any, System.Net.IPAddress.IPv6Any);
+                break;
+            default:
+                inline.Add(listenOptions.EndPoint);
+                break;
         }
     }
 

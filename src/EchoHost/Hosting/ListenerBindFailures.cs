@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using EchoHost.Configuration;
 using EchoHost.Health;
+using EchoHost.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -9,15 +10,27 @@ using Microsoft.Extensions.Options;
 namespace EchoHost.Hosting;
 
 /// <summary>
-/// Kestrel's socket transport, with one change: a port that is taken or forbidden fails with a
-/// <see cref="ListenerBindException"/> that names the listener (or the HTTP endpoint) it belongs to, as UDP
-/// listeners do, instead of an exception whose text would have to be parsed. Registered after Kestrel's own
-/// transport, so Kestrel uses it for every endpoint.
+/// Kestrel's socket transport, with two changes. An endpoint the listener setup marked in <see cref="InlineEndpoints"/>
+/// is bound by an <see cref="InlineSocketListener"/>, whose connections run their handler on the socket engine's
+/// thread. And a port that is taken or forbidden fails with a <see cref="ListenerBindException"/> that names the
+/// listener (or the HTTP endpoint) it belongs to, as UDP listeners do, instead of an exception whose text would have
+/// to be parsed. Registered after Kestrel's own transport, so Kestrel uses it for every endpoint.
 /// </summary>
-internal sealed class ListenerBindFailures(ListenerSet listeners, IOptions<SocketTransportOptions> options, ILoggerFactory loggerFactory)
-    : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class ListenerBindFailures(ListenerSet listeners, InlineEndpoints inline, IOptions<SocketTransportOptions> options, ILoggerFactory loggerFactory)
+    : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
     private readonly SocketTransportFactory _sockets = new(options, loggerFactory);
+    private readonly Lazy<SocketConnectionContextFactory> _inlineConnections = new(() => new SocketConnectionContextFactory(
+        new SocketConnectionFactoryOptions
+        {
+            // One queue and one memory pool: with inline scheduling no I/O queue schedules anything.
+            IOQueueCount = 1,
+            UnsafePreferInlineScheduling = true,
+            WaitForDataBeforeAllocatingBuffer = options.Value.WaitForDataBeforeAllocatingBuffer,
+            MaxReadBufferSize = options.Value.MaxReadBufferSize,
+            MaxWriteBufferSize = options.Value.MaxWriteBufferSize,
+        },
+        loggerFactory.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets")));
 
     public bool CanBind(EndPoint endpoint) => _sockets.CanBind(endpoint);
 
@@ -25,11 +38,21 @@ internal sealed class ListenerBindFailures(ListenerSet listeners, IOptions<Socke
     {
         try
         {
-            return await _sockets.BindAsync(endpoint, cancellationToken);
+            return inline.Contains(endpoint)
+                ? InlineSocketListener.Bind(endpoint, options.Value, _inlineConnections.Value)
+                : await _sockets.BindAsync(endpoint, cancellationToken);
         }
         catch (Exception ex) when (endpoint is IPEndPoint ip && SocketErrorOf(ex) is { } error && ListenerBindException.IsAboutThePort(error))
         {
             throw new ListenerBindException(Owner(ip.Port), ip, "tcp", error, ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_inlineConnections.IsValueCreated)
+        {
+            _inlineConnections.Value.Dispose();
         }
     }
 

@@ -2,17 +2,19 @@ using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
 using EchoHost.Logging;
 using EchoHost.Telemetry;
+using EchoHost.Transport;
 
 namespace EchoHost.Pipeline;
 
 /// <summary>
 /// Wraps a connection's transport to count bytes in each direction and record activity for the idle timeout,
 /// so no protocol handler has to; the listener's byte counters move with them. At Verbose it logs what was
-/// received, truncated and escaped.
+/// received, truncated and escaped. On a connection whose handler runs on the socket engine's thread, it also keeps
+/// the handler's turns short (<see cref="SocketThreadBudget"/>).
 /// </summary>
-internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics = null) : IDuplexPipe
+internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics = null, bool budgeted = false) : IDuplexPipe
 {
-    public PipeReader Input { get; } = new CountingPipeReader(inner.Input, session, logger, metrics);
+    public PipeReader Input { get; } = new CountingPipeReader(inner.Input, session, logger, metrics, budgeted);
 
     public PipeWriter Output { get; } = new CountingPipeWriter(inner.Output, session, metrics);
 
@@ -20,8 +22,10 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
     /// Counts what each read brings. A read that has to wait is awaited without an async frame: the reader is its own
     /// <see cref="IValueTaskSource{TResult}"/> (a <see cref="PipeReader"/> has one read at a time), so an idle
     /// connection's pending read costs no state-machine box (256 bytes each, see docs/performance.md, What was tried).
+    /// With a budget, a read that ends the handler's turn is handed over through the thread pool's global queue
+    /// instead of straight to the handler: it then runs behind every connection that was waiting.
     /// </summary>
-    private sealed class CountingPipeReader : PipeReader, IValueTaskSource<ReadResult>
+    private sealed class CountingPipeReader : PipeReader, IValueTaskSource<ReadResult>, IThreadPoolWorkItem
     {
         private readonly PipeReader _inner;
         private readonly ConnectionSession _session;
@@ -31,13 +35,16 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
         private ManualResetValueTaskSourceCore<ReadResult> _read;
         private ConfiguredValueTaskAwaitable<ReadResult>.ConfiguredValueTaskAwaiter _pending;
         private ReadOnlySequence<byte> _lastBuffer;
+        private readonly bool _budgeted;
+        private SocketThreadBudget _budget;
+        private ReadResult _deferred;
 
         // Bytes the handler left unconsumed at its last AdvanceTo: they come back in the next read and are not new.
         private long _unconsumed;
 
-        public CountingPipeReader(PipeReader inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics)
+        public CountingPipeReader(PipeReader inner, ConnectionSession session, ILogger logger, ListenerMetrics? metrics, bool budgeted)
         {
-            (_inner, _session, _logger, _metrics) = (inner, session, logger, metrics);
+            (_inner, _session, _logger, _metrics, _budgeted) = (inner, session, logger, metrics, budgeted);
             _onInnerRead = OnInnerRead;
         }
 
@@ -47,6 +54,13 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
             if (pending.IsCompletedSuccessfully)
             {
                 var result = pending.Result;
+                if (TurnEnds(result))
+                {
+                    _read.Reset();
+                    Defer(result);
+                    return new ValueTask<ReadResult>(this, _read.Version);
+                }
+
                 OnRead(result);
                 return new ValueTask<ReadResult>(result);
             }
@@ -73,6 +87,29 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
                 return;
             }
 
+            if (TurnEnds(result))
+            {
+                Defer(result);
+                return;
+            }
+
+            _read.SetResult(result);
+        }
+
+        /// <summary>Whether this read ends the handler's turn; counted only on a budgeted connection.</summary>
+        private bool TurnEnds(in ReadResult result) => _budgeted && _budget.Spend(result.Buffer.Length - _unconsumed);
+
+        /// <summary>Hands the read to the handler from the thread pool's global queue, behind whatever waits there.</summary>
+        private void Defer(in ReadResult result)
+        {
+            _deferred = result;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        void IThreadPoolWorkItem.Execute()
+        {
+            var result = _deferred;
+            _deferred = default;
             _read.SetResult(result);
         }
 

@@ -8,6 +8,7 @@ internal static class EchoProtocol
     public static ProtocolRegistration Registration { get; } = new("Echo", ListenerTransport.Tcp)
     {
         SendsBanner = true,
+        RunsOnSocketThreads = true,
         Handler = static (_, listener) => new EchoConnectionHandler(listener),
     };
 
