@@ -117,9 +117,16 @@ internal static class BenchmarkTable
         return (rounds, text);
     }
 
+    /// <summary>The median; an unbounded fairness (<see cref="Fairness.Unbounded"/>) in the middle makes it unbounded too.</summary>
     private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Where(double.IsFinite).Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var (low, high) = (sorted[(sorted.Length - 1) / 2], sorted[sorted.Length / 2]);
+        return high >= Fairness.Unbounded ? Fairness.Unbounded : (low + high) / 2;
     }
 }
