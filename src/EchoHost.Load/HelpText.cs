@@ -81,8 +81,8 @@ internal static class HelpText
         Fairness (every mode but hold, with more than one connection): the most-served connection's count over the
         least-served's, counted in the measured phase: messages echoed (pingpong), bytes echoed (stream),
         connections completed per worker (churn), datagrams echoed per socket (udp), deliveries received per user
-        (chat). 1.00 is even; a connection that got nothing makes it ∞ (JSON: "ratio": 1000000000, with "most",
-        "least" and "unit" beside it).
+        (chat). 1.00 is even; a connection that got nothing makes it ∞ (JSON: "ratio": 1000000000 and
+        "isUnbounded": true, with "most", "least" and "unit" beside it).
         Exit code: 0 all good; 1 any error, mismatch, lost datagram (unless --allow-loss), missing or duplicated
         delivery; 2 bad arguments.
 

@@ -8,8 +8,9 @@ using EchoHost.Harness;
 namespace EchoHost.Load.Benchmark;
 
 /// <summary>
-/// The benchmark: starts the bare baseline and EchoHost (and InspIRCd for chat, when installed), runs every load
-/// against each in turn, alternating which goes first, and prints the medians with EchoHost's ratio to the baseline.
+/// The benchmark: starts the bare baseline, the plain socket floor (for the echo rows) and EchoHost (and InspIRCd for
+/// chat, when installed), runs every load against each in turn, alternating the order, and prints the medians with
+/// EchoHost's ratios to the baseline and the floor.
 /// </summary>
 internal static class BenchmarkCommand
 {

@@ -44,6 +44,7 @@ public sealed class FairnessTests
         var pingpong = (await LoadClientRun.RunAsync("pingpong", "--target", target, "--connections", "4", "--duration", "1", "--json")).AssertClean(minOps: 10);
         var f = pingpong.Json.GetProperty("fairness");
         Assert.Equal("messages echoed", f.GetProperty("unit").GetString());
+        Assert.Equal(f.GetProperty("least").GetInt64() == 0, f.GetProperty("isUnbounded").GetBoolean());
         var (most, least, ops) = (f.GetProperty("most").GetInt64(), f.GetProperty("least").GetInt64(), pingpong.Number("ops"));
         // Per-connection counts of the measured phase: the least- and most-served bracket the average.
         Assert.True(least * 4 <= ops && ops <= most * 4, pingpong.ToString());
