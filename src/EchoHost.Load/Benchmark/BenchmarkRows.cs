@@ -141,6 +141,7 @@ internal static class BenchmarkRows
                 new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
                 new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
                 new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
+                fairness with { Name = "fairness: most / least-served user (deliveries received)" },
             ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true, Versus: "chat"),
         }.Where(row => o.Rows.Contains(row.Key)).ToArray();
     }
