@@ -9,13 +9,14 @@ namespace EchoHost.Baseline;
 /// The floor EchoHost is measured against: the least a .NET echo server can do. <c>tcp</c> is a Kestrel
 /// <c>ConnectionHandler</c> that copies input to output and nothing else; <c>udp</c> is a plain socket
 /// ReceiveFrom/SendTo loop; <c>ws</c> is ASP.NET Core's <c>UseWebSockets</c> with a receive/send loop at
-/// <c>/ws/echo</c>. Usage: <c>EchoHost.Baseline tcp|udp|ws [--port N] [--address IP]</c>; port 0 (the default) picks a
+/// <c>/ws/echo</c>; <c>socket</c> is a plain <c>Socket</c> accept and receive/send loop with no Kestrel at all (the
+/// floor under Kestrel's transport). Usage: <c>EchoHost.Baseline tcp|udp|ws|socket [--port N] [--address IP]</c>; port 0 (the default) picks a
 /// free one. <c>tcp --tls-cert PEM --tls-key PEM</c> puts Kestrel's own TLS (<c>UseHttps</c>) in front of
 /// the same handler. Prints one line with the bound endpoint, runs until SIGTERM or Ctrl+C.
 /// </summary>
 public static class BaselineProgram
 {
-    public const string Usage = "usage: EchoHost.Baseline tcp|udp|ws [--port N (default 0: a free port)] [--address IP (default 127.0.0.1)] [tcp only: --tls-cert CERT.pem --tls-key KEY.pem]";
+    public const string Usage = "usage: EchoHost.Baseline tcp|udp|ws|socket [--port N (default 0: a free port)] [--address IP (default 127.0.0.1)] [tcp only: --tls-cert CERT.pem --tls-key KEY.pem]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -25,7 +26,7 @@ public static class BaselineProgram
             return 0;
         }
 
-        if (args.Length == 0 || args[0] is not ("tcp" or "udp" or "ws"))
+        if (args.Length == 0 || args[0] is not ("tcp" or "udp" or "ws" or "socket"))
         {
             await Console.Error.WriteLineAsync($"EchoHost.Baseline: {(args.Length == 0 ? "" : $"unknown mode '{args[0]}'; ")}{Usage}");
             return 2;
@@ -79,6 +80,12 @@ public static class BaselineProgram
         {
             await using var server = await WebSocketEchoServer.StartAsync(new IPEndPoint(address, port));
             Console.WriteLine($"EchoHost.Baseline listening on ws://{server.EndPoint}{WebSocketEchoServer.Path}");
+            await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        else if (args[0] == "socket")
+        {
+            using var server = SocketEchoServer.Start(new IPEndPoint(address, port));
+            Console.WriteLine($"EchoHost.Baseline listening on {server.EndPoint}/tcp (plain Socket)");
             await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         }
         else

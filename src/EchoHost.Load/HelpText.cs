@@ -78,6 +78,11 @@ internal static class HelpText
         Output: ops, throughput (ops/s and bytes/s), latency percentiles p50/p90/p99/p99.9/max in microseconds
         (HDR-style histogram, within 1.6 %), errors, mismatches; udp: lost and late; chat: lines sent, deliveries
         made of expected, missing, duplicated, out of order. The first error is named.
+        Fairness (every mode but hold, with more than one connection): the most-served connection's count over the
+        least-served's, counted in the measured phase: messages echoed (pingpong), bytes echoed (stream),
+        connections completed per worker (churn), datagrams echoed per socket (udp), deliveries received per user
+        (chat). 1.00 is even; a connection that got nothing makes it ∞ (JSON: "ratio": 1000000000 and
+        "isUnbounded": true, with "most", "least" and "unit" beside it).
         Exit code: 0 all good; 1 any error, mismatch, lost datagram (unless --allow-loss), missing or duplicated
         delivery; 2 bad arguments.
 
@@ -100,10 +105,14 @@ internal static class HelpText
         Benchmark (builds nothing; src/EchoHost.Load/benchmark.sh builds in Release and runs it):
           echohost-load benchmark [--rounds N] [--duration TIME] [--warmup TIME] [--first-warmup TIME] [--quick] [--json]
                                   [--only ROWS] [--hold N] [--progress] [--echohost PATH] [--baseline PATH] [--inspircd PATH]
-          Starts the bare baseline (EchoHost.Baseline.dll tcp and udp, and ws for ws-echo) and EchoHost (EchoHost.dll, with the
-          appsettings.json beside it, only MaxConnectionsPerIp raised) on free ports below 32768, runs every load
-          against both in turn, reads each server's CPU time and RSS from /proc, and prints a Markdown table of the
-          medians over the rounds with the EchoHost/baseline ratio, plus the machine it ran on.
+          Starts the bare baseline (EchoHost.Baseline.dll tcp and udp, and ws for ws-echo), the plain socket floor
+          (EchoHost.Baseline.dll socket: a .NET Socket accept and receive/send loop, with
+          DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1) and EchoHost (EchoHost.dll, with the appsettings.json beside
+          it, only MaxConnectionsPerIp raised) on free ports below 32768, runs every load against each in turn (the
+          floor for pingpong1, pingpong64, pingpong1k, stream, churn and hold), reads each server's CPU time and RSS
+          from /proc, and prints a Markdown table of the medians over the rounds with the EchoHost/baseline and
+          EchoHost/floor ratios, plus the machine it ran on. Multi-connection echo loads and chat also show each
+          server's fairness (above).
           --rounds N        Rounds (default 3); the table shows each side's median, and the ratio as the
                             median of the rounds' ratios (both sides of a round run one after the other)
                             with the lowest and highest round's in brackets.
@@ -111,8 +120,8 @@ internal static class HelpText
           --first-warmup TIME  The warm-up of each load in round 1 instead (default 10s): a fresh server
                             compiles its code under the first loads, which a steady-state figure leaves out.
           --quick           Tiny loads, 1 round, about 1 s each: a smoke test of the whole benchmark.
-          --only ROWS       Comma-separated rows: pingpong64, pingpong1k, tls, stream, churn, hold, udp, chat,
-                            chat-irc, chat-scaleout, ws-echo, ws-chat (tls and ws-echo also run pingpong64,
+          --only ROWS       Comma-separated rows: pingpong1, pingpong64, pingpong1k, tls, stream, churn, hold, udp,
+                            chat, chat-irc, chat-scaleout, ws-echo, ws-chat (tls and ws-echo also run pingpong64,
                             chat-scaleout and ws-chat also chat: they compare with them).
           --hold N          Idle connections in the hold row (default 10000).
           --echohost PATH   EchoHost.dll (default: beside echohost-load.dll).

@@ -37,6 +37,9 @@ internal sealed record LoadResult
     public long Lost { get; init; }
     public long Late { get; init; }
     public ChatSummary? Chat { get; init; }
+
+    /// <summary>Most-served connection's count over the least-served's (<see cref="Load.Fairness"/>); null with one connection, and for hold.</summary>
+    public Fairness? Fairness { get; init; }
     public string? FirstError { get; init; }
 
     /// <summary>Errors, mismatches, lost datagrams (unless allowed) and missing or duplicated chat deliveries.</summary>
@@ -82,6 +85,7 @@ internal sealed record LoadResult
             Lost = lost,
             Late = late,
             Chat = chat,
+            Fairness = Load.Fairness.Of(run),
             SentPerSourcePerSecond = run.Options.Mode == LoadMode.Udp && seconds > 0
                 ? Math.Round((ops + lost) / seconds / Math.Max(1, run.Options.Sources.Count), 1)
                 : null,
@@ -108,6 +112,11 @@ internal sealed record LoadResult
         sb.AppendLine(ci, $"  ops          {Ops:N0} {unit}, {OpsPerSecond:N1}/s");
         sb.AppendLine(ci, $"  throughput   {FormatBytes(BytesPerSecond)}/s ({Bytes:N0} bytes verified)");
         sb.AppendLine(ci, $"  latency      ({LatencyOf}, µs) p50 {Latency.P50:N1}  p90 {Latency.P90:N1}  p99 {Latency.P99:N1}  p99.9 {Latency.P999:N1}  max {Latency.Max:N1}  mean {Latency.Mean:N1}");
+        if (Fairness is { } fairness)
+        {
+            sb.AppendLine(ci, $"  fairness     {fairness.Describe()}");
+        }
+
         if (Chat is { } chat)
         {
             sb.AppendLine(ci, $"  chat         {chat.LinesSent:N0} lines sent; deliveries {chat.Delivered:N0} of {chat.Expected:N0} expected; missing {chat.Missing:N0}, duplicated {chat.Duplicates:N0}, out of order {chat.OutOfOrder:N0}");

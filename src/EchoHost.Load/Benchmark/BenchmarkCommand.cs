@@ -8,14 +8,22 @@ using EchoHost.Harness;
 namespace EchoHost.Load.Benchmark;
 
 /// <summary>
-/// The benchmark: starts the bare baseline and EchoHost (and InspIRCd for chat, when installed), runs every load
-/// against each in turn, alternating which goes first, and prints the medians with EchoHost's ratio to the baseline.
+/// The benchmark: starts the bare baseline, the plain socket floor (for the echo rows) and EchoHost (and InspIRCd for
+/// chat, when installed), runs every load against each in turn, alternating the order, and prints the medians with
+/// EchoHost's ratios to the baseline and the floor.
 /// </summary>
 internal static class BenchmarkCommand
 {
-    private const string Baseline = "bare baseline";
-    private const string EchoHostName = "EchoHost";
-    private const string InspIrcdName = "InspIRCd";
+    private const string Baseline = BenchmarkTable.Baseline;
+    private const string Floor = BenchmarkTable.Floor;
+    private const string EchoHostName = BenchmarkTable.EchoHostName;
+    private const string InspIrcdName = BenchmarkTable.InspIrcdName;
+
+    /// <summary>
+    /// The plain socket floor's environment: the issue's definition of it includes completions run inline on the
+    /// socket engine's thread (no hop to the thread pool).
+    /// </summary>
+    private static Dictionary<string, string> FloorEnvironment() => new() { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1" };
 
     public static async Task<int> RunAsync(BenchmarkOptions options, TextWriter output, TextWriter error, CancellationToken aborted)
     {
@@ -35,10 +43,11 @@ internal static class BenchmarkCommand
         var postgresBin = rows.Any(r => r.Key == "chat-scaleout") ? PostgresCluster.FindBinDirectory() : null;
         var work = Directory.CreateTempSubdirectory("echohost-benchmark-").FullName;
         var webSocket = rows.Any(r => r.Key == "ws-echo");
-        var ports = FreePorts.Pick(15);
+        var floorRows = rows.Any(r => r.Floor && r.Key != "hold");
+        var ports = FreePorts.Pick(16);
         var (baseTcp, baseUdp, echo, chat, udp, http, irc) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]);
         var (baseTls, echoTls, chatA, chatB, postgresPort, echoIrc) = (ports[7], ports[8], ports[9], ports[10], ports[11], ports[12]);
-        var (baseWs, echoWeb) = (ports[13], ports[14]);
+        var (baseWs, echoWeb, baseSocket) = (ports[13], ports[14], ports[15]);
         var loopback = IPAddress.Loopback;
         var servers = new List<ChildProcess>();
         PostgresCluster? postgres = null;
@@ -47,6 +56,7 @@ internal static class BenchmarkCommand
             var (certificate, key) = tls ? SelfSignedCertificate.WritePem(work) : ("", "");
             var baselineTcp = Start(servers, ServerProcess.Start("baseline tcp", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTcp}"], new Dictionary<string, string>(), work, work));
             var baselineUdp = Start(servers, ServerProcess.Start("baseline udp", "dotnet", [options.BaselineDll, "udp", "--port", $"{baseUdp}"], new Dictionary<string, string>(), work, work));
+            var baselineSocket = floorRows ? Start(servers, ServerProcess.Start("baseline socket", "dotnet", [options.BaselineDll, "socket", "--port", $"{baseSocket}"], FloorEnvironment(), work, work)) : null;
             var baselineWs = webSocket ? Start(servers, ServerProcess.Start("baseline ws", "dotnet", [options.BaselineDll, "ws", "--port", $"{baseWs}"], new Dictionary<string, string>(), work, work)) : null;
             var baselineTls = tls ? Start(servers, ServerProcess.Start("baseline tls", "dotnet", [options.BaselineDll, "tcp", "--port", $"{baseTls}", "--tls-cert", certificate, "--tls-key", key], new Dictionary<string, string>(), work, work)) : null;
             // EchoHost with the shipped settings: only its ports, and the per-IP limit the load from one address needs.
@@ -113,6 +123,11 @@ internal static class BenchmarkCommand
                 await echoHost.WaitForTcpAsync(new IPEndPoint(loopback, echoTls), startup);
             }
 
+            if (baselineSocket is not null)
+            {
+                await baselineSocket.WaitForTcpAsync(new IPEndPoint(loopback, baseSocket), startup);
+            }
+
             if (baselineWs is not null)
             {
                 await baselineWs.WaitForTcpAsync(new IPEndPoint(loopback, baseWs), startup);
@@ -156,19 +171,26 @@ internal static class BenchmarkCommand
                 // Idle connections are measured against processes started for them: "beyond idle" is beyond a fresh,
                 // idle process, not beyond whatever the heap grew to under the loads before.
                 "hold" => [.. freshHold()],
+                // The plain socket floor runs between the two, so each round's order (reversed every other round) keeps
+                // it next to both.
+                _ when row.Floor && baselineSocket is not null => [new(Baseline, [baselineTcp], At(new(loopback, baseTcp))), new(Floor, [baselineSocket], At(new(loopback, baseSocket))), new(EchoHostName, [echoHost], At(new(loopback, echo)))],
                 _ => [new(Baseline, [baselineTcp], At(new(loopback, baseTcp))), new(EchoHostName, [echoHost], At(new(loopback, echo)))],
             };
 
-            // Starts a fresh baseline and EchoHost for a hold row; they are measured once, then stopped.
+            // Starts a fresh baseline, socket floor and EchoHost for a hold row; they are measured once, then stopped.
             IEnumerable<Side> freshHold()
             {
-                var p = FreePorts.Pick(7);
+                var p = FreePorts.Pick(8);
                 var baseline = Start(servers, ServerProcess.Start("baseline tcp (hold)", "dotnet", [options.BaselineDll, "tcp", "--port", $"{p[0]}"], new Dictionary<string, string>(), work, work));
+                var floor = Start(servers, ServerProcess.Start("baseline socket (hold)", "dotnet", [options.BaselineDll, "socket", "--port", $"{p[7]}"], FloorEnvironment(), work, work));
                 var host = Start(servers, ServerProcess.Start($"{EchoHostName} (hold)", "dotnet", [options.EchoHostDll], EchoHostEnvironment(p[1], p[2], p[3], p[4], p[5], p[6]), echoHostDirectory, work));
-                Task.WaitAll(baseline.WaitForTcpAsync(new IPEndPoint(loopback, p[0]), startup), host.WaitForTcpAsync(new IPEndPoint(loopback, p[1]), startup));
+                Task.WaitAll(
+                    baseline.WaitForTcpAsync(new IPEndPoint(loopback, p[0]), startup),
+                    floor.WaitForTcpAsync(new IPEndPoint(loopback, p[7]), startup),
+                    host.WaitForTcpAsync(new IPEndPoint(loopback, p[1]), startup));
                 // Let start-up settle (tiered compilation, the first metrics collection) before the idle figure.
                 Thread.Sleep(TimeSpan.FromSeconds(2));
-                return [new(Baseline, [baseline], At(new(loopback, p[0]))), new(EchoHostName, [host], At(new(loopback, p[1])))];
+                return [new(Baseline, [baseline], At(new(loopback, p[0]))), new(Floor, [floor], At(new(loopback, p[7]))), new(EchoHostName, [host], At(new(loopback, p[1])))];
             }
 
             var samples = new Dictionary<(string Row, string Side), List<Sample>>();
@@ -214,7 +236,7 @@ internal static class BenchmarkCommand
                 }
             }
 
-            var table = Tabulate(rows, samples, anchor is not null, postgres is not null);
+            var table = BenchmarkTable.Tabulate(rows, samples, anchor is not null, postgres is not null);
             var machine = Machine.Describe();
             var settings = $"{options.Rounds} round(s), {options.Duration.TotalSeconds:0.###} s per load after {options.Warmup.TotalSeconds:0.###} s warm-up ({options.FirstWarmup.TotalSeconds:0.###} s in round 1){(options.Quick ? " (--quick)" : "")}; medians; the ratio is the median of the rounds' ratios (lowest–highest round)";
             if (options.Json)
@@ -223,7 +245,7 @@ internal static class BenchmarkCommand
             }
             else
             {
-                await output.WriteLineAsync(ToMarkdown(machine, settings, table));
+                await output.WriteLineAsync(BenchmarkTable.ToMarkdown(machine, settings, table));
             }
 
             return table.Any(t => t.Failures > 0) ? 1 : 0;
@@ -281,75 +303,6 @@ internal static class BenchmarkCommand
         var databaseCpu = database is null ? double.NaN : (databaseAfter ?? database.Figures()).CpuSeconds - (databaseBefore ?? database.Figures()).CpuSeconds;
         return new Sample(result, last.CpuSeconds - first.CpuSeconds, first.RssKiB, last.RssKiB, databaseCpu, last.SystemSeconds - first.SystemSeconds,
             [.. end.Zip(start, (e, s) => e.CpuSeconds - s.CpuSeconds)]);
-    }
-
-    /// <summary>
-    /// One line of the table. <see cref="Ratio"/> is the median of <see cref="RoundRatios"/>, each round's EchoHost
-    /// figure over its baseline figure, with the lowest and highest round in brackets.
-    /// </summary>
-    internal sealed record TableRow(string Load, string Figure, string BaselineName, string Baseline, string EchoHost, string Ratio, long BaselineFailures, long EchoHostFailures, double? BaselineValue, double? EchoHostValue, double[] RoundRatios)
-    {
-        public long Failures => BaselineFailures + EchoHostFailures;
-    }
-
-    /// <summary>The side a row's EchoHost figures are compared with: InspIRCd for chat (line or IRC), else the bare baseline.</summary>
-    private static string BaselineSide(BenchmarkRow row) => row.Key is "chat" or "chat-irc" ? InspIrcdName : Baseline;
-
-    private static List<TableRow> Tabulate(IReadOnlyList<BenchmarkRow> rows, Dictionary<(string, string), List<Sample>> samples, bool anchorInstalled, bool postgresInstalled)
-    {
-        var table = new List<TableRow>();
-        var ci = CultureInfo.InvariantCulture;
-        foreach (var row in rows)
-        {
-            var e = samples.GetValueOrDefault((row.Key, EchoHostName)) ?? [];
-            long Failures(List<Sample> list) => list.Sum(s => s.Result.Failures);
-            foreach (var figure in row.Figures)
-            {
-                // Either the row's own baseline side, or EchoHost in the row this figure (or the whole row) compares with.
-                var versus = figure.Versus ?? row.Versus;
-                var baselineName = versus is null ? BaselineSide(row) : $"EchoHost ({versus} row)";
-                var b = (versus is null ? samples.GetValueOrDefault((row.Key, baselineName)) : samples.GetValueOrDefault((versus, EchoHostName))) ?? [];
-                // No value (not run, or not defined for that side, such as PostgreSQL's CPU on one instance) is null: JSON has no NaN.
-                double? bv = b.Count > 0 && Median(b.Select(figure.Value)) is var bm && double.IsFinite(bm) ? bm : null;
-                double? ev = e.Count > 0 && Median(e.Select(figure.Value)) is var em && double.IsFinite(em) ? em : null;
-                var bText = bv is { } x ? x.ToString(figure.Format, ci) : row.IsChat && versus is null && !anchorInstalled ? InspIrcd.InstallHint : "—";
-                var eText = ev is { } y ? y.ToString(figure.Format, ci) : row.Key == "chat-scaleout" && !postgresInstalled ? BenchmarkPostgres.InstallHint : "—";
-                // The ratio of each round, whose two sides ran one after the other: the machine's speed drifts over a run
-                // (the baseline alone measured 73 to 138 µs per churned connection across one run's rounds), and a ratio
-                // of the two sides' medians could pair a fast round on one side with a slow round on the other.
-                double[] rounds = [.. Enumerable.Range(0, Math.Min(b.Count, e.Count))
-                    .Select(i => (B: figure.Value(b[i]), E: figure.Value(e[i])))
-                    .Where(p => double.IsFinite(p.B) && p.B > 0 && double.IsFinite(p.E))
-                    .Select(p => p.E / p.B)];
-                var ratio = rounds.Length == 0 ? "—"
-                    : Median(rounds).ToString("0.00", ci) + "×" + (rounds.Length > 1 ? string.Create(ci, $" ({rounds.Min():0.00}–{rounds.Max():0.00})") : "");
-                // A row compared with another counts its own failures only: the other row's line reports those.
-                table.Add(new TableRow(row.Title, figure.Name, baselineName, bText, eText, ratio, versus is null ? Failures(b) : 0, Failures(e), bv, ev, rounds));
-            }
-        }
-
-        return table;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Where(double.IsFinite).Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static string ToMarkdown(Machine machine, string settings, List<TableRow> table)
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine.Cores} cores, {machine.Cpu}, {machine.Os}, kernel {machine.Kernel}, {machine.Runtime}; {settings}.");
-        sb.AppendLine();
-        sb.AppendLine("| load | figure | bare baseline (chat: InspIRCd) | EchoHost | EchoHost / baseline | failures (baseline / EchoHost) |");
-        sb.AppendLine("|---|---|---|---|---|---|");
-        foreach (var row in table)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {row.Load} | {row.Figure} | {row.Baseline} | {row.EchoHost} | {row.Ratio} | {row.BaselineFailures} / {row.EchoHostFailures} |");
-        }
-
-        return sb.ToString().TrimEnd();
     }
 
     private static void CheckFileLimit(int hold)

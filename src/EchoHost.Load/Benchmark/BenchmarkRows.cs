@@ -33,9 +33,10 @@ internal sealed record Figure(string Name, Func<Sample, double> Value, string Fo
 
 /// <summary>
 /// A load of the benchmark: what it runs (against the targets of a side) and which figures it yields. A row with
-/// <paramref name="Versus"/> runs against EchoHost only and compares every figure with EchoHost in that row.
+/// <paramref name="Versus"/> runs against EchoHost only and compares every figure with EchoHost in that row. A row
+/// with <paramref name="Floor"/> also runs against the plain .NET <c>Socket</c> echo (<c>EchoHost.Baseline socket</c>).
 /// </summary>
-internal sealed record BenchmarkRow(string Key, string Title, IReadOnlyList<Figure> Figures, Func<IReadOnlyList<LoadTarget>, LoadOptions> Load, bool IsChat = false, string? Versus = null);
+internal sealed record BenchmarkRow(string Key, string Title, IReadOnlyList<Figure> Figures, Func<IReadOnlyList<LoadTarget>, LoadOptions> Load, bool IsChat = false, string? Versus = null, bool Floor = false);
 
 internal static class BenchmarkRows
 {
@@ -57,6 +58,8 @@ internal static class BenchmarkRows
             Warmup = o.Warmup,
         };
 
+        // Most-served connection's (user's) completed operations over the least-served's; ∞ when one got none.
+        var fairness = new Figure("fairness: most / least-served connection", s => s.Result.Fairness?.Ratio ?? double.NaN, "N2");
         var chat = new[]
         {
             new Figure("CPU µs/delivery", s => s.CpuMicrosecondsPer(s.Result.Ops), "N2"),
@@ -65,6 +68,7 @@ internal static class BenchmarkRows
             new Figure("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
             new Figure("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
             new Figure("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
+            fairness with { Name = "fairness: most / least-served user (deliveries received)" },
         };
         var msg = new[]
         {
@@ -75,28 +79,31 @@ internal static class BenchmarkRows
         };
         return new BenchmarkRow[]
         {
-            new("pingpong64", $"pingpong {pp64} conns × 64 B", msg, t => Base(LoadMode.PingPong, t, pp64, 64)),
-            new("pingpong1k", $"pingpong {pp1k} conns × 1 KiB", msg, t => Base(LoadMode.PingPong, t, pp1k, 1024)),
+            new("pingpong1", "pingpong 1 conn × 64 B", msg, t => Base(LoadMode.PingPong, t, 1, 64), Floor: true),
+            new("pingpong64", $"pingpong {pp64} conns × 64 B", [.. msg, fairness], t => Base(LoadMode.PingPong, t, pp64, 64), Floor: true),
+            new("pingpong1k", $"pingpong {pp1k} conns × 1 KiB", [.. msg, fairness], t => Base(LoadMode.PingPong, t, pp1k, 1024), Floor: true),
             new("tls", $"TLS pingpong {pp64} conns × 64 B",
             [
                 .. msg,
+                fairness,
                 new("CPU µs/msg: TLS vs EchoHost plain (baseline column: pingpong64's EchoHost)", s => s.CpuMicrosecondsPer(s.Result.Ops), Versus: "pingpong64"),
             ], t => Base(LoadMode.PingPong, t, pp64, 64) with { Tls = true }),
             new("stream", $"stream {streams} conns × 64 KiB writes",
             [
                 new("throughput MiB/s", s => s.Result.BytesPerSecond / (1 << 20)),
                 new("CPU µs/MiB", s => s.CpuMicrosecondsPer(s.Result.Bytes / (double)(1 << 20)), "N0"),
-            ], t => Base(LoadMode.Stream, t, streams, 65536)),
+                fairness with { Name = "fairness: most / least-served connection (bytes echoed)" },
+            ], t => Base(LoadMode.Stream, t, streams, 65536), Floor: true),
             new("churn", $"churn {churn} at a time: connect, echo 32 B, close",
             [
                 new("CPU µs/conn", s => s.CpuMicrosecondsPer(s.Result.Ops)),
                 new("conns/s", s => s.Result.OpsPerSecond, "N0"),
-            ], t => Base(LoadMode.Churn, t, churn, 32)),
+            ], t => Base(LoadMode.Churn, t, churn, 32), Floor: true),
             new("hold", $"{o.Hold:N0} idle connections from {Math.Min(o.Hold, holdSources.Count)} addresses",
             [
                 new("RSS KiB/conn beyond idle", s => s.Result.Ops > 0 ? (s.RssAfterKiB - s.RssBeforeKiB) / (double)s.Result.Ops : double.NaN, "N2"),
                 new("idle RSS MiB", s => s.RssBeforeKiB / 1024.0),
-            ], t => Base(LoadMode.Hold, t, o.Hold, 16) with { Sources = holdSources, Duration = TimeSpan.FromSeconds(Math.Min(o.Duration.TotalSeconds, q ? 1 : 3)), Warmup = TimeSpan.Zero }),
+            ], t => Base(LoadMode.Hold, t, o.Hold, 16) with { Sources = holdSources, Duration = TimeSpan.FromSeconds(Math.Min(o.Duration.TotalSeconds, q ? 1 : 3)), Warmup = TimeSpan.Zero }, Floor: true),
             new("udp", $"UDP {udp} senders × 512 B",
             [
                 new("CPU µs/datagram", s => s.CpuMicrosecondsPer(s.Result.Ops)),
@@ -122,6 +129,7 @@ internal static class BenchmarkRows
             new("ws-echo", $"WebSocket pingpong {pp64} conns × 64 B",
             [
                 .. msg,
+                fairness,
                 new("CPU µs/msg: WebSocket vs EchoHost TCP (baseline column: pingpong64's EchoHost)", s => s.CpuMicrosecondsPer(s.Result.Ops), Versus: "pingpong64"),
             ], t => Base(LoadMode.PingPong, t, pp64, 64)),
             // A bare WebSocket echo cannot fan out a chat: /ws/chat is measured against EchoHost's TCP chat in the same run.
@@ -133,6 +141,7 @@ internal static class BenchmarkRows
                 new("p50 delivery ms", s => s.Result.Latency.P50 / 1000, "N2"),
                 new("p99 delivery ms", s => s.Result.Latency.P99 / 1000, "N2"),
                 new("deliveries made / expected", s => s.Result.Chat is { Expected: > 0 } c ? (double)c.Delivered / c.Expected : double.NaN, "P2"),
+                fairness with { Name = "fairness: most / least-served user (deliveries received)" },
             ], t => Base(LoadMode.Chat, t, users, 64) with { Rate = users * perUser }, IsChat: true, Versus: "chat"),
         }.Where(row => o.Rows.Contains(row.Key)).ToArray();
     }

@@ -27,21 +27,50 @@ public sealed class BenchmarkSmokeTests
         var root = JsonDocument.Parse(result.StandardOutput).RootElement;
         var rows = root.GetProperty("rows").EnumerateArray().ToList();
         var loads = rows.Select(r => r.GetProperty("load").GetString()!).Distinct().ToList();
-        Assert.Equal(12, loads.Count); // pingpong ×2, tls, stream, churn, hold, udp, chat, chat over IRC, chat-scaleout, WebSocket pingpong, chat over WebSocket
+        Assert.Equal(13, loads.Count); // pingpong ×3, tls, stream, churn, hold, udp, chat, chat over IRC, chat-scaleout, WebSocket pingpong, chat over WebSocket
         foreach (var row in rows)
         {
             Assert.True(row.GetProperty("baselineFailures").GetInt64() == 0 && row.GetProperty("echoHostFailures").GetInt64() == 0, $"{row}\n{result.StandardError}");
+            Assert.True(!row.TryGetProperty("floorFailures", out var floorFailures) || floorFailures.GetInt64() == 0, $"{row}\n{result.StandardError}");
             // A row whose program is missing (PostgreSQL for chat-scaleout) says how to install it: not a failure.
             var missing = row.GetProperty("echoHost").GetString()!.StartsWith("not installed: ", StringComparison.Ordinal);
             Assert.True(missing || row.GetProperty("echoHostValue").ValueKind == JsonValueKind.Number, $"EchoHost has no figure: {row}\n{result.StandardError}");
             // One round: its ratio is the ratio of the two figures, and the table's ratio is that round's.
-            if (row.TryGetProperty("baselineValue", out var b) && b.ValueKind == JsonValueKind.Number && b.GetDouble() > 0 && !missing)
+            // (A fairness where a connection was served nothing is 1e9, standing for ∞, and has no ratio.)
+            if (row.TryGetProperty("baselineValue", out var b) && b.ValueKind == JsonValueKind.Number && b.GetDouble() is > 0 and < 1e9 && !missing
+                && row.GetProperty("echoHostValue").GetDouble() < 1e9)
             {
                 var round = Assert.Single(row.GetProperty("roundRatios").EnumerateArray()).GetDouble();
                 Assert.Equal(row.GetProperty("echoHostValue").GetDouble() / b.GetDouble(), round, 1e-9);
                 Assert.Equal(round.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "×", row.GetProperty("ratio").GetString());
             }
+
+            // The same against the plain socket floor, where the row runs it (an unbounded fairness has no ratio).
+            if (row.TryGetProperty("floorValue", out var f) && f.GetDouble() is > 0 and < 1e9 && row.GetProperty("echoHostValue").GetDouble() < 1e9)
+            {
+                var round = Assert.Single(row.GetProperty("floorRoundRatios").EnumerateArray()).GetDouble();
+                Assert.Equal(row.GetProperty("echoHostValue").GetDouble() / f.GetDouble(), round, 1e-9);
+                Assert.Equal(round.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "×", row.GetProperty("floorRatio").GetString());
+            }
         }
+
+        // The plain .NET Socket floor beside bare Kestrel in every echo row, pingpong with one connection among them.
+        string[] floorLoads = ["pingpong 1 conn × 64 B", "pingpong 4 conns × 64 B", "pingpong 8 conns × 1 KiB", "stream 2 conns × 64 KiB writes", "churn 4 at a time: connect, echo 32 B, close", "200 idle connections from 40 addresses"];
+        foreach (var load in floorLoads)
+        {
+            var first = rows.First(r => r.GetProperty("load").GetString() == load);
+            Assert.True(first.TryGetProperty("floorValue", out var floor) && floor.ValueKind == JsonValueKind.Number && first.GetProperty("floorName").GetString() == "plain socket floor", $"no socket floor figure: {first}");
+        }
+
+        Assert.DoesNotContain(rows, r => r.TryGetProperty("floorValue", out _) && !floorLoads.Contains(r.GetProperty("load").GetString()));
+        // Fairness for every multi-connection echo load, on each side that ran it.
+        foreach (var load in new[] { "pingpong 4 conns × 64 B", "pingpong 8 conns × 1 KiB", "stream 2 conns × 64 KiB writes", "TLS pingpong 4 conns × 64 B", "WebSocket pingpong 4 conns × 64 B" })
+        {
+            var fairness = rows.Single(r => r.GetProperty("load").GetString() == load && r.GetProperty("figure").GetString()!.StartsWith("fairness", StringComparison.Ordinal));
+            Assert.True(fairness.GetProperty("baselineValue").GetDouble() >= 1 && fairness.GetProperty("echoHostValue").GetDouble() >= 1, $"{fairness}");
+        }
+
+        Assert.DoesNotContain(rows, r => r.GetProperty("load").GetString() == "pingpong 1 conn × 64 B" && r.GetProperty("figure").GetString()!.StartsWith("fairness", StringComparison.Ordinal));
 
         // The rows measured against another row of the same run: TLS against plain EchoHost, scale-out against one instance.
         Assert.Contains(rows, r => r.GetProperty("baselineName").GetString() == "EchoHost (pingpong64 row)" && r.GetProperty("baselineValue").ValueKind == JsonValueKind.Number);

@@ -10,7 +10,7 @@ public sealed class CommandLineTests
     {
         var run = await LoadClientRun.RunAsync("--help");
         Assert.Equal(0, run.ExitCode);
-        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--tls", "--tls-verify", "--json", "--progress", "--rounds", "--first-warmup", "--quick", "--only", "--hold", "ws://", "wss://", "ws-echo", "ws-chat", "Exit code", "Examples" })
+        foreach (var word in new[] { "pingpong", "stream", "churn", "hold", "udp", "chat", "benchmark", "--target", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--sources", "--timeout", "--allow-loss", "--dialect", "--room", "--tls", "--tls-verify", "--json", "--progress", "--rounds", "--first-warmup", "--quick", "--only", "--hold", "ws://", "wss://", "ws-echo", "ws-chat", "pingpong1,", "socket floor", "Fairness", "Exit code", "Examples" })
         {
             Assert.Contains(word, run.Output);
         }
