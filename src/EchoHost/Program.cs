@@ -130,7 +130,8 @@ public partial class Program
 
         // Listeners: every TCP listener becomes a Kestrel endpoint running the connection pipeline (Pipeline/: session,
         // limits, access log, metrics, /connections, byte counts, idle timeout, close grace) and then the handler its
-        // protocol registered. A port that is taken fails with the listener's name (Hosting/ListenerBindFailures).
+        // protocol registered. A port that is taken fails with the listener's name (Hosting/ListenerBindFailures); a
+        // protocol whose handler is EchoHost's own non-blocking code (echo) runs it on the socket engine's thread (Transport/).
         builder.Services.AddSingleton<ConnectionRegistry>();
         // Budgets: what one connection's transport may buffer, and the process-wide memory and descriptor budgets that
         // refuse new connections before the runtime or the kernel would fail (Hosting/ResourceBudgets).

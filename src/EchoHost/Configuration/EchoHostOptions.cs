@@ -45,4 +45,11 @@ public sealed class EchoHostOptions
     /// At least 32: at the open-file limit itself the runtime aborts ("Out of memory.").
     /// </summary>
     public int DescriptorReserve { get; set; } = DefaultDescriptorReserve;
+
+    /// <summary>
+    /// Whether the plain-TCP listeners of a protocol whose handler is EchoHost's own non-blocking code (echo) run it on
+    /// the socket engine's thread, in turns (Transport/InlineSocketListener). <c>false</c>: Kestrel's default transport,
+    /// every read through the thread pool, at about twice the CPU per message.
+    /// </summary>
+    public bool SocketThreads { get; set; } = true;
 }

@@ -72,10 +72,10 @@ internal sealed class KestrelListenerSetup(ListenerSet listeners, ListenerEndpoi
     /// <summary>
     /// Whether the listener's handler runs on the socket engine's thread (Transport/InlineSocketListener): its protocol
     /// says the handler is EchoHost's own non-blocking code, and it is plain TCP (a TLS handshake is too long a piece
-    /// of work to hold that thread for).
+    /// of work to hold that thread for), and <c>EchoHost:SocketThreads</c> is not false.
     /// </summary>
-    private static bool RunsOnSocketThreads(ListenerDefinition listener) =>
-        listener.Protocol.RunsOnSocketThreads && listener.Tls is null && SocketThreads.Available;
+    private bool RunsOnSocketThreads(ListenerDefinition listener) =>
+        listener.Protocol.RunsOnSocketThreads && listener.Tls is null && listeners.Options.SocketThreads && SocketThreads.Available;
 
     private void MarkInline(ListenerDefinition listener, ListenOptions listenOptions)
     {
