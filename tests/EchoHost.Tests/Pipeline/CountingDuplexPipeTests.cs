@@ -1,6 +1,7 @@
 using System.Net;
 using EchoHost.Configuration;
 using EchoHost.Pipeline;
+using EchoHost.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 using EchoHost.Tests.Infrastructure;
@@ -83,10 +84,43 @@ public sealed class CountingDuplexPipeTests
     }
 
     /// <summary>A pipe pair whose server side is wrapped in the counting pipe, and the session it counts into.</summary>
-    private static (PipePair Pair, ConnectionSession Session, CountingDuplexPipe Counted) Counted()
+    [Fact]
+    public async Task On_the_socket_engines_thread_every_1024th_read_waits_its_turn_in_the_thread_pool_and_brings_its_bytes()
+    {
+        var (pair, session, counted) = Counted(budgeted: true);
+
+        // Data always there: every read could complete at once, but the one that ends a turn is handed over through
+        // the thread pool's queue (Transport/SocketThreadBudget), and must still bring exactly its bytes.
+        var deferred = 0;
+        for (var i = 0; i < 2 * SocketThreadBudget.MaxReads; i++)
+        {
+            await pair.Client.Output.WriteAsync(new[] { (byte)i });
+            var read = counted.Input.ReadAsync();
+            deferred += read.IsCompleted ? 0 : 1;
+            var result = await read;
+            Assert.Equal(new[] { (byte)i }, result.Buffer.ToArray());
+            counted.Input.AdvanceTo(result.Buffer.End);
+        }
+
+        Assert.Equal(2, deferred);
+
+        // Reads that wait for their data: the one that ends a turn comes from the pool too.
+        for (var i = 0; i < SocketThreadBudget.MaxReads; i++)
+        {
+            var read = counted.Input.ReadAsync();
+            await pair.Client.Output.WriteAsync(new[] { (byte)i });
+            var result = await read;
+            Assert.Equal(new[] { (byte)i }, result.Buffer.ToArray());
+            counted.Input.AdvanceTo(result.Buffer.End);
+        }
+
+        Assert.Equal(3 * SocketThreadBudget.MaxReads, session.BytesIn);
+    }
+
+    private static (PipePair Pair, ConnectionSession Session, CountingDuplexPipe Counted) Counted(bool budgeted = false)
     {
         var pair = new PipePair();
         var session = new ConnectionSession("c1", TestListeners.Echo(), new IPEndPoint(IPAddress.Loopback, 1));
-        return (pair, session, new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance));
+        return (pair, session, new CountingDuplexPipe(pair.Connection.Transport, session, NullLogger.Instance, budgeted: budgeted));
     }
 }
