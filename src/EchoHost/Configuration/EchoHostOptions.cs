@@ -49,7 +49,8 @@ public sealed class EchoHostOptions
     /// <summary>
     /// Whether the plain-TCP listeners of a protocol whose handler is EchoHost's own non-blocking code (echo) run it on
     /// the socket engine's thread, in turns (Transport/InlineSocketListener). <c>false</c>: Kestrel's default transport,
-    /// every read through the thread pool, at about twice the CPU per message.
+    /// every read through the thread pool (more than twice the CPU per message with one busy connection, about the
+    /// same with dozens; docs/performance.md).
     /// </summary>
     public bool SocketThreads { get; set; } = true;
 }

@@ -12,9 +12,7 @@ namespace EchoHost.Pipeline;
 /// </summary>
 /// <remarks>
 /// On a connection whose handler runs on the socket engine's thread (<see cref="SocketThreadConnection"/>), the
-/// counting reader keeps the handler's turns short, and a handler that ends there (the client's FIN arrives on that
-/// thread) is followed onto the thread pool before anything else runs: what follows the handler in the pipeline (the
-/// access log, metrics, limits) is not EchoHost's connection path, and Serilog's code has no business on that thread.
+/// counting reader also keeps the handler's turns short (<see cref="SocketThreadBudget"/>).
 /// </remarks>
 internal sealed class ByteCountingMiddleware(ConnectionDelegate next, ListenerMetrics metrics, ILogger logger)
 {
@@ -22,24 +20,8 @@ internal sealed class ByteCountingMiddleware(ConnectionDelegate next, ListenerMe
     {
         // Kestrel completes and disposes the transport it created, whatever Transport says by then.
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
-        var onSocketThreads = connection.Features.Get<SocketThreadConnection>() is not null;
-        connection.Transport = new CountingDuplexPipe(connection.Transport, session, logger, metrics, budgeted: onSocketThreads);
-        return onSocketThreads ? LeaveSocketThreadAsync(next(connection)) : next(connection);
-    }
-
-    private static async Task LeaveSocketThreadAsync(Task handler)
-    {
-        try
-        {
-            await handler;
-        }
-        finally
-        {
-            // The socket engine's threads are the only non-pool threads a handler resumes on.
-            if (!Thread.CurrentThread.IsThreadPoolThread)
-            {
-                await Task.Yield();
-            }
-        }
+        var budgeted = connection.Features.Get<SocketThreadConnection>() is not null;
+        connection.Transport = new CountingDuplexPipe(connection.Transport, session, logger, metrics, budgeted);
+        return next(connection);
     }
 }

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using EchoHost.Configuration;
+using EchoHost.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -39,6 +40,11 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         }
         catch (Exception ex) when (IsDisconnect(ex, session))
         {
+            if (SocketThreadConnection.MustLeave(connection))
+            {
+                await Task.Yield();
+            }
+
             if (IsTlsFailure(ex, connection))
             {
                 session.MarkTlsError();
@@ -54,6 +60,13 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         finally
         {
             state.OnHandlerReturned(connection.Features.Get<IConnectionSocketFeature>()?.Socket);
+        }
+
+        // A handler that ended on the socket engine's thread (the client's FIN arrives there) leaves it here: what
+        // follows in the pipeline (the access log, metrics, limits) is not EchoHost's connection path.
+        if (SocketThreadConnection.MustLeave(connection))
+        {
+            await Task.Yield();
         }
 
         if (connection.Features.Get<ISslStreamFeature>() is { } tls)

@@ -1,6 +1,7 @@
 using System.Net;
 using EchoHost.Configuration;
 using EchoHost.Telemetry;
+using EchoHost.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -71,6 +72,9 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
             while (true)
             {
                 var result = await input.ReadAsync(timeout.Token);
+                // The header may come on the socket engine's thread (an echo listener's): parsing it, a refusal's log
+                // line and the whole pipeline after it run on the thread pool, as they do without the PROXY protocol.
+                await LeaveSocketThreadAsync(connection);
                 var buffer = result.Buffer;
                 received = buffer.Length;
                 var status = ProxyProtocolParser.TryParse(buffer, listener.ProxyProtocol, out var header, out var error);
@@ -101,9 +105,18 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException)
         {
+            await LeaveSocketThreadAsync(connection);
             // Shutdown, or the proxy reset the connection: nothing was served, nothing to say above Debug.
             LogGone(listener.Name, connection.ConnectionId, proxy, ex.GetType().Name);
             return null;
+        }
+    }
+
+    private static async ValueTask LeaveSocketThreadAsync(ConnectionContext connection)
+    {
+        if (SocketThreadConnection.MustLeave(connection))
+        {
+            await Task.Yield();
         }
     }
 

@@ -15,6 +15,8 @@ namespace EchoHost.Transport;
 /// </summary>
 internal sealed class InlineSocketListener : IConnectionListener
 {
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private readonly Socket _listenSocket;
     private readonly SocketConnectionContextFactory _connections;
     private readonly bool _noDelay;
@@ -68,9 +70,21 @@ internal sealed class InlineSocketListener : IConnectionListener
                 // Unbound or disposed: no more connections.
                 return null;
             }
-            catch (SocketException)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
                 // Reset while it waited in the backlog: take the next one.
+                continue;
+            }
+            catch (SocketException)
+            {
+                // Out of descriptors or memory for a moment (the descriptor budget normally refuses first): try again
+                // shortly rather than spin on a failing accept or stop the listener for good.
+                await Task.Delay(AcceptRetryDelay, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return null;
+                }
+
                 continue;
             }
 
