@@ -42,13 +42,13 @@ public sealed class SocketEchoServer : IDisposable
             {
                 connection = await _listener.AcceptAsync();
             }
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted })
+            {
+                return; // disposed
+            }
             catch (SocketException)
             {
                 continue; // a connection reset while queued: the next one
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
             }
 
             _ = EchoAsync(connection);
