@@ -20,7 +20,7 @@ internal sealed class ByteCountingMiddleware(ConnectionDelegate next, ListenerMe
     {
         // Kestrel completes and disposes the transport it created, whatever Transport says by then.
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
-        var budgeted = connection.Features.Get<SocketThreadConnection>() is not null;
+        var budgeted = SocketThreadConnection.Of(connection);
         connection.Transport = new CountingDuplexPipe(connection.Transport, session, logger, metrics, budgeted);
         return next(connection);
     }

@@ -31,6 +31,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
     public async Task InvokeAsync(ConnectionContext connection)
     {
         var session = connection.Features.GetRequiredFeature<ConnectionSession>();
+        var onSocketThreads = SocketThreadConnection.Of(connection);
         var state = new GraceState(this, connection, session);
         connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static s => ((GraceState)s).OnHeartbeat(), state);
         session.WatchCloseRequest(state);
@@ -40,7 +41,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
         }
         catch (Exception ex) when (IsDisconnect(ex, session))
         {
-            if (SocketThreadConnection.MustLeave(connection))
+            if (SocketThreadConnection.MustLeave(onSocketThreads))
             {
                 await Task.Yield();
             }
@@ -64,7 +65,7 @@ internal sealed partial class CloseGraceMiddleware(ConnectionDelegate next, List
 
         // A handler that ended on the socket engine's thread (the client's FIN arrives there) leaves it here: what
         // follows in the pipeline (the access log, metrics, limits) is not EchoHost's connection path.
-        if (SocketThreadConnection.MustLeave(connection))
+        if (SocketThreadConnection.MustLeave(onSocketThreads))
         {
             await Task.Yield();
         }

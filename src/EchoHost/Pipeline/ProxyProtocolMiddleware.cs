@@ -39,7 +39,7 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
             return;
         }
 
-        var header = await ReadHeaderAsync(connection, proxy);
+        var header = await ReadHeaderAsync(connection, proxy, SocketThreadConnection.Of(connection));
         if (header is not { } read)
         {
             return;
@@ -60,7 +60,7 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
         await next(connection);
     }
 
-    private async Task<ProxyHeader?> ReadHeaderAsync(ConnectionContext connection, IPEndPoint? proxy)
+    private async Task<ProxyHeader?> ReadHeaderAsync(ConnectionContext connection, IPEndPoint? proxy, bool onSocketThreads)
     {
         var input = connection.Transport.Input;
         var shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
@@ -74,7 +74,7 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
                 var result = await input.ReadAsync(timeout.Token);
                 // The header may come on the socket engine's thread (an echo listener's): parsing it, a refusal's log
                 // line and the whole pipeline after it run on the thread pool, as they do without the PROXY protocol.
-                await LeaveSocketThreadAsync(connection);
+                await LeaveSocketThreadAsync(onSocketThreads);
                 var buffer = result.Buffer;
                 received = buffer.Length;
                 var status = ProxyProtocolParser.TryParse(buffer, listener.ProxyProtocol, out var header, out var error);
@@ -105,16 +105,16 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException)
         {
-            await LeaveSocketThreadAsync(connection);
+            await LeaveSocketThreadAsync(onSocketThreads);
             // Shutdown, or the proxy reset the connection: nothing was served, nothing to say above Debug.
             LogGone(listener.Name, connection.ConnectionId, proxy, ex.GetType().Name);
             return null;
         }
     }
 
-    private static async ValueTask LeaveSocketThreadAsync(ConnectionContext connection)
+    private static async ValueTask LeaveSocketThreadAsync(bool onSocketThreads)
     {
-        if (SocketThreadConnection.MustLeave(connection))
+        if (SocketThreadConnection.MustLeave(onSocketThreads))
         {
             await Task.Yield();
         }
