@@ -39,6 +39,11 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
         private SocketThreadBudget _budget;
         private ReadResult _deferred;
 
+        // A deferred read's hand-over: 1 once the handler waits for the read, 2 once its result is ready; whichever
+        // comes second queues it. Queued before the handler waits, the pool could complete the read first and the
+        // handler would go on where it was, on the socket engine's thread.
+        private int _handoff;
+
         // Bytes the handler left unconsumed at its last AdvanceTo: they come back in the next read and are not new.
         private long _unconsumed;
 
@@ -57,6 +62,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
                 if (TurnEnds(result))
                 {
                     _read.Reset();
+                    _handoff = 0;
                     Defer(result);
                     return new ValueTask<ReadResult>(this, _read.Version);
                 }
@@ -67,6 +73,7 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
 
             // Ready before the continuation is registered: it may run at once, on this thread.
             _read.Reset();
+            _handoff = 0;
             _pending = pending.ConfigureAwait(false).GetAwaiter();
             _pending.UnsafeOnCompleted(_onInnerRead);
             return new ValueTask<ReadResult>(this, _read.Version);
@@ -103,7 +110,10 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
         private void Defer(in ReadResult result)
         {
             _deferred = result;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            if (Interlocked.Or(ref _handoff, 2) == 1)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
         }
 
         void IThreadPoolWorkItem.Execute()
@@ -124,8 +134,14 @@ internal sealed class CountingDuplexPipe(IDuplexPipe inner, ConnectionSession se
 
         ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _read.GetStatus(token);
 
-        void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        {
             _read.OnCompleted(continuation, state, token, flags);
+            if (Interlocked.Or(ref _handoff, 1) == 2)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
+        }
 
         public override bool TryRead(out ReadResult result)
         {

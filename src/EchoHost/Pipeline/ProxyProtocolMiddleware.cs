@@ -74,7 +74,12 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
                 var result = await input.ReadAsync(timeout.Token);
                 // The header may come on the socket engine's thread (an echo listener's): parsing it, a refusal's log
                 // line and the whole pipeline after it run on the thread pool, as they do without the PROXY protocol.
-                await LeaveSocketThreadAsync(onSocketThreads);
+                // Awaited here, not in a helper: the pool may finish a helper before this method checks it, which
+                // would then go on where it was.
+                if (SocketThreadConnection.MustLeave(onSocketThreads))
+                {
+                    await Task.Yield();
+                }
                 var buffer = result.Buffer;
                 received = buffer.Length;
                 var status = ProxyProtocolParser.TryParse(buffer, listener.ProxyProtocol, out var header, out var error);
@@ -105,18 +110,14 @@ internal sealed partial class ProxyProtocolMiddleware(ConnectionDelegate next, L
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException)
         {
-            await LeaveSocketThreadAsync(onSocketThreads);
+            if (SocketThreadConnection.MustLeave(onSocketThreads))
+            {
+                await Task.Yield();
+            }
+
             // Shutdown, or the proxy reset the connection: nothing was served, nothing to say above Debug.
             LogGone(listener.Name, connection.ConnectionId, proxy, ex.GetType().Name);
             return null;
-        }
-    }
-
-    private static async ValueTask LeaveSocketThreadAsync(bool onSocketThreads)
-    {
-        if (SocketThreadConnection.MustLeave(onSocketThreads))
-        {
-            await Task.Yield();
         }
     }
 
