@@ -43,18 +43,13 @@ public sealed class NestedSinkTests
     [Fact]
     public async Task A_wrapping_sink_with_a_known_sink_inside_starts_and_writes_through_it()
     {
+        // Every listener on a free port: the shipped ones (IRC on 6667, Web on 8081 among them) may be taken by a
+        // test that runs EchoHost on its defaults, or by the user's own EchoHost.
         await using var process = HostProcess.Start(
-            ["--Serilog:WriteTo:0:Name=Logger", "--Serilog:WriteTo:0:Args:configureLogger:WriteTo:0:Name=Console",
+            [.. HostProcess.LoopbackPortZero,
+             "--Serilog:WriteTo:0:Name=Logger", "--Serilog:WriteTo:0:Args:configureLogger:WriteTo:0:Name=Console",
              "--Serilog:WriteTo:0:Args:configureLogger:WriteTo:0:Args:outputTemplate=nested {Message:lj}{NewLine}",
-             "--Serilog:WriteTo:0:Args:configureLogger:Enrich:0=FromLogContext"],
-            new Dictionary<string, string>
-            {
-                ["EchoHost__Address"] = "127.0.0.1",
-                ["EchoHost__Listeners__Echo__Port"] = "0",
-                ["EchoHost__Listeners__Chat__Port"] = "0",
-                ["EchoHost__Listeners__UdpEcho__Port"] = "0",
-                ["EchoHost__Http__Port"] = "0",
-            });
+             "--Serilog:WriteTo:0:Args:configureLogger:Enrich:0=FromLogContext"]);
 
         await process.WaitForOutputAsync(new Regex("^nested EchoHost started", RegexOptions.Multiline));
         process.Signal(HostProcess.SIGTERM);
